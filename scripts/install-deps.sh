@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Parley needs, only those missing.
+#   scripts/install-deps.sh build   - to build the engine and run the demo
+#   scripts/install-deps.sh test    - build + everything `make check` uses
+#   scripts/install-deps.sh data    - what ai/data/ builds training corpora from
+# As root it runs apt-get; otherwise it prints the exact command and fails.
+set -euo pipefail
+
+build_pkgs=(build-essential cmake pkg-config libuv1-dev libsrtp2-dev libopus-dev
+  libvpx-dev libusrsctp-dev libssl-dev libcriterion-dev libhttp-parser-dev
+  libyuv-dev libspeexdsp-dev libxnnpack-dev codec2-examples)
+test_pkgs=(clang libclang-rt-14-dev python3 python3-numpy python3-torch sox
+  ffmpeg chromium nodejs npm coturn)
+data_pkgs=(codec2-examples espeak-ng flite festival festvox-kallpc16k
+  festvox-rablpc16k festvox-us-slt-hts mate-backgrounds ukui-wallpapers
+  lomiri-wallpapers sound-theme-freedesktop)
+
+want=()
+for what in "${@:-build}"; do
+  case "$what" in
+    build) want+=("${build_pkgs[@]}") ;;
+    test) want+=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+    data) want+=("${data_pkgs[@]}") ;;
+    *) echo "install-deps: unknown group '$what' (build|test|data)" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$p")
+done
+# Dedupe, keep order.
+if [ ${#missing[@]} -gt 0 ]; then
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | awk '!seen[$0]++')
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "Parley needs these Debian packages: ${missing[*]}" >&2
+  echo "Run as root:  $cmd" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+apt-get update -q
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
