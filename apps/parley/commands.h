@@ -1,0 +1,22 @@
+/* Subcommands of the `parley` program: one file each, cmd_NAME.c, defining
+ * int pl_cmd_NAME(int argc, char **argv) (argv[0] is the subcommand name).
+ * A subcommand returns the process exit code: 0 ok, 1 runtime failure,
+ * 2 usage error. */
+#ifndef PL_APPS_COMMANDS_H
+#define PL_APPS_COMMANDS_H
+
+typedef struct pl_command {
+  const char *name;
+  const char *summary;
+  int (*run)(int argc, char **argv);
+} pl_command;
+
+/* PL_COMMANDS(X): X(name, summary) for every subcommand built in. */
+#define PL_COMMANDS(X)                                                         \
+  X(version, "print the engine version")
+
+#define PL_CMD_DECL_(name, summary) int pl_cmd_##name(int argc, char **argv);
+PL_COMMANDS(PL_CMD_DECL_)
+#undef PL_CMD_DECL_
+
+#endif
