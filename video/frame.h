@@ -4,6 +4,7 @@
 #ifndef PL_VIDEO_FRAME_H
 #define PL_VIDEO_FRAME_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/time.h"
