@@ -10,6 +10,7 @@
 #ifndef PL_ENGINE_STAGE_H
 #define PL_ENGINE_STAGE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -40,10 +41,14 @@ typedef struct pl_stage_stats {
   uint64_t max_ns;     /* worst single frame */
 } pl_stage_stats;
 
+/* `want` may be written from any thread (the app switching a stage during a
+ * call); the media thread applies it at a frame boundary, calling reset()
+ * when a stage comes back on so it never runs on stale history. */
 typedef struct pl_stage {
   const pl_stage_ops *ops;
   void *self;
-  bool enabled;
+  _Atomic bool want; /* requested state */
+  bool on;           /* applied state, media thread only */
   pl_stage_stats stats;
 } pl_stage;
 
