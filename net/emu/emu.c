@@ -412,6 +412,8 @@ static pl_time_us draw_delay(pl_emu_link *l) {
 static int enqueue(pl_emu_link *l, pl_time_us now, const uint8_t *data,
                    size_t len, const pl_addr *to, uint64_t seq) {
   pl_time_us rel = now - l->epoch;
+  if (rel < 0) /* before pl_emu_link_start: schedules begin at zero */
+    rel = 0;
   pl_time_us dep_rel = rel;
   server_state next = {0};
   bool limited = l->cfg.capacity.kind != PL_EMU_CAP_UNLIMITED;
