@@ -297,8 +297,8 @@ static int apply(pl_emu_scenario *s, pl_emu_config *c, int dir, loss_req *lr,
       return fail(err, PL_EINVAL, "queue_bytes=%.32s: want a byte count", val);
     c->queue_bytes = (size_t)x;
   } else if (!strcmp(key, "pool")) {
-    if (!num(val, 1, 1e6, &x))
-      return fail(err, PL_EINVAL, "pool=%.32s: want 1..1000000 packets", val);
+    if (!num(val, 1, 65536, &x))
+      return fail(err, PL_EINVAL, "pool=%.32s: want 1..65536 packets", val);
     c->pool_packets = (size_t)x;
   } else if (!strcmp(key, "outage")) {
     const char *dash = strchr(val, '-');
