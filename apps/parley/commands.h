@@ -13,6 +13,7 @@ typedef struct pl_command {
 
 /* PL_COMMANDS(X): X(name, summary) for every subcommand built in. */
 #define PL_COMMANDS(X)                                                         \
+  X(metrics, "compare a received WAV/Y4M with the sent one (quality metrics)") \
   X(version, "print the engine version")
 
 #define PL_CMD_DECL_(name, summary) int pl_cmd_##name(int argc, char **argv);
