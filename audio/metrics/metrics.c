@@ -86,6 +86,16 @@ double pl_si_sdr_db(const float *ref, const float *deg, size_t n) {
   return 10.0 * log10(tt / ee);
 }
 
+#define LSD_RANGE 1e-8 /* 80 dB below the loudest reference bin */
+
+static void spectrum(const pl_fft *fft, const float *x, const double *w,
+                     size_t len, size_t nfft, double *buf, double *out) {
+  memset(buf, 0, nfft * sizeof *buf);
+  for (size_t k = 0; k < len; k++)
+    buf[k] = x[k] * w[k];
+  pl_fft_real_forward(fft, buf, out);
+}
+
 double pl_lsd_db(const float *ref, const float *deg, size_t n, int rate) {
   size_t len = (size_t)rate / 50, hop = (size_t)rate / 100;
   if (len < 2 || n < len)
@@ -114,23 +124,30 @@ double pl_lsd_db(const float *ref, const float *deg, size_t n, int rate) {
   }
   if (max_e == 0.0)
     goto done;
+  /* The floor sits LSD_RANGE below the loudest reference bin of any active
+   * frame: bins far below what is audible do not dominate, and the
+   * measure does not change when both signals change level together. */
+  double peak = 0.0;
+  for (size_t f = 0; f < frames; f++) {
+    if (fe[f] < max_e * ACTIVE_RANGE)
+      continue;
+    spectrum(fft, ref + f * hop, w, len, nfft, buf, sr);
+    for (size_t k = 0; k < bins; k++)
+      peak = fmax(peak, sr[2 * k] * sr[2 * k] + sr[2 * k + 1] * sr[2 * k + 1]);
+  }
+  double floor_p = peak * LSD_RANGE;
   double sum = 0.0;
   size_t used = 0;
   for (size_t f = 0; f < frames; f++) {
     if (fe[f] < max_e * ACTIVE_RANGE)
       continue;
-    memset(buf, 0, nfft * sizeof *buf);
-    for (size_t k = 0; k < len; k++)
-      buf[k] = ref[f * hop + k] * w[k];
-    pl_fft_real_forward(fft, buf, sr);
-    for (size_t k = 0; k < len; k++)
-      buf[k] = deg[f * hop + k] * w[k];
-    pl_fft_real_forward(fft, buf, sd);
+    spectrum(fft, ref + f * hop, w, len, nfft, buf, sr);
+    spectrum(fft, deg + f * hop, w, len, nfft, buf, sd);
     double acc = 0.0;
     for (size_t k = 0; k < bins; k++) {
       double pr = sr[2 * k] * sr[2 * k] + sr[2 * k + 1] * sr[2 * k + 1];
       double pd = sd[2 * k] * sd[2 * k] + sd[2 * k + 1] * sd[2 * k + 1];
-      double l = 10.0 * log10((pr + 1e-10) / (pd + 1e-10));
+      double l = 10.0 * log10(fmax(pr, floor_p) / fmax(pd, floor_p));
       acc += l * l;
     }
     sum += sqrt(acc / (double)bins);

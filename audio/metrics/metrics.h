@@ -34,9 +34,10 @@ double pl_si_sdr_db(const float *ref, const float *deg, size_t n);
 int pl_stoi(const float *ref, const float *deg, size_t n, int rate,
             double *out);
 /* Log-spectral distance in dB: mean over active 20 ms Hann frames (10 ms
- * hop) of sqrt(mean over bins (10 log10((P_ref+e)/(P_deg+e)))^2), with
- * e = 1e-10 (power floor) and active = reference frame energy within
- * 40 dB of the loudest. NAN when no frame is active. */
+ * hop) of sqrt(mean over bins (10 log10(max(P_ref,e)/max(P_deg,e)))^2),
+ * with the power floor e 80 dB below the loudest reference bin and active
+ * = reference frame energy within 40 dB of the loudest. NAN when no frame
+ * is active. */
 double pl_lsd_db(const float *ref, const float *deg, size_t n, int rate);
 
 /* Resamples mono float audio (speexdsp, quality 10) with the filter delay

@@ -131,6 +131,23 @@ Test(metrics_audio, lsd_of_a_half_gain_copy_is_6_dB_and_of_itself_0) {
   }
   cr_assert_float_eq(pl_lsd_db(r, r, n, 16000), 0.0, 1e-12);
   cr_assert_float_eq(pl_lsd_db(r, d, n, 16000), 10 * log10(4.0), 1e-4);
+  /* The floor follows the reference level: scaling both changes nothing,
+   * and a silent output costs at most the 80 dB range. */
+  float *r2 = malloc(n * sizeof *r2), *d2 = malloc(n * sizeof *d2);
+  for (size_t i = 0; i < n; i++)
+    r2[i] = 0.01f * r[i];
+  pl_rng_seed(&rng, 13);
+  for (size_t i = 0; i < n; i++)
+    d[i] = r[i] + 0.1f * (float)pl_rng_normal(&rng);
+  pl_rng_seed(&rng, 13);
+  for (size_t i = 0; i < n; i++)
+    d2[i] = 0.01f * (r[i] + 0.1f * (float)pl_rng_normal(&rng));
+  cr_assert_float_eq(pl_lsd_db(r2, d2, n, 16000), pl_lsd_db(r, d, n, 16000), 1e-4);
+  memset(d, 0, n * sizeof *d);
+  double silent = pl_lsd_db(r, d, n, 16000);
+  cr_assert(silent > 60.0 && silent <= 80.0, "silent output: %f", silent);
+  free(r2);
+  free(d2);
   free(r);
   free(d);
 }
