@@ -28,7 +28,7 @@ static void usage(FILE *f) {
           "            mono and resampled to REF's rate when they differ)\n"
           "  Y4M pair: PSNR-Y, SSIM-Y (as ffmpeg's psnr/ssim filters), frame\n"
           "            rate, freezes, end-to-end delay when frames carry times\n"
-          "  --max-lag MS   alignment search range for audio (default 1000)\n"
+          "  --max-lag MS   alignment search range for audio (default 1000, max 10000)\n"
           "  --per-frame    Y4M: also print every frame's PSNR-Y and SSIM-Y\n"
           "exit status: 0 ok, 1 unreadable or mismatched input, 2 usage\n");
 }
@@ -312,8 +312,8 @@ int pl_cmd_metrics(int argc, char **argv) {
     case 'l': {
       char *end;
       o.max_lag_ms = strtod(optarg, &end);
-      if (*end || !(o.max_lag_ms > 0) || o.max_lag_ms > 60000) {
-        fprintf(stderr, "parley metrics: --max-lag wants 0 < MS <= 60000\n");
+      if (*end || !(o.max_lag_ms > 0) || o.max_lag_ms > 10000) {
+        fprintf(stderr, "parley metrics: --max-lag wants 0 < MS <= 10000\n");
         return 2;
       }
       break;
