@@ -13,8 +13,9 @@ typedef struct pl_command {
 
 /* PL_COMMANDS(X): X(name, summary) for every subcommand built in. */
 #define PL_COMMANDS(X)                                                         \
-  X(version, "print the engine version")                                      \
-  X(relay, "relay UDP between two peers through the network emulator")
+  X(metrics, "compare a received WAV/Y4M with the sent one (quality metrics)") \
+  X(relay, "relay UDP between two peers through the network emulator")        \
+  X(version, "print the engine version")
 
 #define PL_CMD_DECL_(name, summary) int pl_cmd_##name(int argc, char **argv);
 PL_COMMANDS(PL_CMD_DECL_)
