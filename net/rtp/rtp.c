@@ -86,7 +86,8 @@ int pl_rtp_write(const pl_rtp_header *h, const pl_rtp_ext_builder *ext,
     return PL_ERANGE;
 
   /* Payload first: it may already sit in `out` where the header goes. */
-  memmove(out + hlen, h->payload, h->payload_len);
+  if (h->payload_len)
+    memmove(out + hlen, h->payload, h->payload_len);
   if (h->padding_len) {
     uint8_t *pad = out + hlen + h->payload_len;
     memset(pad, 0, h->padding_len - 1u);
@@ -108,7 +109,7 @@ int pl_rtp_write(const pl_rtp_header *h, const pl_rtp_ext_builder *ext,
       int r = pl_rtp_ext_build(ext, out + off + 4, ext_len, &profile);
       if (r < 0)
         return r;
-    } else {
+    } else if (ext_len) {
       memmove(out + off + 4, h->ext, ext_len);
     }
     pl_put_be16(out + off, profile);
