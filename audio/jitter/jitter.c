@@ -53,7 +53,7 @@ struct pl_jitter {
 
   /* sequence numbers (RFC 3550 A.1 style extension) */
   bool have_seq;
-  int64_t highest_seq, base_seq, expected_prior;
+  int64_t highest_seq, base_seq;
   uint64_t seen[2]; /* bit i: highest_seq - i arrived */
   bool have_ts;
   int64_t ts_ref;
@@ -71,7 +71,7 @@ struct pl_jitter {
   int wild;
   pl_time_us loss_until;
   int64_t lbrr_frame_us;
-  bool last_lbrr;
+  pl_time_us lbrr_until; /* LBRR seen in the last LOSS_MEMORY_US */
 
   /* playout */
   int state;
@@ -262,7 +262,7 @@ static void dq_push(pl_jitter *jb, pl_time_us t, int64_t v) {
 static int64_t fec_extra_us(const pl_jitter *jb, pl_time_us now) {
   /* LBRR in packet n+1 only helps if n+1 is here when n is due: while the
    * stream carries LBRR and losses were seen lately, wait one packet more. */
-  if (jb->c.use_fec && jb->last_lbrr && now < jb->loss_until)
+  if (jb->c.use_fec && now < jb->lbrr_until && now < jb->loss_until)
     return jb->lbrr_frame_us;
   return 0;
 }
@@ -302,10 +302,8 @@ int pl_jitter_packets(const pl_jitter *jb) { return jb->count; }
 static void resync(pl_jitter *jb) {
   while (jb->count)
     remove_at(jb, 0, true);
-  if (jb->have_seq)
-    jb->expected_prior += jb->highest_seq - jb->base_seq + 1;
-  jb->have_seq = jb->have_ts = false;
-  jb->seen[0] = jb->seen[1] = 0;
+  jb->have_ts = false;
+  jb->wild = 0;
   dq_reset(jb);
   jb->state = ST_IDLE;
   jb->dec_pos = jb->dec_len = 0;
@@ -401,32 +399,28 @@ int pl_jitter_push(pl_jitter *jb, pl_time_us now, uint16_t seq, uint32_t rtp_ts,
   if (len > (size_t)jb->c.max_payload)
     return refuse(jb, lbrr, PL_ERANGE);
 
-  bool had_ts = jb->have_ts;
   int64_t tx = extend_ts(jb, rtp_ts);
   int64_t transit = now - ts_us(tx);
-  if (had_ts && jb->dq_size > 0) {
+  if (jb->dq_size > 0) {
     int64_t hi = jb->dmin + (int64_t)jb->c.max_delay_ms * 1000 + WILD_US;
     if (transit < jb->dmin - WILD_US || transit > hi) {
       if (++jb->wild < RESYNC_AFTER)
         return refuse(jb, lbrr, PL_ERANGE);
-      /* The sender's clock or timestamps jumped: start over from here. */
+      /* The sender's clock or timestamps jumped: start over from this
+       * packet (sequence numbers carry on, so loss counting does too). */
       resync(jb);
-      jb->wild = 0;
-      /* Counted again by the call below, which starts a fresh stream (no
-       * transit reference, so it cannot come back here). */
-      jb->st.packets_received--;
-      if (lbrr)
-        jb->st.fec_packets_received--;
-      return pl_jitter_push(jb, now, seq, rtp_ts, payload, len);
+      tx = extend_ts(jb, rtp_ts);
+      transit = now - ts_us(tx);
     }
   }
   jb->wild = 0;
   /* Late packets still measure the network: feed the estimator first. */
   dq_push(jb, now, transit);
   hist_add(jb, transit - jb->dmin);
-  jb->last_lbrr = lbrr;
-  if (lbrr)
+  if (lbrr) {
     jb->lbrr_frame_us = ts_us(pl_opus_packet_frame_samples(payload, len));
+    jb->lbrr_until = now + LOSS_MEMORY_US;
+  }
 
   if (jb->state != ST_IDLE && jb->state != ST_BUFFERING &&
       tx + samples <= jb->next_ts)
@@ -483,6 +477,14 @@ static void synthesise(pl_jitter *jb, float *dst, int n, bool silent) {
   }
   if (pl_opus_dec_plc(jb->dec, dst, n) != n)
     memset(dst, 0, sizeof(float) * (size_t)(n * ch));
+}
+
+/* Below -55 dBFS RMS: silence or comfort noise. */
+static bool is_quiet(const float *x, int n) {
+  double e = 0;
+  for (int i = 0; i < n; i++)
+    e += (double)x[i] * x[i];
+  return e < 3.2e-6 * n;
 }
 
 /* Puts the next stretch of audio into dbuf; always makes progress. */
@@ -550,6 +552,10 @@ static void refill(pl_jitter *jb, pl_time_us now) {
     bool silent = contiguous || (!p && jb->last_was_dtx);
     jb->conceal_run++;
     synthesise(jb, jb->dbuf, n, silent);
+    /* W3C: concealed samples are "silent" when playing them gives silence
+     * or comfort noise, which is what PLC makes in a pause. */
+    if (!silent)
+      silent = is_quiet(jb->dbuf, n * ch);
     jb->dec_pos = 0;
     jb->dec_len = n;
     jb->next_ts += n;
@@ -667,8 +673,6 @@ int pl_jitter_pull(pl_jitter *jb, pl_time_us now, pl_audio_frame *out) {
 
 void pl_jitter_get_stats(const pl_jitter *jb, pl_jitter_stats *out) {
   *out = jb->st;
-  int64_t expected = jb->expected_prior;
-  if (jb->have_seq)
-    expected += jb->highest_seq - jb->base_seq + 1;
+  int64_t expected = jb->have_seq ? jb->highest_seq - jb->base_seq + 1 : 0;
   out->packets_lost = expected - (int64_t)jb->st.packets_received;
 }
