@@ -611,3 +611,63 @@ Test(jitter, timestamp_jump_resyncs_the_stream) {
   pl_jitter_free(jb);
   free_stream(s);
 }
+
+Test(jitter, every_packet_duration_is_split_into_10ms_frames) {
+  static const int sizes[] = {10, 40, 60};
+  for (int k = 0; k < 3; k++) {
+    stream *s = make_stream(6, sizes[k], false, false, 12);
+    pl_jitter *jb = new_jb(sizes[k], sizes[k], 1000, false);
+    sim *m = sim_new(jb, s, 0);
+    int lost = s->np / 2;
+    for (int i = 0; i < s->np; i++)
+      if (i != lost)
+        sim_add(m, i, send_time(s, i) + BASE);
+    sim_sort(m);
+    sim_drain(m, (int64_t)s->np * s->spp, 5000);
+    pl_jitter_stats st;
+    pl_jitter_get_stats(jb, &st);
+    cr_expect_eq(st.packets_lost, 1, "%d ms", sizes[k]);
+    cr_expect_eq(st.concealed_samples, (uint64_t)s->spp, "%d ms: %lu", sizes[k],
+                 (unsigned long)st.concealed_samples);
+    cr_expect_eq(st.jitter_buffer_emitted_count, (uint64_t)(s->np - 1) * (uint64_t)s->spp);
+    cr_expect_eq(st.removed_samples_for_acceleration, 0);
+    /* Up to the loss the output is the plain decode, 10 ms at a time. */
+    float *ref = direct_decode(s);
+    cr_expect_eq(memcmp(ref, m->out, sizeof(float) * (size_t)(lost * s->spp)), 0, "%d ms",
+                 sizes[k]);
+    free(ref);
+    sim_free(m);
+    pl_jitter_free(jb);
+    free_stream(s);
+  }
+}
+
+Test(jitter, stereo_output_from_a_mono_stream) {
+  stream *s = make_stream(2, 20, false, false, 13);
+  pl_jitter_config c;
+  pl_jitter_config_default(&c);
+  c.channels = 2;
+  c.min_delay_ms = c.initial_delay_ms = 20;
+  pl_jitter *jb = pl_jitter_new(&c);
+  pl_time_us t = T0 + PHASE;
+  int played = 0;
+  for (int i = 0; i < s->np; i++) {
+    pl_jitter_push(jb, send_time(s, i) + BASE, (uint16_t)i, (uint32_t)(i * 960), s->pkt[i],
+                   (size_t)s->len[i]);
+    for (; t <= send_time(s, i) + BASE + PL_MS(20); t += PL_MS(10)) {
+      pl_audio_frame f;
+      if (pl_jitter_pull(jb, t, &f) == 0) {
+        played++;
+        cr_assert_eq(f.channels, 2);
+        for (int j = 0; j < 480; j++)
+          cr_assert_eq(f.pcm[2 * j], f.pcm[2 * j + 1]);
+      }
+    }
+  }
+  cr_expect_gt(played, 150);
+  pl_jitter_stats st;
+  pl_jitter_get_stats(jb, &st);
+  cr_expect_eq(st.concealed_samples, 0);
+  pl_jitter_free(jb);
+  free_stream(s);
+}
