@@ -293,9 +293,9 @@ Test(opus, fec_recovers_a_lost_packet_better_than_plc) {
   plc_clean /= lost;
   fec_in /= lost;
   plc_in /= lost;
-  /* Against the loss-free decode: FEC 26.9 dB mean, PLC 5.6 dB. Against the
-   * input: FEC 6.8 dB (as good as a normal SILK frame), PLC 3.9 dB. */
-  cr_expect_gt(fec_clean, 18.0, "FEC vs clean %.1f dB", fec_clean);
+  /* Against the loss-free decode: FEC 20.3 dB mean, PLC 5.7 dB. Against the
+   * input: FEC 6.7 dB (as good as a normal SILK frame), PLC 3.9 dB. */
+  cr_expect_gt(fec_clean, 15.0, "FEC vs clean %.1f dB", fec_clean);
   cr_expect_gt(fec_clean, plc_clean + 10.0, "PLC vs clean %.1f dB", plc_clean);
   cr_expect_gt(fec_in, plc_in + 1.5, "vs input: FEC %.1f PLC %.1f", fec_in, plc_in);
 

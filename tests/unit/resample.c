@@ -157,10 +157,11 @@ Test(resample, one_shot_output_is_time_aligned_and_of_exact_length) {
     pl_siggen_fill(&g, ref, (int)ny);
     int lag = xcorr_lag(ref, y, (int)ny, 40);
     cr_expect(abs(lag) <= 1, "%d->%d: lag %d", in, out, lag);
-    /* Away from the edges the waveforms agree closely (quality 7). */
+    /* Away from the edges the waveforms agree to float precision (quality
+     * 7, sweep inside the passband): 109.6-111.0 dB measured. */
     int edge = out / 50;
     double s = snr_db(ref + edge, y + edge, (int)ny - 2 * edge);
-    cr_expect_gt(s, 40.0, "%d->%d: %.1f dB", in, out, s);
+    cr_expect_gt(s, 90.0, "%d->%d: %.1f dB", in, out, s);
     free(x);
     free(y);
     free(ref);

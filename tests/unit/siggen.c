@@ -202,20 +202,25 @@ Test(siggen, same_seed_same_signal_other_seed_other_signal) {
   }
 }
 
-/* Autocorrelation pitch in 60..400 Hz of one 30 ms window: the shortest lag
- * within 90 % of the best correlation, so that 2x the period never wins. */
+/* Normalised autocorrelation pitch in 60..400 Hz of one 30 ms window: the
+ * shortest lag within 90 % of the best, so that twice the period never
+ * wins, and normalised so that a rising or falling envelope does not
+ * favour long or short lags. */
 static double pitch(const float *x) {
   static double c[801];
   double bv = 0, e0 = 0;
   for (int i = 0; i < 1440; i++)
     e0 += x[i] * x[i];
   for (int lag = 120; lag <= 800; lag++) {
-    c[lag] = 0;
-    for (int i = 0; i < 1440; i++)
-      c[lag] += x[i] * x[i + lag];
+    double xy = 0, e1 = 0;
+    for (int i = 0; i < 1440; i++) {
+      xy += x[i] * x[i + lag];
+      e1 += x[i + lag] * x[i + lag];
+    }
+    c[lag] = xy / sqrt(e0 * e1 + 1e-30);
     bv = fmax(bv, c[lag]);
   }
-  if (bv < 0.3 * e0)
+  if (bv < 0.5)
     return 0;
   for (int lag = 121; lag < 800; lag++)
     if (c[lag] >= 0.9 * bv && c[lag] >= c[lag - 1] && c[lag] >= c[lag + 1])
@@ -259,8 +264,9 @@ Test(siggen, speech_like_has_syllables_pauses_and_gliding_pitch) {
     fmax = fmax > f ? fmax : f;
   }
   cr_expect_gt(voiced, 50);
-  /* base f0 100..200 Hz, x0.85..1.25 per syllable, 20 % declination. */
-  cr_expect(fmin > 60 && fmax < 320, "f0 %.0f..%.0f Hz", fmin, fmax);
+  /* base f0 100..200 Hz, x0.85..1.25 per syllable, 20 % declination:
+   * 68..250 Hz (this seed: 84..148 Hz). */
+  cr_expect(fmin > 65 && fmax < 260, "f0 %.0f..%.0f Hz", fmin, fmax);
   cr_expect_gt(fmax / fmin, 1.25, "f0 %.0f..%.0f Hz must vary", fmin, fmax);
   /* Harmonics stop at 4 kHz: almost no energy above 4.5 kHz. */
   double *p = malloc(sizeof(double) * NFFT / 2);
