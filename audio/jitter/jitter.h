@@ -1,0 +1,98 @@
+/* The audio jitter buffer: holds Opus RTP payloads by sequence number,
+ * reorders them, and on each 10 ms playout tick emits one decoded frame,
+ * recovering a lost packet from the next one's in-band FEC or concealing it.
+ * Its target delay follows the measured network jitter. Sans-IO: the caller
+ * passes arrival and playout times; nothing is allocated after _new. This is
+ * the first, frame-dropping buffer; a time-stretching one replaces it behind
+ * this same API. */
+#ifndef PL_AUDIO_JITTER_H
+#define PL_AUDIO_JITTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "audio/frame.h"
+#include "base/time.h"
+
+typedef struct pl_jitter_config {
+  int channels;         /* decoded output channels, 1 or 2 */
+  int capacity;         /* packet slots, 4..1024 */
+  int max_payload;      /* bytes per slot, 64..4000 */
+  int min_delay_ms;     /* floor of the target delay */
+  int max_delay_ms;     /* ceiling of the target delay, <= 5000 */
+  int initial_delay_ms; /* target before jitter has been measured */
+  bool use_fec;         /* recover single losses from the next packet's LBRR */
+} pl_jitter_config;
+
+/* Replaces Opus PLC for lost packets when set (the neural PLC plugs in
+ * here). conceal() writes `samples` per channel, interleaved, continuing the
+ * signal; nth_consecutive is 1 for the first 10 ms of a loss burst, then 2,
+ * 3, ... It returns 0, or a negative code to fall back to Opus PLC.
+ * observe() sees every stretch of audio decoded from a packet (FEC
+ * included), in order, before it is played: the concealer's history. */
+typedef struct pl_concealer_ops {
+  int (*conceal)(void *self, float *out, int samples, int channels,
+                 int nth_consecutive);
+  void (*observe)(void *self, const float *decoded, int samples, int channels);
+} pl_concealer_ops;
+
+/* W3C webrtc-stats (RTCInboundRtpStreamStats) counters, as named in the
+ * comments. Sample counts are per channel. Times are seconds. */
+typedef struct pl_jitter_stats {
+  uint64_t packets_received;       /* packetsReceived: every push, dups and late included */
+  int64_t packets_lost;            /* packetsLost: expected - received (RFC 3550 6.4.1;
+                                      negative when duplicates outnumber losses) */
+  uint64_t packets_discarded;      /* packetsDiscarded: late, too early, or unplayable */
+  uint64_t packets_duplicated;     /* (Parley) duplicates dropped, not in packetsDiscarded */
+  uint64_t fec_packets_received;   /* fecPacketsReceived: packets carrying LBRR */
+  uint64_t fec_packets_discarded;  /* fecPacketsDiscarded: LBRR never used */
+  uint64_t fec_recovered;          /* (Parley) lost packets rebuilt from LBRR */
+  double jitter_buffer_delay;      /* jitterBufferDelay: sum over emitted samples
+                                      of (emit time - arrival of their packet) */
+  double jitter_buffer_target_delay;  /* jitterBufferTargetDelay: sum over emitted
+                                         samples of the target at emission */
+  double jitter_buffer_minimum_delay; /* jitterBufferMinimumDelay: the same for
+                                         the jitter-only target (no min_delay floor) */
+  uint64_t jitter_buffer_emitted_count; /* jitterBufferEmittedCount: samples
+                                           decoded from packets (FEC included) */
+  uint64_t total_samples_received; /* totalSamplesReceived: every sample played
+                                      since playout began (concealed included) */
+  uint64_t concealed_samples;      /* concealedSamples: synthesised for missing,
+                                      late or DTX-gap audio */
+  uint64_t silent_concealed_samples; /* silentConcealedSamples: the DTX-gap part */
+  uint64_t concealment_events;     /* concealmentEvents: concealed runs begun */
+  uint64_t inserted_samples_for_deceleration; /* insertedSamplesForDeceleration */
+  uint64_t removed_samples_for_acceleration;  /* removedSamplesForAcceleration */
+  uint64_t decode_errors;          /* (Parley) packets the decoder rejected */
+  uint64_t resyncs;                /* (Parley) stream restarts (timestamp jumps) */
+} pl_jitter_stats;
+
+typedef struct pl_jitter pl_jitter;
+
+/* Defaults: mono, 128 slots of 1500 bytes, delay 0..1000 ms starting at
+ * 40 ms, FEC on. */
+void pl_jitter_config_default(pl_jitter_config *c);
+/* NULL when the config is out of range or memory is short. */
+pl_jitter *pl_jitter_new(const pl_jitter_config *c);
+void pl_jitter_free(pl_jitter *jb);
+/* A packet arrived at `now`. 0 when stored; PL_EFULL when no slot is free,
+ * PL_ERANGE when too late/early to play or larger than a slot, PL_ECODEC for
+ * a payload that is not an Opus packet, PL_EAGAIN for a duplicate. Every
+ * refusal except the duplicate counts in packets_discarded. */
+int pl_jitter_push(pl_jitter *jb, pl_time_us now, uint16_t seq, uint32_t rtp_ts,
+                   const uint8_t *payload, size_t len);
+/* The playout clock ticked: writes the next 10 ms into out (channels and
+ * samples set, flags PL_AF_*). Returns 0, or PL_EAGAIN with silence while
+ * playout has not begun (no packet yet, or still filling to the target). */
+int pl_jitter_pull(pl_jitter *jb, pl_time_us now, pl_audio_frame *out);
+void pl_jitter_set_concealer(pl_jitter *jb, const pl_concealer_ops *ops, void *self);
+void pl_jitter_get_stats(const pl_jitter *jb, pl_jitter_stats *out);
+/* Current target delay, and the playout delay of the next sample to play
+ * measured against the fastest packet path, in ms. */
+int pl_jitter_target_ms(const pl_jitter *jb);
+int pl_jitter_delay_ms(const pl_jitter *jb, pl_time_us now);
+/* Packets buffered, not yet decoded. */
+int pl_jitter_packets(const pl_jitter *jb);
+
+#endif

@@ -1,0 +1,324 @@
+/* libopus wrapper: encoder with a 10 ms accumulator, decoder with FEC/PLC,
+ * packet inspection. fmtp parsing lives in opus_fmtp.c. */
+#include "audio/opus/opus.h"
+
+#include <opus/opus.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parley.h"
+
+struct pl_opus_enc {
+  OpusEncoder *enc;
+  pl_opus_enc_config cfg;
+  int frame_samples;
+  int acc_fill; /* samples per channel accumulated by push() */
+  pl_time_us acc_capture, last_capture;
+  bool last_dtx;
+  float acc[PL_OPUS_MAX_SAMPLES * PL_AUDIO_MAX_CHANNELS];
+};
+
+struct pl_opus_dec {
+  OpusDecoder *dec;
+  int channels;
+};
+
+void pl_opus_enc_config_default(pl_opus_enc_config *c, int channels) {
+  memset(c, 0, sizeof *c);
+  c->channels = channels;
+  c->frame_ms = 20;
+  c->bitrate = 32000;
+  c->application = PL_OPUS_APP_VOIP;
+  c->complexity = 9;
+  c->fec = true;
+  c->packet_loss_pct = 10;
+  c->dtx = false;
+  c->cbr = false;
+  c->max_playback_rate = 0;
+}
+
+static int map_err(int oe) {
+  switch (oe) {
+  case OPUS_BAD_ARG:
+    return PL_EINVAL;
+  case OPUS_BUFFER_TOO_SMALL:
+    return PL_ERANGE;
+  case OPUS_ALLOC_FAIL:
+    return PL_ENOMEM;
+  default:
+    return PL_ECODEC;
+  }
+}
+
+static int bandwidth_for_rate(int rate) {
+  if (rate <= 0 || rate > 24000)
+    return OPUS_BANDWIDTH_FULLBAND;
+  if (rate > 16000)
+    return OPUS_BANDWIDTH_SUPERWIDEBAND;
+  if (rate > 12000)
+    return OPUS_BANDWIDTH_WIDEBAND;
+  if (rate > 8000)
+    return OPUS_BANDWIDTH_MEDIUMBAND;
+  return OPUS_BANDWIDTH_NARROWBAND;
+}
+
+static bool config_valid(const pl_opus_enc_config *c) {
+  if (c->channels != 1 && c->channels != 2)
+    return false;
+  if (c->frame_ms != 10 && c->frame_ms != 20 && c->frame_ms != 40 &&
+      c->frame_ms != 60)
+    return false;
+  if (c->bitrate < 6000 || c->bitrate > 510000)
+    return false;
+  if (c->complexity < 0 || c->complexity > 10)
+    return false;
+  if (c->packet_loss_pct < 0 || c->packet_loss_pct > 100)
+    return false;
+  if (c->application != PL_OPUS_APP_VOIP && c->application != PL_OPUS_APP_AUDIO)
+    return false;
+  return c->max_playback_rate >= 0;
+}
+
+pl_opus_enc *pl_opus_enc_new(const pl_opus_enc_config *c) {
+  if (!c || !config_valid(c))
+    return NULL;
+  pl_opus_enc *e = calloc(1, sizeof *e);
+  if (!e)
+    return NULL;
+  int err = 0;
+  int app = c->application == PL_OPUS_APP_VOIP ? OPUS_APPLICATION_VOIP
+                                               : OPUS_APPLICATION_AUDIO;
+  e->enc = opus_encoder_create(PL_OPUS_RTP_CLOCK, c->channels, app, &err);
+  if (!e->enc || err != OPUS_OK) {
+    free(e);
+    return NULL;
+  }
+  e->cfg = *c;
+  e->frame_samples = c->frame_ms * PL_OPUS_RTP_CLOCK / 1000;
+  int r = 0;
+  r |= opus_encoder_ctl(e->enc, OPUS_SET_BITRATE(c->bitrate));
+  r |= opus_encoder_ctl(e->enc, OPUS_SET_COMPLEXITY(c->complexity));
+  r |= opus_encoder_ctl(e->enc, OPUS_SET_INBAND_FEC(c->fec ? 1 : 0));
+  r |= opus_encoder_ctl(e->enc, OPUS_SET_PACKET_LOSS_PERC(c->packet_loss_pct));
+  r |= opus_encoder_ctl(e->enc, OPUS_SET_DTX(c->dtx ? 1 : 0));
+  r |= opus_encoder_ctl(e->enc, OPUS_SET_VBR(c->cbr ? 0 : 1));
+  r |= opus_encoder_ctl(e->enc,
+                        OPUS_SET_MAX_BANDWIDTH(bandwidth_for_rate(c->max_playback_rate)));
+  if (r != OPUS_OK) {
+    pl_opus_enc_free(e);
+    return NULL;
+  }
+  return e;
+}
+
+void pl_opus_enc_free(pl_opus_enc *e) {
+  if (!e)
+    return;
+  opus_encoder_destroy(e->enc);
+  free(e);
+}
+
+int pl_opus_enc_encode(pl_opus_enc *e, const float *pcm, uint8_t *out, size_t cap) {
+  if (!e || !pcm || !out || cap < 1)
+    return PL_EINVAL;
+  if (cap > PL_OPUS_MAX_PACKET * 4)
+    cap = PL_OPUS_MAX_PACKET * 4;
+  int n = opus_encode_float(e->enc, pcm, e->frame_samples, out, (opus_int32)cap);
+  if (n < 0)
+    return map_err(n);
+  /* libopus signals a DTX frame by a packet of the TOC byte alone (at most
+   * two bytes with padding); RFC 7587 3.3 lets the sender skip it. */
+  e->last_dtx = n <= 2;
+  return n;
+}
+
+int pl_opus_enc_push(pl_opus_enc *e, const pl_audio_frame *f, uint8_t *out, size_t cap) {
+  if (!e || !f || f->channels != e->cfg.channels || f->samples <= 0 ||
+      f->samples > e->frame_samples - e->acc_fill)
+    return PL_EINVAL;
+  if (e->acc_fill == 0)
+    e->acc_capture = f->capture_us;
+  memcpy(e->acc + e->acc_fill * e->cfg.channels, f->pcm,
+         sizeof(float) * (size_t)(f->samples * f->channels));
+  e->acc_fill += f->samples;
+  if (e->acc_fill < e->frame_samples)
+    return 0;
+  e->acc_fill = 0;
+  e->last_capture = e->acc_capture;
+  return pl_opus_enc_encode(e, e->acc, out, cap);
+}
+
+pl_time_us pl_opus_enc_packet_capture_us(const pl_opus_enc *e) {
+  return e->last_capture;
+}
+
+int pl_opus_enc_set_bitrate(pl_opus_enc *e, int bitrate) {
+  if (!e || bitrate < 6000 || bitrate > 510000)
+    return PL_EINVAL;
+  int r = opus_encoder_ctl(e->enc, OPUS_SET_BITRATE(bitrate));
+  if (r != OPUS_OK)
+    return map_err(r);
+  e->cfg.bitrate = bitrate;
+  return 0;
+}
+
+int pl_opus_enc_set_fec(pl_opus_enc *e, bool on, int packet_loss_pct) {
+  if (!e || packet_loss_pct < 0 || packet_loss_pct > 100)
+    return PL_EINVAL;
+  int r = opus_encoder_ctl(e->enc, OPUS_SET_INBAND_FEC(on ? 1 : 0));
+  if (r == OPUS_OK)
+    r = opus_encoder_ctl(e->enc, OPUS_SET_PACKET_LOSS_PERC(packet_loss_pct));
+  if (r != OPUS_OK)
+    return map_err(r);
+  e->cfg.fec = on;
+  e->cfg.packet_loss_pct = packet_loss_pct;
+  return 0;
+}
+
+int pl_opus_enc_set_dtx(pl_opus_enc *e, bool on) {
+  if (!e)
+    return PL_EINVAL;
+  int r = opus_encoder_ctl(e->enc, OPUS_SET_DTX(on ? 1 : 0));
+  if (r != OPUS_OK)
+    return map_err(r);
+  e->cfg.dtx = on;
+  return 0;
+}
+
+bool pl_opus_enc_last_dtx(const pl_opus_enc *e) { return e->last_dtx; }
+int pl_opus_enc_frame_samples(const pl_opus_enc *e) { return e->frame_samples; }
+
+int pl_opus_enc_lookahead(const pl_opus_enc *e) {
+  opus_int32 la = 0;
+  if (opus_encoder_ctl(e->enc, OPUS_GET_LOOKAHEAD(&la)) != OPUS_OK)
+    return PL_ECODEC;
+  return (int)la;
+}
+
+pl_opus_dec *pl_opus_dec_new(int channels) {
+  if (channels != 1 && channels != 2)
+    return NULL;
+  pl_opus_dec *d = calloc(1, sizeof *d);
+  if (!d)
+    return NULL;
+  int err = 0;
+  d->dec = opus_decoder_create(PL_OPUS_RTP_CLOCK, channels, &err);
+  if (!d->dec || err != OPUS_OK) {
+    free(d);
+    return NULL;
+  }
+  d->channels = channels;
+  return d;
+}
+
+void pl_opus_dec_free(pl_opus_dec *d) {
+  if (!d)
+    return;
+  opus_decoder_destroy(d->dec);
+  free(d);
+}
+
+int pl_opus_dec_channels(const pl_opus_dec *d) { return d->channels; }
+
+int pl_opus_dec_decode(pl_opus_dec *d, const uint8_t *p, size_t n, float *pcm,
+                       int max_samples) {
+  if (!d || !p || !pcm || n == 0 || max_samples <= 0)
+    return PL_EINVAL;
+  if (n > 0x7fffffff)
+    return PL_ECODEC;
+  /* Validate the framing first so a short output buffer and a bad packet
+   * are told apart. */
+  int ns = pl_opus_packet_samples(p, n);
+  if (ns < 0)
+    return PL_ECODEC;
+  if (ns > max_samples)
+    return PL_ERANGE;
+  int r = opus_decode_float(d->dec, p, (opus_int32)n, pcm, max_samples, 0);
+  return r < 0 ? map_err(r) == PL_ERANGE ? PL_ERANGE : PL_ECODEC : r;
+}
+
+static bool samples_ok(int samples) {
+  return samples > 0 && samples <= PL_OPUS_MAX_SAMPLES && samples % 120 == 0;
+}
+
+int pl_opus_dec_decode_fec(pl_opus_dec *d, const uint8_t *next, size_t n,
+                           float *pcm, int samples) {
+  if (!d || !next || !pcm || n == 0 || !samples_ok(samples))
+    return PL_EINVAL;
+  if (n > 0x7fffffff || opus_packet_get_nb_samples(next, (opus_int32)n,
+                                                   PL_OPUS_RTP_CLOCK) < 0)
+    return PL_ECODEC;
+  int r = opus_decode_float(d->dec, next, (opus_int32)n, pcm, samples, 1);
+  return r < 0 ? PL_ECODEC : r;
+}
+
+int pl_opus_dec_plc(pl_opus_dec *d, float *pcm, int samples) {
+  if (!d || !pcm || !samples_ok(samples))
+    return PL_EINVAL;
+  int r = opus_decode_float(d->dec, NULL, 0, pcm, samples, 0);
+  return r < 0 ? PL_ECODEC : r;
+}
+
+int pl_opus_dec_last_duration(const pl_opus_dec *d) {
+  opus_int32 v = 0;
+  if (opus_decoder_ctl(d->dec, OPUS_GET_LAST_PACKET_DURATION(&v)) != OPUS_OK)
+    return PL_ECODEC;
+  return (int)v;
+}
+
+void pl_opus_dec_reset(pl_opus_dec *d) {
+  if (d)
+    opus_decoder_ctl(d->dec, OPUS_RESET_STATE);
+}
+
+int pl_opus_packet_samples(const uint8_t *p, size_t n) {
+  if (!p || n == 0 || n > 0x7fffffff)
+    return PL_ECODEC;
+  /* get_nb_samples reads only the TOC and frame count; parse checks the
+   * whole framing (RFC 6716 3.4 rules R1-R7). */
+  const unsigned char *frames[48];
+  opus_int16 sizes[48];
+  if (opus_packet_parse(p, (opus_int32)n, NULL, frames, sizes, NULL) < 0)
+    return PL_ECODEC;
+  int ns = opus_packet_get_nb_samples(p, (opus_int32)n, PL_OPUS_RTP_CLOCK);
+  return ns < 0 || ns > PL_OPUS_MAX_SAMPLES ? PL_ECODEC : ns;
+}
+
+int pl_opus_packet_frame_samples(const uint8_t *p, size_t n) {
+  if (!p || n == 0)
+    return PL_ECODEC;
+  return opus_packet_get_samples_per_frame(p, PL_OPUS_RTP_CLOCK);
+}
+
+int pl_opus_packet_channels(const uint8_t *p, size_t n) {
+  if (!p || n == 0)
+    return PL_ECODEC;
+  return (p[0] & 0x4) ? 2 : 1;
+}
+
+bool pl_opus_packet_has_lbrr(const uint8_t *p, size_t n) {
+  if (!p || n < 2 || n > 0x7fffffff)
+    return false;
+  int config = p[0] >> 3;
+  if (config >= 16) /* CELT-only: no SILK layer, no LBRR */
+    return false;
+  const unsigned char *frames[48];
+  opus_int16 sizes[48];
+  unsigned char toc;
+  int nf = opus_packet_parse(p, (opus_int32)n, &toc, frames, sizes, NULL);
+  if (nf < 1 || sizes[0] < 1)
+    return false;
+  /* SILK codes 1..3 20 ms frames (one 10 ms frame) per Opus frame. Its
+   * header is one VAD flag per SILK frame then the LBRR flag, for the mid
+   * channel and again for the side channel of a stereo stream, all coded at
+   * probability 1/2. The range decoder of RFC 6716 4.1 turns the k-th such
+   * symbol at the start of a frame into bit 7-k of the first byte. */
+  int fs = opus_packet_get_samples_per_frame(p, PL_OPUS_RTP_CLOCK);
+  int silk_frames = fs <= 960 ? 1 : fs / 960;
+  unsigned b0 = frames[0][0];
+  bool mid = (b0 >> (7 - silk_frames)) & 1u;
+  bool side = false;
+  if (p[0] & 0x4)
+    side = (b0 >> (7 - (2 * silk_frames + 1))) & 1u;
+  return mid || side;
+}

@@ -1,0 +1,124 @@
+/* Opus for the media graph (RFC 6716 codec, RFC 7587 RTP payload): an encoder
+ * that takes 10 ms graph frames and emits one packet per frame_ms, a decoder
+ * with in-band FEC and PLC, packet inspection, and the SDP fmtp parameters.
+ * Everything runs at 48 kHz, the RTP clock of Opus whatever the audio band. */
+#ifndef PL_AUDIO_OPUS_H
+#define PL_AUDIO_OPUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "audio/frame.h"
+#include "base/time.h"
+
+#define PL_OPUS_RTP_CLOCK 48000   /* RFC 7587 4.1: always 48000 */
+#define PL_OPUS_MAX_PACKET 1500   /* bytes; one packet per RTP datagram */
+#define PL_OPUS_MAX_SAMPLES 5760  /* 120 ms at 48 kHz, the longest packet */
+#define PL_OPUS_LOOKAHEAD 312     /* encoder delay at 48 kHz (2.5 + 4 ms) */
+
+typedef enum {
+  PL_OPUS_APP_VOIP,  /* speech: SILK/hybrid favoured, HP filter, more PLC-friendly */
+  PL_OPUS_APP_AUDIO, /* music / wideband content: CELT favoured */
+} pl_opus_app;
+
+typedef struct pl_opus_enc_config {
+  int channels;        /* 1 or 2 */
+  int frame_ms;        /* 10, 20, 40 or 60 */
+  int bitrate;         /* bit/s, 6000..510000 */
+  pl_opus_app application;
+  int complexity;      /* 0..10 */
+  bool fec;            /* in-band FEC (LBRR); needs packet_loss_pct > 0 */
+  int packet_loss_pct; /* expected loss, 0..100: sizes the LBRR */
+  bool dtx;            /* discontinuous transmission on silence */
+  bool cbr;            /* false: constrained VBR (libopus default) */
+  int max_playback_rate; /* Hz, 0 = 48000: caps the coded audio band to
+                          * what the remote plays (its maxplaybackrate) */
+} pl_opus_enc_config;
+
+typedef struct pl_opus_enc pl_opus_enc;
+typedef struct pl_opus_dec pl_opus_dec;
+
+/* Defaults for real-time speech: VOIP, 20 ms, 32 kbit/s, complexity 9,
+ * FEC on for 10 % expected loss, DTX off, VBR. */
+void pl_opus_enc_config_default(pl_opus_enc_config *c, int channels);
+/* NULL when the config is invalid or libopus refuses it. */
+pl_opus_enc *pl_opus_enc_new(const pl_opus_enc_config *c);
+void pl_opus_enc_free(pl_opus_enc *e);
+/* Encodes one whole frame (frame_samples per channel, interleaved) into out;
+ * returns the packet length (1..cap) or PL_E*. A DTX packet is 1-2 bytes and
+ * need not be sent (RFC 7587 3.3): see pl_opus_enc_last_dtx. */
+int pl_opus_enc_encode(pl_opus_enc *e, const float *pcm, uint8_t *out, size_t cap);
+/* Accumulates one 10 ms graph frame; returns 0 while the packet is not yet
+ * full, the packet length when one was produced, or PL_E* (wrong channel
+ * count or frame size). */
+int pl_opus_enc_push(pl_opus_enc *e, const pl_audio_frame *f, uint8_t *out, size_t cap);
+/* Capture time of the first frame of the last packet push() produced. */
+pl_time_us pl_opus_enc_packet_capture_us(const pl_opus_enc *e);
+int pl_opus_enc_set_bitrate(pl_opus_enc *e, int bitrate);
+int pl_opus_enc_set_fec(pl_opus_enc *e, bool on, int packet_loss_pct);
+int pl_opus_enc_set_dtx(pl_opus_enc *e, bool on);
+bool pl_opus_enc_last_dtx(const pl_opus_enc *e);
+int pl_opus_enc_frame_samples(const pl_opus_enc *e); /* per channel */
+int pl_opus_enc_lookahead(const pl_opus_enc *e);     /* samples at 48 kHz */
+
+/* Decoder at 48 kHz with 1 or 2 output channels (a mono stream decodes to
+ * stereo and back as RFC 7587 3.4 requires). NULL on bad channels. */
+pl_opus_dec *pl_opus_dec_new(int channels);
+void pl_opus_dec_free(pl_opus_dec *d);
+int pl_opus_dec_channels(const pl_opus_dec *d);
+/* Decodes a packet into pcm (room for max_samples per channel); returns the
+ * samples per channel, PL_ECODEC for a malformed packet, PL_ERANGE when
+ * max_samples is too small or PL_EINVAL for an empty one. A 1-byte packet
+ * (a DTX frame, TOC only) decodes to comfort noise of its duration. */
+int pl_opus_dec_decode(pl_opus_dec *d, const uint8_t *p, size_t n, float *pcm,
+                       int max_samples);
+/* Recovers a lost packet of `samples` per channel (a multiple of 120) from
+ * the LBRR data in the packet after it. Where that packet has no LBRR libopus
+ * conceals instead: check pl_opus_packet_has_lbrr first. */
+int pl_opus_dec_decode_fec(pl_opus_dec *d, const uint8_t *next, size_t n,
+                           float *pcm, int samples);
+/* Packet loss concealment (or DTX comfort noise) for `samples` per channel,
+ * a multiple of 120 up to PL_OPUS_MAX_SAMPLES. */
+int pl_opus_dec_plc(pl_opus_dec *d, float *pcm, int samples);
+/* Duration of the last packet decoded or concealed, per channel. */
+int pl_opus_dec_last_duration(const pl_opus_dec *d);
+void pl_opus_dec_reset(pl_opus_dec *d);
+
+/* Packet inspection without decoding (RFC 6716 3.1-3.2). */
+int pl_opus_packet_samples(const uint8_t *p, size_t n);        /* per channel, or PL_ECODEC */
+int pl_opus_packet_frame_samples(const uint8_t *p, size_t n);  /* one Opus frame */
+int pl_opus_packet_channels(const uint8_t *p, size_t n);       /* 1 or 2, or PL_ECODEC */
+/* True when the first Opus frame carries LBRR (in-band FEC) data for the
+ * previous packet: the SILK LBRR flags of RFC 6716 4.2.3/4.2.4. */
+bool pl_opus_packet_has_lbrr(const uint8_t *p, size_t n);
+
+/* RFC 7587 7.1 format parameters ("a=fmtp:111 minptime=10;useinbandfec=1").
+ * Absent parameters keep the defaults the RFC gives. */
+typedef struct pl_opus_fmtp {
+  int maxplaybackrate;    /* Hz, default 48000 */
+  int sprop_maxcapturerate; /* Hz, default 48000 */
+  int maxptime;           /* ms, 0 = absent */
+  int ptime;              /* ms, 0 = absent */
+  int minptime;           /* ms, 0 = absent */
+  int maxaveragebitrate;  /* bit/s, 0 = absent */
+  bool stereo;            /* receiver prefers stereo, default false */
+  bool sprop_stereo;      /* sender likely sends stereo, default false */
+  bool cbr;               /* default false */
+  bool useinbandfec;      /* receiver can use FEC, default false */
+  bool usedtx;            /* receiver prefers DTX, default false */
+} pl_opus_fmtp;
+
+void pl_opus_fmtp_default(pl_opus_fmtp *f);
+/* Parses "k=v;k=v" (blanks around tokens allowed, unknown keys ignored as
+ * RFC 7587 7.1 asks). PL_EPARSE for a malformed pair or number, PL_ERANGE
+ * for a value the RFC does not allow. f is left at defaults on error. */
+int pl_opus_fmtp_parse(pl_opus_fmtp *f, const char *s, size_t n);
+/* Writes every non-default parameter as "k=v;k=v" with a NUL; returns the
+ * length, or PL_ETRUNC when cap is too small. */
+int pl_opus_fmtp_format(const pl_opus_fmtp *f, char *buf, size_t cap);
+/* Applies what the remote receiver asked for (its fmtp) to our encoder
+ * config: stereo, FEC, DTX, CBR, bitrate cap, audio band, ptime. */
+void pl_opus_fmtp_apply(const pl_opus_fmtp *remote, pl_opus_enc_config *c);
+
+#endif
