@@ -236,6 +236,28 @@ Test(sdp, round_trip_chromium_audio_video_data) {
   round_trip("chromium_audio_video_data.sdp");
 }
 
+Test(sdp, round_trip_chromium_answer) {
+  round_trip("chromium_answer_audio_video_data.sdp");
+}
+
+Test(sdp, chromium_answer_fields) {
+  pl_sdp *s = parse_fixture("chromium_answer_audio_video_data.sdp");
+  cr_assert_eq(s->n_media, 3);
+  for (int i = 0; i < 3; i++) {
+    pl_sdp_transport t;
+    pl_sdp_media_transport(s, &s->media[i], &t);
+    cr_assert_eq(t.setup, PL_SDP_SETUP_ACTIVE);
+    cr_assert_str_eq(t.ice_ufrag, "HGQa");
+    cr_assert_eq(s->media[i].n_candidates, 0);
+  }
+  cr_assert_eq(s->media[0].dir, PL_SDP_RECVONLY);
+  cr_assert_eq(s->media[1].dir, PL_SDP_RECVONLY);
+  cr_assert_eq(s->media[0].n_ssrcs, 0);
+  cr_assert_eq(s->media[1].n_codecs, 23);
+  cr_assert_eq(s->media[2].sctp_port, 5000);
+  pl_sdp_free(s);
+}
+
 Test(sdp, lf_line_ends_parse_like_crlf) {
   size_t n;
   char *text = load("chromium_audio_video.sdp", &n);
