@@ -16,7 +16,7 @@ static bool all_of(sdp_span s, const char *extra) {
   if (s.n == 0)
     return false;
   for (size_t i = 0; i < s.n; i++)
-    if (!is_alnum(s.p[i]) && !strchr(extra, s.p[i]))
+    if (!is_alnum(s.p[i]) && (s.p[i] == 0 || !strchr(extra, s.p[i])))
       return false;
   return true;
 }

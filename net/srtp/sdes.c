@@ -170,7 +170,7 @@ int pl_sdes_write(const pl_sdes_crypto *c, char *buf, size_t cap) {
     return PL_EINVAL;
   const pl_srtp_profile_info *pi = pl_srtp_profile_get(c->profile);
   if (!pi || c->key_len != (size_t)pi->key_len + pi->salt_len ||
-      c->tag == 0 || c->tag > 999999999u || c->mki_len > 128)
+      c->tag > 999999999u || c->mki_len > 128)
     return PL_EINVAL;
   char b64[4 * ((PL_SRTP_MAX_MASTER_LEN + 2) / 3) + 1];
   EVP_EncodeBlock((unsigned char *)b64, c->key, (int)c->key_len);
@@ -201,7 +201,7 @@ int pl_sdes_write(const pl_sdes_crypto *c, char *buf, size_t cap) {
 
 int pl_sdes_generate(pl_sdes_crypto *c, uint32_t tag, pl_srtp_profile profile) {
   const pl_srtp_profile_info *pi = pl_srtp_profile_get(profile);
-  if (!c || !pi || tag == 0 || tag > 999999999u)
+  if (!c || !pi || tag > 999999999u)
     return PL_EINVAL;
   memset(c, 0, sizeof *c);
   c->tag = tag;

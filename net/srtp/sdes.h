@@ -12,7 +12,7 @@
 #define PL_SDES_MAX_SESSION_PARAMS 128
 
 typedef struct pl_sdes_crypto {
-  uint32_t tag; /* 1..999999999 (RFC 4568 9.1: 1*9DIGIT) */
+  uint32_t tag; /* 0..999999999 (RFC 4568 9.1: 1*9DIGIT) */
   pl_srtp_profile profile;
   uint8_t key[PL_SRTP_MAX_MASTER_LEN]; /* master key || master salt */
   size_t key_len;                      /* key_len + salt_len of the profile */

@@ -325,6 +325,9 @@ Test(sdp, candidate_full_grammar) {
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     cr_assert_eq(pl_sdp_candidate_parse(&c, bad[i], strlen(bad[i])), PL_EPARSE,
                  "accepted %s", bad[i]);
+  /* a NUL inside an extension name (found by fuzz_sdp) */
+  static const char nul[] = "candidate:1 1 udp 1 1.2.3.4 5 typ host rp\0rt 9";
+  cr_assert_eq(pl_sdp_candidate_parse(&c, nul, sizeof nul - 1), PL_EPARSE);
 }
 
 Test(sdp, fingerprint_parse_and_write) {
