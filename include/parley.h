@@ -62,6 +62,189 @@ enum {
 const char *pl_strerror(int err);
 const char *pl_version(void);
 
+/* ------------------------------------------------------------------------
+ * Engine: binds Parley to the app's libuv loop. With loop == NULL the engine
+ * runs in sans-IO mode: it opens no sockets and starts no threads, and the app
+ * drives each call with pl_call_input/poll_transmit/timeout/deadline on its
+ * own transport and clock (the loopback lab does this on a simulated clock).
+ * ---------------------------------------------------------------------- */
+struct uv_loop_s;
+typedef struct pl_engine pl_engine;
+typedef struct pl_call pl_call;
+
+int pl_engine_new(pl_engine **out, struct uv_loop_s *loop);
+/* Frees the engine; every call must have been freed first. */
+void pl_engine_free(pl_engine *engine);
+
+/* ------------------------------------------------------------------------
+ * Audio I/O: sources and sinks speak 48 kHz float PCM, interleaved, in
+ * blocks of 10 ms (480 samples per channel). They run on the media thread:
+ * keep them quick and non-blocking.
+ * ---------------------------------------------------------------------- */
+typedef struct pl_audio_io {
+  /* Source: fill up to `samples` per channel; return how many were written
+   * (fewer means the source ended: the rest is silence), or a PL_E* code. */
+  int (*read)(void *user, float *pcm, int samples, int channels);
+  /* Sink: consume `samples` per channel; return 0 or a PL_E* code. */
+  int (*write)(void *user, const float *pcm, int samples, int channels);
+  void (*close)(void *user); /* called once when the call lets go of it */
+  void *user;
+} pl_audio_io;
+
+/* A source reading a WAV file (16/24/32-bit int or float, any common rate,
+ * resampled to 48 kHz; mono files are duplicated to stereo when needed). */
+int pl_audio_io_wav_source(pl_audio_io *io, const char *path, bool loop);
+/* A sink writing 16-bit PCM WAV at 48 kHz with `channels` channels. */
+int pl_audio_io_wav_sink(pl_audio_io *io, const char *path, int channels);
+/* A generated test tone (sine) source. */
+int pl_audio_io_tone_source(pl_audio_io *io, double hz, double amplitude);
+
+/* ------------------------------------------------------------------------
+ * Calls
+ * ---------------------------------------------------------------------- */
+typedef enum {
+  PL_CRYPTO_AES_CM_128_HMAC_SHA1_80 = 1,
+  PL_CRYPTO_AEAD_AES_128_GCM = 2,
+} pl_crypto_suite;
+
+typedef enum {
+  PL_EVENT_CONNECTED = 1, /* first authenticated media from the peer */
+  PL_EVENT_REMOTE_BYE,    /* the peer said RTCP BYE */
+  PL_EVENT_SOURCE_ENDED,  /* our audio source ran out */
+  PL_EVENT_ERROR,         /* `error` says what; the call may go on */
+  PL_EVENT_TIMEOUT,       /* nothing heard from the peer for too long */
+} pl_event_type;
+
+typedef struct pl_event {
+  pl_event_type type;
+  int error;          /* PL_E* for PL_EVENT_ERROR */
+  const char *detail; /* human-readable, valid during the callback */
+} pl_event;
+
+typedef void (*pl_event_cb)(pl_call *call, const pl_event *ev, void *user);
+
+typedef struct pl_call_config {
+  const char *bind;        /* local UDP address, "127.0.0.1:0" by default */
+  const char *advertise;   /* address put in SDP (sans-IO mode), else bind's */
+  int channels;            /* 1 or 2 (default 1) */
+  int opus_bitrate;        /* bits/s (default 32000) */
+  int opus_frame_ms;       /* 10, 20, 40 or 60 (default 20) */
+  bool opus_fec;           /* in-band FEC (default on) */
+  bool opus_dtx;           /* discontinuous transmission (default off) */
+  pl_crypto_suite crypto;  /* preferred SRTP suite (default AES_CM_128_HMAC_SHA1_80) */
+  int jitter_min_ms;       /* jitter buffer bounds (default 20 .. 500) */
+  int jitter_max_ms;
+  int peer_timeout_ms;     /* PL_EVENT_TIMEOUT after this silence (default 10000) */
+  uint64_t seed;           /* seeds SSRCs/sequence numbers in sans-IO mode; 0: random */
+  pl_event_cb on_event;    /* runs on the app's loop (or inside pl_call_* in sans-IO mode) */
+  void *user;
+} pl_call_config;
+
+void pl_call_config_init(pl_call_config *cfg);
+int pl_call_new(pl_call **out, pl_engine *engine, const pl_call_config *cfg);
+/* Sends RTCP BYE (if media flowed), stops media, releases sources/sinks. */
+void pl_call_free(pl_call *call);
+
+/* The call takes the io (its close() is called when the call lets go). */
+int pl_call_set_audio_source(pl_call *call, const pl_audio_io *source);
+int pl_call_set_audio_sink(pl_call *call, const pl_audio_io *sink);
+
+/* Offer/answer. SDP text is NUL-terminated; cap bounds what is written.
+ * PL_EFULL when cap is too small, PL_EPARSE/PL_ENOTSUP for unusable SDP. */
+int pl_call_create_offer(pl_call *call, char *sdp, size_t cap);
+int pl_call_accept_offer(pl_call *call, const char *offer, char *answer,
+                         size_t cap);
+int pl_call_accept_answer(pl_call *call, const char *answer);
+
+/* Switch a media-graph stage ("denoise", "plc", ...) on or off mid-call.
+ * PL_ENOENT when the call has no such stage. */
+int pl_call_set_stage(pl_call *call, const char *name, bool on);
+
+/* Ends the call politely: RTCP BYE now, media stops. */
+int pl_call_hangup(pl_call *call);
+
+/* ------------------------------------------------------------------------
+ * Signaling over HTTP, WHIP-style: POST /whip with an SDP offer, answered by
+ * 201 Created, a Location and the SDP answer; DELETE on the Location ends the
+ * call. Needs an engine bound to a libuv loop.
+ * ---------------------------------------------------------------------- */
+typedef struct pl_whip_server pl_whip_server;
+
+/* Called for each offer: return a new call configured as the app wants (the
+ * server applies the offer to it and sends the answer), or NULL to refuse
+ * with 503. on_end (may be NULL) is called when a DELETE ends a call; the app
+ * then frees it. */
+typedef pl_call *(*pl_whip_offer_cb)(void *user);
+typedef void (*pl_whip_end_cb)(void *user, pl_call *call);
+
+int pl_whip_server_new(pl_whip_server **out, pl_engine *engine,
+                       const char *addr, pl_whip_offer_cb on_offer,
+                       pl_whip_end_cb on_end, void *user);
+void pl_whip_server_free(pl_whip_server *server);
+
+/* Offer `call` to a WHIP server at addr ("127.0.0.1:8000"); done is called
+ * on the loop with 0 once the answer is applied, or a PL_E* code. */
+typedef void (*pl_whip_done_cb)(pl_call *call, int err, int http_status,
+                                void *user);
+int pl_call_dial_whip(pl_call *call, const char *addr, pl_whip_done_cb done,
+                      void *user);
+
+/* ------------------------------------------------------------------------
+ * Statistics (names follow W3C webrtc-stats where one exists)
+ * ---------------------------------------------------------------------- */
+#define PL_MAX_STAGES 8
+typedef struct pl_stage_info {
+  char name[24];
+  bool enabled;
+  uint64_t frames;
+  double avg_us, max_us; /* CPU time per frame */
+  uint64_t errors;
+} pl_stage_info;
+
+typedef struct pl_call_stats {
+  double duration_s;
+  /* outbound-rtp */
+  uint64_t packets_sent, bytes_sent;
+  double send_bitrate_bps;      /* over the last second */
+  /* inbound-rtp */
+  uint64_t packets_received, bytes_received;
+  int64_t packets_lost;         /* cumulative, RFC 3550 A.3 */
+  uint64_t packets_discarded;   /* late or duplicate, dropped by the jitter buffer */
+  uint64_t packets_dropped;     /* malformed, failed SRTP, replayed: never reach media */
+  uint64_t srtp_auth_failures, srtp_replays;
+  double recv_bitrate_bps;
+  double jitter_s;              /* interarrival jitter, RFC 3550 A.8 */
+  double fraction_lost;         /* from the peer's last report about us */
+  double rtt_s;                 /* from SR/RR, -1 until known */
+  /* audio playout */
+  double jitter_buffer_delay_s; /* jitterBufferDelay / jitterBufferEmittedCount */
+  double jitter_buffer_target_delay_s;
+  uint64_t total_samples_received, concealed_samples, silent_concealed_samples;
+  uint64_t concealment_events;
+  uint64_t inserted_samples_for_deceleration, removed_samples_for_acceleration;
+  double mouth_to_ear_s;        /* capture -> playout, -1 until known */
+  /* media graph */
+  int n_send_stages, n_recv_stages;
+  pl_stage_info send_stages[PL_MAX_STAGES], recv_stages[PL_MAX_STAGES];
+} pl_call_stats;
+
+int pl_call_get_stats(pl_call *call, pl_call_stats *out);
+
+/* ------------------------------------------------------------------------
+ * Sans-IO mode (engine created with loop == NULL). Times are microseconds on
+ * the app's monotonic clock. After pl_call_input or pl_call_timeout, drain
+ * pl_call_poll_transmit until it returns 0, then call pl_call_timeout again at
+ * pl_call_deadline.
+ * ---------------------------------------------------------------------- */
+int pl_call_input(pl_call *call, int64_t now_us, const void *from_sockaddr,
+                  const uint8_t *data, size_t len);
+int pl_call_timeout(pl_call *call, int64_t now_us);
+/* Copies the next datagram to send into buf and its destination into
+ * to_sockaddr (a struct sockaddr_storage); returns its length, 0 if none. */
+int pl_call_poll_transmit(pl_call *call, uint8_t *buf, size_t cap,
+                          void *to_sockaddr);
+int64_t pl_call_deadline(pl_call *call);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,304 @@
+/* Call objects: configuration, lifetime, sources and sinks, stage
+ * switching, statistics, events, and the sans-IO entry points that tie the
+ * network and media halves together. Offer/answer is in call_sdp.c. */
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/log.h"
+#include "engine/call/call.h"
+#include "engine/engine.h"
+
+void pl_call_config_init(pl_call_config *cfg) {
+  memset(cfg, 0, sizeof *cfg);
+  cfg->bind = "127.0.0.1:0";
+  cfg->channels = 1;
+  cfg->opus_bitrate = 32000;
+  cfg->opus_frame_ms = 20;
+  cfg->opus_fec = true;
+  cfg->crypto = PL_CRYPTO_AES_CM_128_HMAC_SHA1_80;
+  cfg->jitter_min_ms = 20;
+  cfg->jitter_max_ms = 500;
+  cfg->peer_timeout_ms = 10000;
+}
+
+static int check_config(const pl_call_config *c) {
+  if (c->channels != 1 && c->channels != 2)
+    return PL_EINVAL;
+  if (c->opus_frame_ms != 10 && c->opus_frame_ms != 20 && c->opus_frame_ms != 40 &&
+      c->opus_frame_ms != 60)
+    return PL_EINVAL;
+  if (c->opus_bitrate < 6000 || c->opus_bitrate > 510000)
+    return PL_EINVAL;
+  if (c->crypto != PL_CRYPTO_AES_CM_128_HMAC_SHA1_80 && c->crypto != PL_CRYPTO_AEAD_AES_128_GCM)
+    return PL_EINVAL;
+  if (c->jitter_min_ms < 0 || c->jitter_max_ms < c->jitter_min_ms || c->jitter_max_ms > 5000)
+    return PL_EINVAL;
+  if (c->peer_timeout_ms <= 0)
+    return PL_EINVAL;
+  return 0;
+}
+
+pl_engine *pl_call_engine(const pl_call *call) { return call->engine; }
+
+void pl_call_emit(pl_call *c, pl_event_type type, int err, const char *detail) {
+  if (c->cfg.on_event) {
+    pl_event ev = {.type = type, .error = err, .detail = detail};
+    c->cfg.on_event(c, &ev, c->cfg.user);
+  }
+}
+
+int pl_call_new(pl_call **out, pl_engine *engine, const pl_call_config *cfg) {
+  *out = NULL;
+  if (!engine || !cfg)
+    return PL_EINVAL;
+  int rc = check_config(cfg);
+  if (rc)
+    return rc;
+  pl_call *c = calloc(1, sizeof *c);
+  if (!c)
+    return PL_ENOMEM;
+  c->engine = engine;
+  c->cfg = *cfg;
+  c->channels = cfg->channels;
+  uint64_t seed = cfg->seed;
+  if (!seed && RAND_bytes((unsigned char *)&seed, sizeof seed) != 1)
+    seed = (uint64_t)time(NULL);
+  pl_rng_seed(&c->rng, seed);
+  c->local_ssrc = (uint32_t)pl_rng_u64(&c->rng);
+  static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  for (int i = 0; i < 16; i++)
+    c->cname[i] = alnum[pl_rng_below(&c->rng, sizeof alnum - 1)];
+  pthread_mutex_init(&c->snap_lock, NULL);
+  atomic_init(&c->state, PL_CALL_IDLE);
+  rc = pl_call_net_init(c);
+  if (!rc)
+    rc = pl_call_media_init(c);
+  if (!rc && engine->loop) {
+    struct timespec rt, mono;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    c->wall_offset_us = ((int64_t)rt.tv_sec - mono.tv_sec) * 1000000 +
+                        (rt.tv_nsec - mono.tv_nsec) / 1000;
+    rc = pl_driver_call_open(c);
+  } else if (!rc) {
+    const char *adv = cfg->advertise ? cfg->advertise : cfg->bind;
+    if (pl_addr_parse(&c->local, adv) != 0)
+      rc = PL_EINVAL;
+  }
+  if (rc) {
+    pl_call_media_destroy(c);
+    pl_call_net_destroy(c);
+    pthread_mutex_destroy(&c->snap_lock);
+    free(c);
+    return rc;
+  }
+  pthread_mutex_lock(&engine->calls_lock);
+  c->next = engine->calls;
+  engine->calls = c;
+  engine->n_calls++;
+  pthread_mutex_unlock(&engine->calls_lock);
+  *out = c;
+  return 0;
+}
+
+/* Frees what the call owns; the driver calls this once libuv let go. */
+void pl_call_destroy_(pl_call *c) {
+  pl_call_media_destroy(c);
+  pl_call_net_destroy(c);
+  pthread_mutex_destroy(&c->snap_lock);
+  free(c);
+}
+
+void pl_call_free(pl_call *c) {
+  if (!c)
+    return;
+  pl_call_hangup(c);
+  pl_engine *e = c->engine;
+  /* Off the media thread's list first: after this no tick touches it. */
+  pthread_mutex_lock(&e->calls_lock);
+  for (pl_call **pp = &e->calls; *pp; pp = &(*pp)->next)
+    if (*pp == c) {
+      *pp = c->next;
+      e->n_calls--;
+      break;
+    }
+  pthread_mutex_unlock(&e->calls_lock);
+  if (e->loop)
+    pl_driver_call_close(c); /* frees when libuv is done with the handles */
+  else
+    pl_call_destroy_(c);
+}
+
+int pl_call_set_audio_source(pl_call *c, const pl_audio_io *io) {
+  if (!io || !io->read)
+    return PL_EINVAL;
+  if (atomic_load(&c->state) == PL_CALL_ACTIVE)
+    return PL_ESTATE;
+  if (c->has_source && c->source.close)
+    c->source.close(c->source.user);
+  c->source = *io;
+  c->has_source = true;
+  return 0;
+}
+
+int pl_call_set_audio_sink(pl_call *c, const pl_audio_io *io) {
+  if (!io || !io->write)
+    return PL_EINVAL;
+  if (atomic_load(&c->state) == PL_CALL_ACTIVE)
+    return PL_ESTATE;
+  if (c->has_sink && c->sink.close)
+    c->sink.close(c->sink.user);
+  c->sink = *io;
+  c->has_sink = true;
+  return 0;
+}
+
+int pl_call_set_stage(pl_call *c, const char *name, bool on) {
+  if (!name)
+    return PL_EINVAL;
+  int a = pl_graph_request(&c->send_graph, name, on);
+  int b = pl_graph_request(&c->recv_graph, name, on);
+  return a == 0 || b == 0 ? 0 : PL_ENOENT;
+}
+
+int pl_call_hangup(pl_call *c) {
+  int st = atomic_load(&c->state);
+  if (st == PL_CALL_ACTIVE) {
+    pl_time_us now = c->last_tx_us > c->last_heard ? c->last_tx_us : c->last_heard;
+    if (c->engine->loop)
+      now = (pl_time_us)(uv_hrtime() / 1000);
+    pl_call_net_bye(c, now);
+    if (c->engine->loop)
+      pl_driver_kick(c); /* send the BYE now */
+  }
+  atomic_store(&c->state, PL_CALL_CLOSED);
+  return 0;
+}
+
+int pl_call_get_stats(pl_call *c, pl_call_stats *s) {
+  memset(s, 0, sizeof *s);
+  pl_media_snapshot m;
+  pl_call_media_snapshot(c, &m);
+  pl_time_us last = c->last_heard > c->last_tx_us ? c->last_heard : c->last_tx_us;
+  s->duration_s = c->start_us && last > c->start_us ? (double)(last - c->start_us) / 1e6 : 0;
+  s->packets_sent = c->packets_sent;
+  s->bytes_sent = c->sstats.octets;
+  s->send_bitrate_bps = c->send_bps;
+  s->packets_received = c->rstats_started ? c->rstats.packets : 0;
+  s->bytes_received = c->rstats_started ? c->rstats.payload_bytes : 0;
+  s->recv_bitrate_bps = c->recv_bps;
+  if (c->rstats_started) {
+    int64_t expected = (int64_t)pl_rtp_recv_stats_ext_max(&c->rstats) - c->rstats.base_seq + 1;
+    s->packets_lost = expected - (int64_t)c->rstats.received;
+    s->jitter_s = c->rstats.jitter / PL_OPUS_RTP_CLOCK;
+  }
+  s->packets_discarded = m.jb.packets_discarded + m.jb.packets_duplicated;
+  s->packets_dropped = c->dropped;
+  if (c->srtp) {
+    const pl_srtp_stats *ss = pl_srtp_get_stats(c->srtp);
+    s->srtp_auth_failures = ss->auth_fail;
+    s->srtp_replays = ss->replay;
+  }
+  s->fraction_lost = c->remote_fraction_lost;
+  s->rtt_s = c->rtt_us >= 0 ? (double)c->rtt_us / 1e6 : -1;
+  double emitted = (double)m.jb.jitter_buffer_emitted_count;
+  s->jitter_buffer_delay_s = emitted > 0 ? m.jb.jitter_buffer_delay / emitted : 0;
+  s->jitter_buffer_target_delay_s =
+      emitted > 0 ? m.jb.jitter_buffer_target_delay / emitted : m.target_delay_ms / 1000.0;
+  s->total_samples_received = m.jb.total_samples_received;
+  s->concealed_samples = m.jb.concealed_samples;
+  s->silent_concealed_samples = m.jb.silent_concealed_samples;
+  s->concealment_events = m.jb.concealment_events;
+  s->inserted_samples_for_deceleration = m.jb.inserted_samples_for_deceleration;
+  s->removed_samples_for_acceleration = m.jb.removed_samples_for_acceleration;
+  /* Capture -> playout. A packet's capture stamp is the tick its first
+   * 10 ms frame entered the engine, and the jitter buffer counts each
+   * sample from its packet's arrival to the tick that emits its 10 ms
+   * frame, so its average runs (frame_ms/2 - 5 ms) above what the first
+   * frame waits. Add the codec's look-ahead: */
+  if (c->net_delay_n && emitted > 0) {
+    double net = c->net_delay_sum_us / (double)c->net_delay_n / 1e6;
+    s->mouth_to_ear_s = net + s->jitter_buffer_delay_s -
+                        (c->cfg.opus_frame_ms / 2.0 - PL_AUDIO_FRAME_MS / 2.0) / 1000.0 +
+                        PL_OPUS_LOOKAHEAD / (double)PL_AUDIO_RATE;
+  } else {
+    s->mouth_to_ear_s = -1;
+  }
+  s->n_send_stages = m.n_send;
+  s->n_recv_stages = m.n_recv;
+  memcpy(s->send_stages, m.send_stages, sizeof s->send_stages);
+  memcpy(s->recv_stages, m.recv_stages, sizeof s->recv_stages);
+  return 0;
+}
+
+/* First contact with a clock after activation: start the timers. */
+static void start_clock(pl_call *c, pl_time_us now) {
+  if (c->start_us || atomic_load(&c->state) != PL_CALL_ACTIVE)
+    return;
+  c->start_us = now ? now : 1;
+  c->last_heard = now;
+  c->next_rtcp = now + PL_MS(500);
+}
+
+void pl_call_start_clock_(pl_call *c, pl_time_us now) { start_clock(c, now); }
+
+int pl_call_input(pl_call *c, int64_t now, const void *from, const uint8_t *data, size_t len) {
+  if (!from || !data)
+    return PL_EINVAL;
+  if (len > PL_PKT_CAPACITY) {
+    c->dropped++;
+    return PL_ETRUNC;
+  }
+  start_clock(c, now);
+  pl_addr a;
+  memcpy(&a.ss, from, sizeof a.ss);
+  uint8_t buf[PL_PKT_CAPACITY];
+  memcpy(buf, data, len); /* SRTP decrypts in place; the caller's bytes are const */
+  return pl_call_net_input(c, now, &a, buf, len);
+}
+
+int pl_call_timeout(pl_call *c, int64_t now) {
+  start_clock(c, now);
+  pl_call_net_timeout(c, now);
+  pl_call_media_tick(c, now);
+  pl_call_net_flush(c, now);
+  pl_call_emit_pending(c);
+  return 0;
+}
+
+void pl_call_emit_pending(pl_call *c) {
+  if (!c->source_end_emitted && atomic_load(&c->source_ended_flag)) {
+    c->source_end_emitted = true;
+    pl_call_emit(c, PL_EVENT_SOURCE_ENDED, 0, "source ended");
+  }
+}
+
+int pl_call_poll_transmit(pl_call *c, uint8_t *buf, size_t cap, void *to) {
+  pl_pkt *p = pl_call_net_next_tx(c);
+  if (!p)
+    return 0;
+  int n = (int)p->len;
+  if (p->len > cap) {
+    n = PL_EFULL;
+  } else {
+    memcpy(buf, p->data, p->len);
+    if (to)
+      memcpy(to, &p->addr.ss, sizeof p->addr.ss);
+  }
+  pl_call_net_release(c, p);
+  return n;
+}
+
+int64_t pl_call_deadline(pl_call *c) {
+  if (atomic_load(&c->state) != PL_CALL_ACTIVE)
+    return PL_TIME_NEVER;
+  if (!c->start_us)
+    return 0;
+  pl_time_us d = pl_call_net_deadline(c);
+  if (c->enc)
+    d = pl_time_min(d, c->media_started ? c->next_tick : 0);
+  return d;
+}

@@ -1,0 +1,165 @@
+/* The call core: a sans-IO two-party audio session. The network half
+ * (SRTP, RTP/RTCP, stats) runs where datagrams arrive; the media half
+ * (source, graph, encoder; jitter buffer, decoder, graph, sink) runs on a
+ * 10 ms clock. They meet only in two SPSC rings, so in libuv mode the media
+ * half runs on the engine's media thread and the network never waits on it;
+ * in sans-IO mode both run in pl_call_timeout on the caller's clock. */
+#ifndef PL_ENGINE_CALL_H
+#define PL_ENGINE_CALL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <uv.h>
+
+#include "audio/jitter/jitter.h"
+#include "audio/opus/opus.h"
+#include "base/addr.h"
+#include "base/pkt.h"
+#include "base/rng.h"
+#include "engine/graph/graph.h"
+#include "engine/ring.h"
+#include "net/rtcp/rtcp.h"
+#include "net/rtp/rtp.h"
+#include "net/rtp/rtp_stats.h"
+#include "net/srtp/sdes.h"
+#include "net/srtp/srtp.h"
+#include "parley.h"
+
+#define PL_CALL_MAX_PAYLOAD 1276 /* largest Opus packet for one frame */
+#define PL_CALL_TXQ 256          /* datagrams awaiting the socket */
+
+/* net -> media: one received audio packet. */
+typedef struct pl_rx_item {
+  pl_time_us arrival;
+  uint64_t capture_ntp; /* abs-capture-time, 0 when absent */
+  uint32_t ts;
+  uint16_t seq;
+  uint16_t len;
+  uint8_t payload[PL_CALL_MAX_PAYLOAD];
+} pl_rx_item;
+
+/* media -> net: one encoded packet to send. */
+typedef struct pl_tx_item {
+  pl_time_us capture_us;
+  uint32_t ts;
+  uint16_t len;
+  bool marker;
+  uint8_t payload[PL_CALL_MAX_PAYLOAD];
+} pl_tx_item;
+
+typedef enum {
+  PL_CALL_IDLE,     /* no offer/answer yet */
+  PL_CALL_OFFERED,  /* our offer is out */
+  PL_CALL_ACTIVE,   /* keys and peer known: media flows */
+  PL_CALL_CLOSED,   /* hung up or BYE received */
+} pl_call_state;
+
+/* Media-side numbers published to other threads once per tick. */
+typedef struct pl_media_snapshot {
+  pl_jitter_stats jb;
+  double target_delay_ms;
+  pl_stage_info send_stages[PL_MAX_STAGES], recv_stages[PL_MAX_STAGES];
+  int n_send, n_recv;
+} pl_media_snapshot;
+
+struct pl_call {
+  pl_engine *engine;
+  pl_call *next; /* engine's list */
+  pl_call_config cfg;
+  pl_rng rng;
+  _Atomic int state;
+  bool offerer;
+
+  /* Negotiated. */
+  uint32_t local_ssrc, remote_ssrc;
+  bool remote_ssrc_known;
+  char cname[24];
+  int pt;             /* Opus payload type */
+  int ext_capture_id; /* abs-capture-time extension id, 0 if not negotiated */
+  int channels;
+  pl_srtp_keys keys;
+  pl_sdes_crypto offered[2]; /* our a=crypto lines, while the offer is out */
+  int n_offered;
+  pl_srtp *srtp;
+  pl_addr local, remote;
+  bool remote_known;
+
+  /* Network half. */
+  pl_pkt_pool pool;
+  pl_pkt_queue txq;
+  uint16_t seq;
+  pl_rtp_recv_stats rstats;
+  pl_rtp_send_stats sstats;
+  bool rstats_started;
+  pl_time_us start_us, next_rtcp, last_heard, last_sr_sent_rtp_us;
+  uint32_t last_tx_ts;
+  pl_time_us last_tx_us;
+  int64_t rtt_us;
+  double remote_fraction_lost;
+  uint64_t dropped, bytes_sent, bytes_received, packets_sent, packets_received;
+  bool connected_event, bye_sent, timeout_event, source_end_emitted;
+  /* Per-second bitrate windows. */
+  pl_time_us rate_t0;
+  uint64_t rate_sent0, rate_recv0;
+  double send_bps, recv_bps;
+  /* One-way network delay from abs-capture-time (sum, count). */
+  double net_delay_sum_us;
+  uint64_t net_delay_n;
+  int64_t wall_offset_us; /* wall clock - monotonic clock, set by the driver */
+
+  /* The rings between the halves. */
+  pl_ring rx_ring, tx_ring;
+
+  /* Media half. */
+  pl_audio_io source, sink;
+  bool has_source, has_sink, source_ended;
+  _Atomic bool source_ended_flag;
+  pl_graph send_graph, recv_graph;
+  pl_opus_enc *enc;
+  pl_jitter *jb;
+  uint32_t media_ts;
+  pl_time_us next_tick;
+  bool media_started;
+
+  /* Snapshot published by the media half once per tick. */
+  pthread_mutex_t snap_lock;
+  pl_media_snapshot snap;
+
+  /* libuv driver state (engine/driver.c). */
+  uv_udp_t udp;
+  uv_timer_t timer;
+  bool udp_open;
+  int uv_handles;
+  void *pending_dial;
+};
+
+/* Network half (call_net.c). */
+int pl_call_net_init(pl_call *c);
+void pl_call_net_destroy(pl_call *c);
+int pl_call_net_input(pl_call *c, pl_time_us now, const pl_addr *from,
+                      uint8_t *data, size_t len);
+void pl_call_net_timeout(pl_call *c, pl_time_us now);
+pl_time_us pl_call_net_deadline(const pl_call *c);
+/* Takes encoded packets from the media half and queues them as SRTP. */
+void pl_call_net_flush(pl_call *c, pl_time_us now);
+void pl_call_net_bye(pl_call *c, pl_time_us now);
+pl_pkt *pl_call_net_next_tx(pl_call *c);
+void pl_call_net_release(pl_call *c, pl_pkt *p);
+
+/* Media half (call_media.c). */
+int pl_call_media_init(pl_call *c);
+/* Make the encoder and jitter buffer once the session is negotiated. */
+int pl_call_media_start(pl_call *c, const pl_opus_fmtp *remote_fmtp);
+void pl_call_media_destroy(pl_call *c);
+/* One 10 ms step if now >= next_tick. Returns true when packets were queued. */
+bool pl_call_media_tick(pl_call *c, pl_time_us now);
+void pl_call_media_snapshot(pl_call *c, pl_media_snapshot *out);
+
+/* Events to the app (call.c). */
+void pl_call_emit(pl_call *c, pl_event_type type, int err, const char *detail);
+/* Emits what the media half flagged (source ended); network thread. */
+void pl_call_emit_pending(pl_call *c);
+void pl_call_start_clock_(pl_call *c, pl_time_us now);
+void pl_call_destroy_(pl_call *c);
+
+#endif

@@ -1,0 +1,165 @@
+/* The media half of a call, one 10 ms step at a time: source -> send graph
+ * -> Opus encoder -> tx ring; rx ring -> jitter buffer (decoder and
+ * concealment inside) -> receive graph -> sink. Nothing here allocates,
+ * blocks or logs once the call runs. */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "engine/call/call.h"
+
+#define TICK_US PL_MS(PL_AUDIO_FRAME_MS)
+
+int pl_call_media_init(pl_call *c) {
+  pl_graph_init(&c->send_graph, PL_MEDIA_AUDIO);
+  pl_graph_init(&c->recv_graph, PL_MEDIA_AUDIO);
+  int rc = pl_ring_init(&c->rx_ring, sizeof(pl_rx_item), 256);
+  if (!rc)
+    rc = pl_ring_init(&c->tx_ring, sizeof(pl_tx_item), 64);
+  return rc;
+}
+
+/* Encoder and jitter buffer need the negotiated channel count and Opus
+ * parameters, so they are made when the call becomes active. */
+int pl_call_media_start(pl_call *c, const pl_opus_fmtp *remote_fmtp) {
+  pl_opus_enc_config ec;
+  pl_opus_enc_config_default(&ec, c->channels);
+  ec.frame_ms = c->cfg.opus_frame_ms;
+  ec.bitrate = c->cfg.opus_bitrate;
+  ec.fec = c->cfg.opus_fec;
+  ec.packet_loss_pct = c->cfg.opus_fec ? 10 : 0;
+  ec.dtx = c->cfg.opus_dtx;
+  if (remote_fmtp)
+    pl_opus_fmtp_apply(remote_fmtp, &ec);
+  c->enc = pl_opus_enc_new(&ec);
+  pl_jitter_config jc;
+  pl_jitter_config_default(&jc);
+  jc.channels = c->channels;
+  jc.min_delay_ms = c->cfg.jitter_min_ms;
+  jc.max_delay_ms = c->cfg.jitter_max_ms;
+  jc.use_fec = true;
+  c->jb = pl_jitter_new(&jc);
+  if (!c->enc || !c->jb)
+    return PL_ENOMEM;
+  c->media_ts = (uint32_t)pl_rng_u64(&c->rng);
+  return 0;
+}
+
+void pl_call_media_destroy(pl_call *c) {
+  pl_graph_destroy(&c->send_graph);
+  pl_graph_destroy(&c->recv_graph);
+  if (c->enc)
+    pl_opus_enc_free(c->enc);
+  if (c->jb)
+    pl_jitter_free(c->jb);
+  c->enc = NULL;
+  c->jb = NULL;
+  if (c->has_source && c->source.close)
+    c->source.close(c->source.user);
+  if (c->has_sink && c->sink.close)
+    c->sink.close(c->sink.user);
+  c->has_source = c->has_sink = false;
+  pl_ring_destroy(&c->rx_ring);
+  pl_ring_destroy(&c->tx_ring);
+}
+
+static void capture(pl_call *c, pl_time_us now) {
+  pl_audio_frame f;
+  pl_audio_frame_init(&f, c->channels);
+  f.capture_us = now;
+  if (c->has_source && !c->source_ended) {
+    int n = c->source.read(c->source.user, f.pcm, PL_AUDIO_FRAME_SAMPLES, c->channels);
+    if (n < PL_AUDIO_FRAME_SAMPLES) {
+      c->source_ended = true; /* the rest of this frame stays silent */
+      atomic_store(&c->source_ended_flag, true);
+    }
+  }
+  pl_graph_run(&c->send_graph, &f, now);
+  uint8_t pkt[PL_CALL_MAX_PAYLOAD];
+  int n = pl_opus_enc_push(c->enc, &f, pkt, sizeof pkt);
+  int frame = pl_opus_enc_frame_samples(c->enc);
+  if (n <= 0)
+    return; /* accumulating, or an encoder error (counted by the encoder) */
+  uint32_t ts = c->media_ts;
+  c->media_ts += (uint32_t)frame;
+  /* DTX: libopus emits 1-2 byte packets during silence; they still go out
+   * (as in libwebrtc) at a reduced rate chosen by the encoder. */
+  pl_tx_item *it = pl_ring_reserve(&c->tx_ring);
+  if (!it)
+    return;
+  it->capture_us = pl_opus_enc_packet_capture_us(c->enc);
+  it->ts = ts;
+  it->len = (uint16_t)n;
+  it->marker = false;
+  memcpy(it->payload, pkt, (size_t)n);
+  pl_ring_commit(&c->tx_ring);
+}
+
+static void playout(pl_call *c, pl_time_us now) {
+  pl_rx_item *it;
+  while ((it = pl_ring_peek(&c->rx_ring))) {
+    pl_jitter_push(c->jb, it->arrival, it->seq, it->ts, it->payload, it->len);
+    pl_ring_release(&c->rx_ring);
+  }
+  pl_audio_frame f;
+  pl_audio_frame_init(&f, c->channels);
+  if (pl_jitter_pull(c->jb, now, &f) < 0)
+    pl_audio_frame_init(&f, c->channels); /* nothing playable yet: silence */
+  pl_graph_run(&c->recv_graph, &f, now);
+  if (c->has_sink)
+    c->sink.write(c->sink.user, f.pcm, f.samples, c->channels);
+}
+
+static void stage_infos(const pl_graph *g, pl_stage_info *out, int *n) {
+  *n = g->n;
+  for (int i = 0; i < g->n; i++) {
+    const pl_stage *s = &g->stages[i];
+    snprintf(out[i].name, sizeof out[i].name, "%s", s->ops->name);
+    out[i].enabled = s->on;
+    out[i].frames = s->stats.frames;
+    out[i].avg_us = s->stats.frames ? (double)s->stats.total_ns / (double)s->stats.frames / 1e3 : 0;
+    out[i].max_us = (double)s->stats.max_ns / 1e3;
+    out[i].errors = s->stats.errors;
+  }
+}
+
+/* The media thread never waits for a reader: if the app is copying the
+ * snapshot right now, this tick's numbers are skipped, the next ones land. */
+static void publish(pl_call *c) {
+  if (pthread_mutex_trylock(&c->snap_lock) != 0)
+    return;
+  pl_jitter_get_stats(c->jb, &c->snap.jb);
+  c->snap.target_delay_ms = pl_jitter_target_ms(c->jb);
+  stage_infos(&c->send_graph, c->snap.send_stages, &c->snap.n_send);
+  stage_infos(&c->recv_graph, c->snap.recv_stages, &c->snap.n_recv);
+  pthread_mutex_unlock(&c->snap_lock);
+}
+
+void pl_call_media_snapshot(pl_call *c, pl_media_snapshot *out) {
+  pthread_mutex_lock(&c->snap_lock);
+  memcpy(out, &c->snap, sizeof *out);
+  pthread_mutex_unlock(&c->snap_lock);
+}
+
+bool pl_call_media_tick(pl_call *c, pl_time_us now) {
+  if (atomic_load(&c->state) != PL_CALL_ACTIVE || !c->enc)
+    return false;
+  if (!c->media_started) {
+    c->media_started = true;
+    c->next_tick = now;
+  }
+  bool sent = false;
+  /* Catch up one step at a time if the caller was late (never skip audio). */
+  int steps = 0;
+  while (now >= c->next_tick && steps++ < 10) {
+    size_t before = pl_ring_size(&c->tx_ring);
+    capture(c, c->next_tick);
+    playout(c, c->next_tick);
+    sent |= pl_ring_size(&c->tx_ring) != before;
+    c->next_tick += TICK_US;
+  }
+  if (now >= c->next_tick)
+    c->next_tick = now + TICK_US; /* hopelessly behind: resynchronise */
+  publish(c);
+  return sent;
+}

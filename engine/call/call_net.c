@@ -1,0 +1,322 @@
+/* The network half of a call: SRTP in and out, RTP sequencing, RTCP
+ * reports (SR/RR/SDES/BYE), receive statistics and the round-trip time.
+ * Runs where datagrams arrive; never touches media beyond the rings. */
+#include <string.h>
+
+#include "base/bytes.h"
+#include "base/log.h"
+#include "engine/call/call.h"
+#include "net/demux/demux.h"
+
+#define RTCP_INTERVAL_US PL_MS(1000) /* small two-party session: fixed ~1 s */
+#define RTCP_MAX 512
+
+int pl_call_net_init(pl_call *c) {
+  pl_pkt_queue_init(&c->txq);
+  int rc = pl_pkt_pool_init(&c->pool, PL_CALL_TXQ);
+  if (rc)
+    return rc;
+  pl_rtp_send_stats_init(&c->sstats);
+  c->seq = (uint16_t)pl_rng_u64(&c->rng);
+  c->rtt_us = -1;
+  c->next_rtcp = PL_TIME_NEVER;
+  return 0;
+}
+
+void pl_call_net_destroy(pl_call *c) {
+  pl_pkt *p;
+  while ((p = pl_pkt_queue_pop(&c->txq)))
+    pl_pkt_put(&c->pool, p);
+  pl_pkt_pool_destroy(&c->pool);
+  if (c->srtp)
+    pl_srtp_free(c->srtp);
+  c->srtp = NULL;
+}
+
+pl_pkt *pl_call_net_next_tx(pl_call *c) { return pl_pkt_queue_pop(&c->txq); }
+void pl_call_net_release(pl_call *c, pl_pkt *p) { pl_pkt_put(&c->pool, p); }
+
+static uint64_t wall_ntp(const pl_call *c, pl_time_us now) {
+  return pl_ntp_from_unix_us(now + c->wall_offset_us);
+}
+
+/* Queue a cleartext RTP or RTCP packet already in p->data as SRTP. */
+static void queue_protected(pl_call *c, pl_pkt *p, bool rtcp) {
+  int rc = rtcp ? pl_srtp_protect_rtcp(c->srtp, p->data, &p->len, pl_pkt_tailroom(p) + p->len)
+                : pl_srtp_protect_rtp(c->srtp, p->data, &p->len, pl_pkt_tailroom(p) + p->len);
+  if (rc) {
+    c->dropped++;
+    pl_pkt_put(&c->pool, p);
+    return;
+  }
+  p->addr = c->remote;
+  pl_pkt_queue_push(&c->txq, p);
+  c->bytes_sent += p->len;
+}
+
+static int build_rtcp(pl_call *c, pl_time_us now, uint8_t *buf, size_t cap, bool bye) {
+  pl_rtcp_writer w;
+  pl_rtcp_writer_init(&w, buf, cap, false);
+  static const pl_rtcp_report_block empty;
+  pl_rtcp_report_block rb = empty;
+  bool have_rb = c->rstats_started && pl_rtp_recv_stats_report(&c->rstats, now, &rb) == 0;
+  if (c->sstats.packets > 0) {
+    pl_rtcp_sr sr;
+    memset(&sr, 0, sizeof sr);
+    /* RTP time of `now`, extrapolated from the last packet sent. */
+    uint32_t ts = c->last_tx_ts + (uint32_t)((now - c->last_tx_us) * PL_OPUS_RTP_CLOCK / 1000000);
+    pl_rtp_send_stats_fill_sr(&c->sstats, &sr, c->local_ssrc, wall_ntp(c, now), ts);
+    if (have_rb) {
+      sr.report_count = 1;
+      sr.reports[0] = rb;
+    }
+    pl_rtcp_write_sr(&w, &sr);
+  } else {
+    pl_rtcp_rr rr;
+    memset(&rr, 0, sizeof rr);
+    rr.ssrc = c->local_ssrc;
+    if (have_rb) {
+      rr.report_count = 1;
+      rr.reports[0] = rb;
+    }
+    pl_rtcp_write_rr(&w, &rr);
+  }
+  pl_rtcp_sdes_chunk chunk = {.ssrc = c->local_ssrc, .cname = (const uint8_t *)c->cname,
+                              .cname_len = (uint8_t)strlen(c->cname)};
+  pl_rtcp_write_sdes(&w, &chunk, 1);
+  if (bye)
+    pl_rtcp_write_bye(&w, &c->local_ssrc, 1, "hangup");
+  return pl_rtcp_writer_finish(&w);
+}
+
+static void send_rtcp(pl_call *c, pl_time_us now, bool bye) {
+  pl_pkt *p = pl_pkt_get(&c->pool);
+  if (!p) {
+    c->dropped++;
+    return;
+  }
+  int n = build_rtcp(c, now, p->data, RTCP_MAX, bye);
+  if (n <= 0) {
+    pl_pkt_put(&c->pool, p);
+    return;
+  }
+  p->len = (size_t)n;
+  queue_protected(c, p, true);
+}
+
+void pl_call_net_bye(pl_call *c, pl_time_us now) {
+  if (c->bye_sent || !c->srtp || !c->remote_known)
+    return;
+  c->bye_sent = true;
+  send_rtcp(c, now, true);
+}
+
+static void update_rates(pl_call *c, pl_time_us now) {
+  if (c->rate_t0 == 0) {
+    c->rate_t0 = now;
+    return;
+  }
+  pl_time_us dt = now - c->rate_t0;
+  if (dt < PL_MS(1000))
+    return;
+  c->send_bps = (double)(c->bytes_sent - c->rate_sent0) * 8e6 / (double)dt;
+  c->recv_bps = (double)(c->bytes_received - c->rate_recv0) * 8e6 / (double)dt;
+  c->rate_sent0 = c->bytes_sent;
+  c->rate_recv0 = c->bytes_received;
+  c->rate_t0 = now;
+}
+
+void pl_call_net_flush(pl_call *c, pl_time_us now) {
+  pl_tx_item *it;
+  while ((it = pl_ring_peek(&c->tx_ring))) {
+    if (atomic_load(&c->state) != PL_CALL_ACTIVE || !c->srtp) {
+      pl_ring_release(&c->tx_ring);
+      continue;
+    }
+    pl_pkt *p = pl_pkt_get(&c->pool);
+    if (!p) {
+      c->dropped++;
+      pl_ring_release(&c->tx_ring);
+      continue;
+    }
+    pl_rtp_header h;
+    memset(&h, 0, sizeof h);
+    h.marker = it->marker;
+    h.pt = (uint8_t)c->pt;
+    h.seq = c->seq++;
+    h.ts = it->ts;
+    h.ssrc = c->local_ssrc;
+    pl_rtp_ext_builder ext;
+    pl_rtp_ext_builder_init(&ext);
+    if (c->ext_capture_id) {
+      uint8_t ntp[8];
+      pl_put_be64(ntp, wall_ntp(c, it->capture_us));
+      pl_rtp_ext_add(&ext, (uint8_t)c->ext_capture_id, ntp, 8);
+    }
+    /* The payload goes after the largest header we could write. */
+    size_t hdr_room = 12 + 4 + 12;
+    memcpy(p->data + hdr_room, it->payload, it->len);
+    h.payload = p->data + hdr_room;
+    h.payload_len = it->len;
+    int n = pl_rtp_write(&h, c->ext_capture_id ? &ext : NULL, p->data,
+                         PL_PKT_CAPACITY - 64);
+    pl_ring_release(&c->tx_ring);
+    if (n < 0) {
+      c->dropped++;
+      pl_pkt_put(&c->pool, p);
+      continue;
+    }
+    p->len = (size_t)n;
+    pl_rtp_send_stats_on_packet(&c->sstats, h.payload_len);
+    c->packets_sent++;
+    c->last_tx_ts = h.ts;
+    c->last_tx_us = now;
+    queue_protected(c, p, false);
+  }
+  update_rates(c, now);
+}
+
+static void handle_rtcp(pl_call *c, pl_time_us now, const uint8_t *data, size_t len) {
+  pl_rtcp_iter it;
+  pl_rtcp_packet pkt;
+  pl_rtcp_iter_init(&it, data, len);
+  int rc;
+  while ((rc = pl_rtcp_iter_next(&it, &pkt)) == 1) {
+    const pl_rtcp_report_block *rbs = NULL;
+    int nrb = 0;
+    pl_rtcp_sr sr;
+    pl_rtcp_rr rr;
+    if (pkt.pt == 200 && pl_rtcp_sr_parse(&sr, &pkt) == 0) {
+      if (c->rstats_started && sr.ssrc == c->remote_ssrc)
+        pl_rtp_recv_stats_on_sr(&c->rstats, sr.ntp, now);
+      rbs = sr.reports;
+      nrb = sr.report_count;
+    } else if (pkt.pt == 201 && pl_rtcp_rr_parse(&rr, &pkt) == 0) {
+      rbs = rr.reports;
+      nrb = rr.report_count;
+    } else if (pkt.pt == 203) {
+      pl_rtcp_bye bye;
+      if (pl_rtcp_bye_parse(&bye, &pkt) == 0 && atomic_load(&c->state) != PL_CALL_CLOSED) {
+        atomic_store(&c->state, PL_CALL_CLOSED);
+        pl_call_emit(c, PL_EVENT_REMOTE_BYE, 0, "RTCP BYE");
+        return;
+      }
+    }
+    for (int i = 0; i < nrb; i++) {
+      if (rbs[i].ssrc != c->local_ssrc)
+        continue;
+      c->remote_fraction_lost = rbs[i].fraction_lost / 256.0;
+      pl_time_us rtt;
+      if (pl_rtcp_rtt_us(&rbs[i], pl_ntp_compact(wall_ntp(c, now)), &rtt) == 0)
+        c->rtt_us = rtt;
+    }
+  }
+  if (rc < 0)
+    c->dropped++;
+}
+
+static void handle_rtp(pl_call *c, pl_time_us now, const uint8_t *data, size_t len) {
+  pl_rtp_header h;
+  if (pl_rtp_parse(&h, data, len) != 0 || h.pt != c->pt ||
+      (c->remote_ssrc_known && h.ssrc != c->remote_ssrc) ||
+      h.payload_len > PL_CALL_MAX_PAYLOAD) {
+    c->dropped++;
+    return;
+  }
+  if (!c->rstats_started) {
+    c->remote_ssrc = h.ssrc;
+    c->remote_ssrc_known = true;
+    pl_rtp_recv_stats_init(&c->rstats, h.ssrc, PL_OPUS_RTP_CLOCK);
+    c->rstats_started = true;
+  }
+  pl_rtp_recv_stats_update(&c->rstats, &h, now);
+  c->packets_received++;
+  pl_rx_item *it = pl_ring_reserve(&c->rx_ring);
+  if (!it) {
+    c->dropped++; /* media half is not keeping up: counted, never waited on */
+    return;
+  }
+  it->arrival = now;
+  it->seq = h.seq;
+  it->ts = h.ts;
+  it->len = (uint16_t)h.payload_len;
+  it->capture_ntp = 0;
+  pl_rtp_ext e;
+  if (c->ext_capture_id && pl_rtp_ext_find(&h, (uint8_t)c->ext_capture_id, &e) == 0 &&
+      e.len >= 8) {
+    it->capture_ntp = pl_be64(e.data);
+    /* One-way delay on the wall clock: exact in the lab (one clock), as good
+     * as the hosts' clock sync between machines. */
+    uint64_t now_ntp = wall_ntp(c, now);
+    double d = ((double)(int64_t)(now_ntp - it->capture_ntp)) * 1e6 / 4294967296.0;
+    if (d > -1e6 && d < 1e7) {
+      c->net_delay_sum_us += d;
+      c->net_delay_n++;
+    }
+  }
+  memcpy(it->payload, h.payload, h.payload_len);
+  pl_ring_commit(&c->rx_ring);
+}
+
+int pl_call_net_input(pl_call *c, pl_time_us now, const pl_addr *from, uint8_t *data,
+                      size_t len) {
+  if (atomic_load(&c->state) != PL_CALL_ACTIVE || !c->srtp) {
+    c->dropped++;
+    return PL_ESTATE;
+  }
+  if (c->remote_known && !pl_addr_equal(from, &c->remote)) {
+    c->dropped++; /* not our peer: no latching onto strangers */
+    return PL_EAUTH;
+  }
+  pl_demux_kind k = pl_demux_classify(data, len);
+  int rc;
+  if (k == PL_DEMUX_RTCP) {
+    rc = pl_srtp_unprotect_rtcp(c->srtp, data, &len);
+    if (rc == 0)
+      handle_rtcp(c, now, data, len);
+  } else if (k == PL_DEMUX_RTP) {
+    rc = pl_srtp_unprotect_rtp(c->srtp, data, &len);
+    if (rc == 0)
+      handle_rtp(c, now, data, len);
+  } else {
+    rc = PL_EPARSE;
+  }
+  if (rc) {
+    c->dropped++;
+    return rc;
+  }
+  c->bytes_received += len;
+  c->last_heard = now;
+  if (!c->connected_event) {
+    c->connected_event = true;
+    pl_call_emit(c, PL_EVENT_CONNECTED, 0, "media from peer");
+  }
+  return 0;
+}
+
+void pl_call_net_timeout(pl_call *c, pl_time_us now) {
+  if (atomic_load(&c->state) != PL_CALL_ACTIVE)
+    return;
+  if (now >= c->next_rtcp) {
+    send_rtcp(c, now, false);
+    /* RFC 3550 6.3.1: randomise to [0.5, 1.5] x interval against sync. */
+    c->next_rtcp = now + RTCP_INTERVAL_US / 2 +
+                   (pl_time_us)pl_rng_below(&c->rng, (uint64_t)RTCP_INTERVAL_US);
+  }
+  pl_time_us quiet = PL_MS(c->cfg.peer_timeout_ms);
+  if (!c->timeout_event && now - c->last_heard > quiet) {
+    c->timeout_event = true;
+    pl_call_emit(c, PL_EVENT_TIMEOUT, PL_ETIMEDOUT,
+                 c->connected_event ? "peer went silent" : "no media ever arrived");
+  }
+  update_rates(c, now);
+}
+
+pl_time_us pl_call_net_deadline(const pl_call *c) {
+  if (atomic_load(&c->state) != PL_CALL_ACTIVE)
+    return PL_TIME_NEVER;
+  pl_time_us d = c->next_rtcp;
+  if (!c->timeout_event)
+    d = pl_time_min(d, c->last_heard + PL_MS(c->cfg.peer_timeout_ms) + 1);
+  return d;
+}

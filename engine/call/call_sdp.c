@@ -1,0 +1,274 @@
+/* Offer/answer for the first transport: one Opus audio section, RTP/SAVP
+ * with rtcp-mux, SRTP keyed by RFC 4568 a=crypto (SDES). DTLS-SRTP and ICE
+ * replace the keying and addressing later behind the same pl_srtp_keys. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/log.h"
+#include "engine/call/call.h"
+#include "engine/engine.h"
+#include "net/sdp/sdp.h"
+#include "net/srtp/sdes.h"
+
+#define OPUS_PT 111
+#define CAPTURE_EXT_ID 1
+#define CAPTURE_EXT_URI "http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time"
+
+static pl_srtp_profile profile_of(pl_crypto_suite s) {
+  return s == PL_CRYPTO_AEAD_AES_128_GCM ? PL_SRTP_AEAD_AES_128_GCM
+                                         : PL_SRTP_AES128_CM_SHA1_80;
+}
+
+static int fmtp_text(const pl_call *c, char *buf, size_t cap) {
+  pl_opus_fmtp f;
+  pl_opus_fmtp_default(&f);
+  f.minptime = 10;
+  f.useinbandfec = true; /* we decode FEC whatever we send */
+  f.usedtx = c->cfg.opus_dtx;
+  f.stereo = f.sprop_stereo = c->cfg.channels == 2;
+  return pl_opus_fmtp_format(&f, buf, cap);
+}
+
+static void split_addr(const pl_addr *a, char *ip, size_t cap, const char **type) {
+  pl_addr_ip(a, ip, cap);
+  *type = pl_addr_family(a) == AF_INET6 ? "IP6" : "IP4";
+}
+
+/* Our single audio section, offer or answer alike. */
+static int build(pl_call *c, pl_sdp *s, int pt, const char *mid, int ext_id,
+                 const pl_sdes_crypto *cryptos, int n_crypto, pl_sdp_dir dir) {
+  char ip[64];
+  const char *type;
+  split_addr(&c->local, ip, sizeof ip, &type);
+  snprintf(s->origin_user, sizeof s->origin_user, "-");
+  s->sess_id = pl_rng_u64(&c->rng) >> 2;
+  s->sess_version = 2;
+  snprintf(s->origin_addrtype, sizeof s->origin_addrtype, "%s", type);
+  snprintf(s->origin_addr, sizeof s->origin_addr, "%s", ip);
+  snprintf(s->name, sizeof s->name, "parley");
+  s->n_media = 1;
+  pl_sdp_media *m = &s->media[0];
+  m->type = PL_SDP_AUDIO;
+  snprintf(m->media, sizeof m->media, "audio");
+  m->port = (uint16_t)pl_addr_port(&c->local);
+  snprintf(m->proto, sizeof m->proto, "RTP/SAVP");
+  m->is_rtp = true;
+  m->conn.present = true;
+  snprintf(m->conn.addrtype, sizeof m->conn.addrtype, "%s", type);
+  snprintf(m->conn.addr, sizeof m->conn.addr, "%s", ip);
+  snprintf(m->mid, sizeof m->mid, "%s", mid);
+  m->dir = dir;
+  m->rtcp_mux = true;
+  m->n_codecs = 1;
+  pl_sdp_codec *k = &m->codecs[0];
+  k->pt = (uint8_t)pt;
+  k->has_rtpmap = true;
+  snprintf(k->name, sizeof k->name, "opus");
+  k->clock = 48000;
+  k->channels = 2; /* RFC 7587 7: always 2 in rtpmap */
+  char fmtp[128];
+  if (fmtp_text(c, fmtp, sizeof fmtp) < 0 || pl_sdp_codec_set_fmtp(k, fmtp) != 0)
+    return PL_EINVAL;
+  if (ext_id) {
+    m->n_extmaps = 1;
+    m->extmaps[0].id = (uint16_t)ext_id;
+    snprintf(m->extmaps[0].uri, sizeof m->extmaps[0].uri, "%s", CAPTURE_EXT_URI);
+  }
+  m->n_ssrcs = 1;
+  m->ssrcs[0].ssrc = c->local_ssrc;
+  snprintf(m->ssrcs[0].cname, sizeof m->ssrcs[0].cname, "%s", c->cname);
+  m->n_crypto = (uint8_t)n_crypto;
+  for (int i = 0; i < n_crypto; i++)
+    if (pl_sdes_write(&cryptos[i], m->crypto[i], sizeof m->crypto[i]) < 0)
+      return PL_EINVAL;
+  return 0;
+}
+
+/* The first usable audio section of a peer's SDP, with its Opus codec. */
+static const pl_sdp_media *find_audio(const pl_sdp *s, const pl_sdp_codec **opus) {
+  for (int i = 0; i < s->n_media; i++) {
+    const pl_sdp_media *m = &s->media[i];
+    if (m->type != PL_SDP_AUDIO || m->port == 0 || !m->is_rtp)
+      continue;
+    for (int j = 0; j < m->n_codecs; j++) {
+      const pl_sdp_codec *k = &m->codecs[j];
+      if (!strcasecmp(k->name, "opus") && k->clock == 48000) {
+        *opus = k;
+        return m;
+      }
+    }
+  }
+  return NULL;
+}
+
+/* Peer address, SSRC, extension id and Opus parameters from its section. */
+static int take_remote(pl_call *c, const pl_sdp *s, const pl_sdp_media *m,
+                       const pl_sdp_codec *opus, pl_opus_fmtp *fmtp) {
+  const pl_sdp_conn *conn = m->conn.present ? &m->conn : &s->conn;
+  if (!conn->present)
+    return PL_EPARSE;
+  char ip[64];
+  snprintf(ip, sizeof ip, "%s", conn->addr);
+  char *slash = strchr(ip, '/');
+  if (slash)
+    *slash = 0; /* multicast TTL suffix: not for us, but harmless */
+  if (pl_addr_from_ip_port(&c->remote, ip, m->port) != 0)
+    return PL_EPARSE;
+  c->remote_known = true;
+  c->pt = opus->pt;
+  if (m->n_ssrcs) {
+    c->remote_ssrc = m->ssrcs[0].ssrc;
+    c->remote_ssrc_known = true;
+  }
+  c->ext_capture_id = 0;
+  for (int i = 0; i < m->n_extmaps; i++)
+    if (!strcmp(m->extmaps[i].uri, CAPTURE_EXT_URI) && m->extmaps[i].id >= 1 &&
+        m->extmaps[i].id <= 14)
+      c->ext_capture_id = m->extmaps[i].id;
+  pl_opus_fmtp_default(fmtp);
+  if (opus->fmtp[0] && pl_opus_fmtp_parse(fmtp, opus->fmtp, strlen(opus->fmtp)) != 0)
+    PL_WARN("sdp", "ignoring malformed Opus fmtp '%s'", opus->fmtp);
+  return 0;
+}
+
+static int activate(pl_call *c, const pl_opus_fmtp *fmtp) {
+  int rc = pl_srtp_new(&c->srtp, &c->keys);
+  if (rc)
+    return rc;
+  rc = pl_call_media_start(c, fmtp);
+  if (rc)
+    return rc;
+  atomic_store(&c->state, PL_CALL_ACTIVE);
+  if (c->engine->loop)
+    pl_driver_kick(c);
+  return 0;
+}
+
+int pl_call_create_offer(pl_call *c, char *sdp, size_t cap) {
+  if (!sdp || !cap)
+    return PL_EINVAL;
+  if (atomic_load(&c->state) != PL_CALL_IDLE)
+    return PL_ESTATE;
+  pl_sdp *s = pl_sdp_new();
+  if (!s)
+    return PL_ENOMEM;
+  /* Offer the configured suite first, the other as a fallback. */
+  pl_srtp_profile pref = profile_of(c->cfg.crypto);
+  pl_srtp_profile other = pref == PL_SRTP_AEAD_AES_128_GCM ? PL_SRTP_AES128_CM_SHA1_80
+                                                           : PL_SRTP_AEAD_AES_128_GCM;
+  int n = 0;
+  int rc = 0;
+  pl_srtp_profile order[2] = {pref, other};
+  for (int i = 0; i < 2 && !rc; i++)
+    if (pl_srtp_profile_supported(order[i]))
+      rc = pl_sdes_generate(&c->offered[n++], (uint32_t)(i + 1), order[i]);
+  c->n_offered = n;
+  if (!rc && n == 0)
+    rc = PL_ENOTSUP;
+  if (!rc)
+    rc = build(c, s, OPUS_PT, "0", CAPTURE_EXT_ID, c->offered, n, PL_SDP_SENDRECV);
+  if (!rc) {
+    int w = pl_sdp_write(s, sdp, cap);
+    rc = w < 0 ? w : 0;
+  }
+  pl_sdp_free(s);
+  if (!rc) {
+    c->pt = OPUS_PT;
+    c->offerer = true;
+    atomic_store(&c->state, PL_CALL_OFFERED);
+  }
+  return rc;
+}
+
+int pl_call_accept_offer(pl_call *c, const char *offer, char *answer, size_t cap) {
+  if (!offer || !answer || !cap)
+    return PL_EINVAL;
+  if (atomic_load(&c->state) != PL_CALL_IDLE)
+    return PL_ESTATE;
+  pl_sdp *s = pl_sdp_new();
+  pl_sdp *a = pl_sdp_new();
+  int rc = s && a ? 0 : PL_ENOMEM;
+  pl_sdp_error err = {0};
+  if (!rc && (rc = pl_sdp_parse(s, offer, strlen(offer), &err)) != 0)
+    PL_WARN("sdp", "offer line %u: %s", err.line, err.reason ? err.reason : "?");
+  const pl_sdp_codec *opus = NULL;
+  const pl_sdp_media *m = rc ? NULL : find_audio(s, &opus);
+  if (!rc && !m)
+    rc = PL_ENOTSUP; /* no Opus audio: nothing we can talk */
+  /* Pick the first offered crypto line whose suite we support. */
+  pl_sdes_crypto remote, local;
+  bool found = false;
+  for (int i = 0; !rc && m && i < m->n_crypto && !found; i++) {
+    if (pl_sdes_parse(&remote, m->crypto[i], strlen(m->crypto[i])) == 0 &&
+        pl_srtp_profile_supported(remote.profile) && remote.mki_len == 0)
+      found = true;
+  }
+  if (!rc && !found)
+    rc = PL_ENOTSUP; /* DTLS-SRTP offers are handled by the WebRTC transport */
+  pl_opus_fmtp fmtp;
+  if (!rc)
+    rc = pl_sdes_generate(&local, remote.tag, remote.profile);
+  if (!rc)
+    rc = pl_sdes_keys(&c->keys, &local, &remote);
+  if (!rc)
+    rc = take_remote(c, s, m, opus, &fmtp);
+  if (!rc) {
+    int ext = c->ext_capture_id;
+    pl_sdp_dir dir = PL_SDP_SENDRECV;
+    pl_sdp_dir od = pl_sdp_media_dir(s, m);
+    if (od == PL_SDP_SENDONLY)
+      dir = PL_SDP_RECVONLY;
+    else if (od == PL_SDP_RECVONLY)
+      dir = PL_SDP_SENDONLY;
+    else if (od == PL_SDP_INACTIVE)
+      dir = PL_SDP_INACTIVE;
+    rc = build(c, a, c->pt, m->mid[0] ? m->mid : "0", ext, &local, 1, dir);
+  }
+  if (!rc) {
+    int w = pl_sdp_write(a, answer, cap);
+    rc = w < 0 ? w : 0;
+  }
+  if (!rc)
+    rc = activate(c, &fmtp);
+  pl_sdp_free(s);
+  pl_sdp_free(a);
+  return rc;
+}
+
+int pl_call_accept_answer(pl_call *c, const char *answer) {
+  if (!answer)
+    return PL_EINVAL;
+  if (atomic_load(&c->state) != PL_CALL_OFFERED)
+    return PL_ESTATE;
+  pl_sdp *s = pl_sdp_new();
+  if (!s)
+    return PL_ENOMEM;
+  pl_sdp_error err = {0};
+  int rc = pl_sdp_parse(s, answer, strlen(answer), &err);
+  if (rc)
+    PL_WARN("sdp", "answer line %u: %s", err.line, err.reason ? err.reason : "?");
+  const pl_sdp_codec *opus = NULL;
+  const pl_sdp_media *m = rc ? NULL : find_audio(s, &opus);
+  if (!rc && (!m || opus->pt != OPUS_PT))
+    rc = PL_ENOTSUP;
+  pl_sdes_crypto remote;
+  const pl_sdes_crypto *local = NULL;
+  if (!rc && (m->n_crypto != 1 || pl_sdes_parse(&remote, m->crypto[0], strlen(m->crypto[0]))))
+    rc = PL_ENOTSUP;
+  for (int i = 0; !rc && i < c->n_offered; i++)
+    if (c->offered[i].tag == remote.tag && c->offered[i].profile == remote.profile)
+      local = &c->offered[i];
+  if (!rc && !local)
+    rc = PL_EAUTH; /* the answer picked a crypto line we never offered */
+  pl_opus_fmtp fmtp;
+  if (!rc)
+    rc = pl_sdes_keys(&c->keys, local, &remote);
+  if (!rc)
+    rc = take_remote(c, s, m, opus, &fmtp);
+  if (!rc)
+    rc = activate(c, &fmtp);
+  pl_sdp_free(s);
+  return rc;
+}

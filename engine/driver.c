@@ -1,0 +1,207 @@
+/* The libuv driver: the only code that owns sockets, timers and threads.
+ *
+ * Network half, on the app's loop: one uv_udp_t and one uv_timer_t per
+ * call. Every datagram goes to pl_call_net_input; afterwards the driver
+ * flushes what the call queued and re-arms the timer at its deadline.
+ *
+ * Media half, on one media thread per engine: an absolute 10 ms clock
+ * (clock_nanosleep) ticks every call's media half. When a tick produced
+ * packets it wakes the loop through a uv_async_t; the loop never waits on
+ * the media thread (the calls lock is taken by the loop only to add or
+ * remove a call). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "engine/call/call.h"
+#include "engine/engine.h"
+
+static pl_time_us mono_now(void) { return (pl_time_us)(uv_hrtime() / 1000); }
+
+/* ---- network half -------------------------------------------------------- */
+
+static void send_all(pl_call *c) {
+  pl_pkt *p;
+  while ((p = pl_call_net_next_tx(c))) {
+    uv_buf_t b = uv_buf_init((char *)p->data, (unsigned)p->len);
+    int rc = uv_udp_try_send(&c->udp, &b, 1, (const struct sockaddr *)&p->addr.ss);
+    if (rc < 0)
+      c->dropped++; /* socket buffer full or unreachable: a counted loss */
+    pl_call_net_release(c, p);
+  }
+}
+
+static void on_timer(uv_timer_t *t);
+
+static void rearm(pl_call *c) {
+  pl_time_us d = pl_call_net_deadline(c);
+  if (d == PL_TIME_NEVER) {
+    uv_timer_stop(&c->timer);
+    return;
+  }
+  pl_time_us now = mono_now();
+  uint64_t ms = d > now ? (uint64_t)((d - now + 999) / 1000) : 0;
+  uv_timer_start(&c->timer, on_timer, ms, 0);
+}
+
+void pl_driver_kick(pl_call *c) {
+  if (!c->udp_open)
+    return;
+  pl_time_us now = mono_now();
+  pl_call_start_clock_(c, now);
+  pl_call_net_flush(c, now);
+  send_all(c);
+  pl_call_emit_pending(c);
+  rearm(c);
+}
+
+static void on_timer(uv_timer_t *t) {
+  pl_call *c = t->data;
+  pl_call_net_timeout(c, mono_now());
+  pl_driver_kick(c);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  (void)h;
+  (void)suggested;
+  /* One receive buffer per thread: libuv reads one datagram at a time and
+   * the call consumes it before the next read. */
+  static _Thread_local char rbuf[PL_PKT_CAPACITY];
+  *buf = uv_buf_init(rbuf, sizeof rbuf);
+}
+
+static void on_recv(uv_udp_t *u, ssize_t nread, const uv_buf_t *buf,
+                    const struct sockaddr *addr, unsigned flags) {
+  pl_call *c = u->data;
+  if (nread <= 0 || !addr)
+    return;
+  if (flags & UV_UDP_PARTIAL) {
+    c->dropped++;
+    return;
+  }
+  pl_addr from;
+  memset(&from, 0, sizeof from);
+  memcpy(&from.ss, addr, addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                     : sizeof(struct sockaddr_in));
+  pl_time_us now = mono_now();
+  pl_call_start_clock_(c, now);
+  pl_call_net_input(c, now, &from, (uint8_t *)buf->base, (size_t)nread);
+  pl_driver_kick(c);
+}
+
+/* The socket is made and bound before libuv sees it, so a port in use is a
+ * plain error with nothing to close (pl_call_new may run inside a libuv
+ * callback, where spinning the loop to close a handle is not allowed). */
+int pl_driver_call_open(pl_call *c) {
+  pl_addr a;
+  if (pl_addr_parse(&a, c->cfg.bind) != 0)
+    return PL_EINVAL;
+  int fd = socket(a.ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return PL_EIO;
+  if (bind(fd, (const struct sockaddr *)&a.ss, pl_addr_len(&a)) != 0) {
+    int err = errno;
+    close(fd);
+    PL_WARN("driver", "cannot bind %s: %s", c->cfg.bind, strerror(err));
+    return err == EADDRINUSE ? PL_EADDRINUSE : PL_EIO;
+  }
+  socklen_t len = sizeof c->local.ss;
+  memset(&c->local, 0, sizeof c->local);
+  getsockname(fd, (struct sockaddr *)&c->local.ss, &len);
+  uv_loop_t *loop = c->engine->loop;
+  uv_udp_init(loop, &c->udp);
+  uv_timer_init(loop, &c->timer);
+  c->udp.data = c->timer.data = c;
+  c->uv_handles = 2;
+  c->udp_open = true;
+  if (uv_udp_open(&c->udp, fd) != 0 || uv_udp_recv_start(&c->udp, on_alloc, on_recv) != 0)
+    PL_ERROR("driver", "libuv refused a bound UDP socket");
+  return 0;
+}
+
+static void on_call_handle_closed(uv_handle_t *h) {
+  pl_call *c = h->data;
+  if (--c->uv_handles == 0)
+    pl_call_destroy_(c);
+}
+
+void pl_driver_call_close(pl_call *c) {
+  if (!c->udp_open) {
+    pl_call_destroy_(c);
+    return;
+  }
+  c->udp_open = false;
+  uv_timer_stop(&c->timer);
+  uv_close((uv_handle_t *)&c->udp, on_call_handle_closed);
+  uv_close((uv_handle_t *)&c->timer, on_call_handle_closed);
+}
+
+/* ---- media half ---------------------------------------------------------- */
+
+static void on_wake(uv_async_t *a) {
+  pl_engine *e = a->data;
+  /* Only this thread changes the list, so walking it here needs no lock. */
+  for (pl_call *c = e->calls; c; c = c->next)
+    pl_driver_kick(c);
+}
+
+static void *media_main(void *arg) {
+  pl_engine *e = arg;
+  struct timespec next;
+  clock_gettime(CLOCK_MONOTONIC, &next);
+  while (!atomic_load(&e->media_stop)) {
+    next.tv_nsec += PL_AUDIO_FRAME_MS * 1000000L;
+    if (next.tv_nsec >= 1000000000L) {
+      next.tv_nsec -= 1000000000L;
+      next.tv_sec++;
+    }
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
+      ;
+    pl_time_us now = (pl_time_us)next.tv_sec * 1000000 + next.tv_nsec / 1000;
+    bool wake = false;
+    pthread_mutex_lock(&e->calls_lock);
+    for (pl_call *c = e->calls; c; c = c->next)
+      wake |= pl_call_media_tick(c, now);
+    pthread_mutex_unlock(&e->calls_lock);
+    if (wake)
+      uv_async_send(&e->wake);
+    /* A tick that overran by a whole period is not replayed in a burst:
+     * the call's own catch-up bounds that. Re-anchor instead. */
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    if (t.tv_sec > next.tv_sec + 1)
+      next = t;
+  }
+  return NULL;
+}
+
+int pl_driver_engine_start(pl_engine *e) {
+  atomic_init(&e->media_stop, false);
+  /* The thread sends wake-ups only for calls, and none exist yet, so it may
+   * start before `wake` is initialised; that order leaves nothing to undo. */
+  if (pthread_create(&e->media_thread, NULL, media_main, e) != 0)
+    return PL_ENOMEM;
+  e->media_running = true;
+  uv_async_init(e->loop, &e->wake, on_wake);
+  e->wake.data = e;
+  uv_unref((uv_handle_t *)&e->wake); /* calls keep the loop alive, not this */
+  return 0;
+}
+
+static void on_wake_closed(uv_handle_t *h) {
+  pl_engine *e = h->data;
+  pthread_mutex_destroy(&e->calls_lock);
+  free(e);
+}
+
+void pl_driver_engine_stop(pl_engine *e) {
+  if (e->media_running) {
+    atomic_store(&e->media_stop, true);
+    pthread_join(e->media_thread, NULL);
+    e->media_running = false;
+  }
+  uv_close((uv_handle_t *)&e->wake, on_wake_closed);
+}
