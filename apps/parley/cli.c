@@ -1,0 +1,139 @@
+#include "apps/parley/cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int pl_cli_parse_stage(const char *text, pl_cli_stage *out) {
+  const char *eq = strchr(text, '=');
+  size_t n = eq ? (size_t)(eq - text) : strlen(text);
+  if (n == 0 || n >= sizeof out->name) {
+    fprintf(stderr, "parley: bad stage '%s' (want NAME=on|off)\n", text);
+    return -1;
+  }
+  memcpy(out->name, text, n);
+  out->name[n] = 0;
+  out->on = true;
+  if (eq) {
+    if (!strcmp(eq + 1, "on") || !strcmp(eq + 1, "1") || !strcmp(eq + 1, "neural"))
+      out->on = true;
+    else if (!strcmp(eq + 1, "off") || !strcmp(eq + 1, "0"))
+      out->on = false;
+    else {
+      fprintf(stderr, "parley: bad stage value in '%s' (want on|off)\n", text);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+int pl_cli_parse_double(const char *text, double lo, double hi, double *out) {
+  char *end;
+  errno = 0;
+  double v = strtod(text, &end);
+  if (errno || end == text || *end || !isfinite(v) || v < lo || v > hi) {
+    fprintf(stderr, "parley: '%s' is not a number in [%g, %g]\n", text, lo, hi);
+    return -1;
+  }
+  *out = v;
+  return 0;
+}
+
+const char *pl_cli_sample_path(void) {
+  const char *env = getenv("PARLEY_SAMPLE");
+  return env && *env ? env : PL_SOURCE_DIR "/apps/parley/samples/speech_16k.wav";
+}
+
+void pl_cli_bind_for(const char *peer, char *out, size_t cap) {
+  snprintf(out, cap, "%s", peer && peer[0] == '[' ? "[::1]:0" : "127.0.0.1:0");
+  if (peer && peer[0] != '[' && strncmp(peer, "127.", 4) != 0)
+    snprintf(out, cap, "0.0.0.0:0");
+  else if (peer && peer[0] == '[' && strncmp(peer, "[::1]", 5) != 0)
+    snprintf(out, cap, "[::]:0");
+}
+
+static double pct(double part, double whole) { return whole > 0 ? 100.0 * part / whole : 0; }
+
+void pl_cli_print_summary(FILE *f, const pl_call_stats *st) {
+  double expected = (double)st->packets_received + (double)(st->packets_lost > 0 ? st->packets_lost : 0);
+  fprintf(f, "call summary (%.1f s)\n", st->duration_s);
+  fprintf(f, "  sent        %8llu packets  %9llu bytes\n",
+          (unsigned long long)st->packets_sent, (unsigned long long)st->bytes_sent);
+  fprintf(f, "  received    %8llu packets  %9llu bytes\n",
+          (unsigned long long)st->packets_received, (unsigned long long)st->bytes_received);
+  fprintf(f, "  lost        %8lld packets  (%.2f%%)\n", (long long)st->packets_lost,
+          pct((double)(st->packets_lost > 0 ? st->packets_lost : 0), expected));
+  fprintf(f, "  discarded   %8llu late/duplicate, %llu dropped (bad SRTP/RTP)\n",
+          (unsigned long long)st->packets_discarded, (unsigned long long)st->packets_dropped);
+  fprintf(f, "  jitter      %8.1f ms (RFC 3550)\n", st->jitter_s * 1000);
+  if (st->rtt_s >= 0)
+    fprintf(f, "  rtt         %8.1f ms\n", st->rtt_s * 1000);
+  fprintf(f, "  jitter buffer delay %.1f ms (target %.1f ms)\n",
+          st->jitter_buffer_delay_s * 1000, st->jitter_buffer_target_delay_s * 1000);
+  fprintf(f, "  concealed   %.2f%% of %llu samples in %llu events\n",
+          pct((double)st->concealed_samples, (double)st->total_samples_received),
+          (unsigned long long)st->total_samples_received,
+          (unsigned long long)st->concealment_events);
+  if (st->mouth_to_ear_s >= 0)
+    fprintf(f, "  mouth-to-ear delay %.1f ms\n", st->mouth_to_ear_s * 1000);
+  for (int i = 0; i < st->n_send_stages; i++)
+    fprintf(f, "  send stage  %-10s %s  %.1f us/frame (max %.1f)\n", st->send_stages[i].name,
+            st->send_stages[i].enabled ? "on " : "off", st->send_stages[i].avg_us,
+            st->send_stages[i].max_us);
+  for (int i = 0; i < st->n_recv_stages; i++)
+    fprintf(f, "  recv stage  %-10s %s  %.1f us/frame (max %.1f)\n", st->recv_stages[i].name,
+            st->recv_stages[i].enabled ? "on " : "off", st->recv_stages[i].avg_us,
+            st->recv_stages[i].max_us);
+}
+
+static void stages_json(FILE *f, const pl_stage_info *s, int n) {
+  fputc('[', f);
+  for (int i = 0; i < n; i++)
+    fprintf(f, "%s{\"name\":\"%s\",\"enabled\":%s,\"frames\":%llu,\"avg_us\":%.3f,"
+               "\"max_us\":%.3f,\"errors\":%llu}",
+            i ? "," : "", s[i].name, s[i].enabled ? "true" : "false",
+            (unsigned long long)s[i].frames, s[i].avg_us, s[i].max_us,
+            (unsigned long long)s[i].errors);
+  fputc(']', f);
+}
+
+void pl_cli_stats_json(FILE *f, const pl_call_stats *st) {
+  fprintf(f,
+          "{\"duration_s\":%.3f,\"packetsSent\":%llu,\"bytesSent\":%llu,"
+          "\"sendBitrate\":%.1f,\"packetsReceived\":%llu,\"bytesReceived\":%llu,"
+          "\"packetsLost\":%lld,\"packetsDiscarded\":%llu,\"packetsDropped\":%llu,"
+          "\"srtpAuthFailures\":%llu,\"srtpReplays\":%llu,\"recvBitrate\":%.1f,"
+          "\"jitter\":%.6f,\"fractionLost\":%.4f,\"roundTripTime\":%.6f,"
+          "\"jitterBufferDelay\":%.6f,\"jitterBufferTargetDelay\":%.6f,"
+          "\"totalSamplesReceived\":%llu,\"concealedSamples\":%llu,"
+          "\"silentConcealedSamples\":%llu,\"concealmentEvents\":%llu,"
+          "\"insertedSamplesForDeceleration\":%llu,\"removedSamplesForAcceleration\":%llu,"
+          "\"mouthToEar\":%.6f,\"sendStages\":",
+          st->duration_s, (unsigned long long)st->packets_sent,
+          (unsigned long long)st->bytes_sent, st->send_bitrate_bps,
+          (unsigned long long)st->packets_received, (unsigned long long)st->bytes_received,
+          (long long)st->packets_lost, (unsigned long long)st->packets_discarded,
+          (unsigned long long)st->packets_dropped, (unsigned long long)st->srtp_auth_failures,
+          (unsigned long long)st->srtp_replays, st->recv_bitrate_bps, st->jitter_s,
+          st->fraction_lost, st->rtt_s, st->jitter_buffer_delay_s,
+          st->jitter_buffer_target_delay_s, (unsigned long long)st->total_samples_received,
+          (unsigned long long)st->concealed_samples,
+          (unsigned long long)st->silent_concealed_samples,
+          (unsigned long long)st->concealment_events,
+          (unsigned long long)st->inserted_samples_for_deceleration,
+          (unsigned long long)st->removed_samples_for_acceleration, st->mouth_to_ear_s);
+  stages_json(f, st->send_stages, st->n_send_stages);
+  fprintf(f, ",\"recvStages\":");
+  stages_json(f, st->recv_stages, st->n_recv_stages);
+  fputc('}', f);
+}
+
+int pl_cli_write_stats_json(const char *path, const pl_call_stats *st) {
+  FILE *f = fopen(path, "w");
+  if (!f)
+    return -1;
+  pl_cli_stats_json(f, st);
+  fputc('\n', f);
+  return fclose(f) == 0 ? 0 : -1;
+}

@@ -1,0 +1,29 @@
+/* Helpers shared by the parley subcommands: option parsing, the bundled
+ * sample, and printing statistics. App-side code on the public header. */
+#ifndef PL_APPS_CLI_H
+#define PL_APPS_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "parley.h"
+
+typedef struct pl_cli_stage {
+  char name[24];
+  bool on;
+} pl_cli_stage;
+
+/* "denoise=on", "plc=off", or "denoise" (on). Prints an error, returns -1. */
+int pl_cli_parse_stage(const char *text, pl_cli_stage *out);
+/* Strict number in [lo, hi]; prints an error and returns -1 otherwise. */
+int pl_cli_parse_double(const char *text, double lo, double hi, double *out);
+/* The bundled speech sample ($PARLEY_SAMPLE overrides). */
+const char *pl_cli_sample_path(void);
+/* Local bind address in the same family as a peer address ("127.0.0.1:0"). */
+void pl_cli_bind_for(const char *peer, char *out, size_t cap);
+void pl_cli_print_summary(FILE *f, const pl_call_stats *st);
+int pl_cli_write_stats_json(const char *path, const pl_call_stats *st);
+/* Writes the stats object (no trailing newline) to an open stream. */
+void pl_cli_stats_json(FILE *f, const pl_call_stats *st);
+
+#endif

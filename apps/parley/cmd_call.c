@@ -1,0 +1,338 @@
+/* `parley call`: a two-party audio call between two processes.
+ *
+ *   parley call --listen 127.0.0.1:8000 [--record rx.wav]
+ *   parley call --connect 127.0.0.1:8000 [--send speech.wav] [--record rx.wav]
+ *
+ * The listener serves HTTP on its port: the caller POSTs its SDP offer to
+ * /whip and gets the answer (201 Created + Location); DELETE on the
+ * Location ends the call. Media flows over SRTP/UDP on the same port number.
+ * Only the public header is used: this is also the first embedding example. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "apps/parley/cli.h"
+#include "parley.h"
+
+typedef struct app {
+  uv_loop_t *loop;
+  pl_engine *engine;
+  pl_call *call;
+  pl_whip_server *whip;
+  uv_timer_t tick, stop_timer;
+  uv_signal_t sigint, sigterm;
+  const char *listen, *connect, *send_path, *record_path, *stats_json;
+  double duration;
+  int channels, bitrate, frame_ms;
+  bool fec, dtx, quiet, tty, loop_source, stopping, connected;
+  pl_crypto_suite crypto;
+  pl_cli_stage stages[PL_MAX_STAGES];
+  int n_stages;
+  char media_addr[64];
+  int calls_answered;
+  int exit_code;
+  double started_s;
+} app;
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: parley call (--listen ADDR | --connect ADDR) [options]\n"
+          "  --listen IP:PORT     serve signaling (HTTP) and media (UDP) on this port\n"
+          "  --connect IP:PORT    call a listener\n"
+          "  --send FILE.wav      audio to send (default: the bundled speech sample)\n"
+          "  --loop               repeat the send file\n"
+          "  --record FILE.wav    record what is received (48 kHz, 16-bit)\n"
+          "  --duration SECONDS   hang up after this long (default: until Ctrl-C or BYE)\n"
+          "  --bitrate BPS        Opus bitrate (default 32000)\n"
+          "  --frame-ms N         Opus frame: 10, 20, 40, 60 (default 20)\n"
+          "  --stereo             two channels\n"
+          "  --no-fec --dtx       Opus in-band FEC off / DTX on\n"
+          "  --crypto aes|gcm     SRTP suite to offer (default aes)\n"
+          "  --stage NAME=on|off  switch a media-graph stage\n"
+          "  --stats-json FILE    write the final statistics as JSON\n"
+          "  --quiet              no live status line\n");
+}
+
+static void stop(app *a, int code);
+
+static void print_status(app *a, bool final) {
+  if (!a->call)
+    return;
+  pl_call_stats st;
+  if (pl_call_get_stats(a->call, &st) != 0)
+    return;
+  if (final) {
+    pl_cli_print_summary(stdout, &st);
+    if (a->stats_json && pl_cli_write_stats_json(a->stats_json, &st) != 0)
+      fprintf(stderr, "parley call: cannot write %s\n", a->stats_json);
+    return;
+  }
+  if (a->quiet || !a->tty)
+    return;
+  fprintf(stderr,
+          "\r%5.1fs  tx %6.1f kbit/s  rx %6.1f kbit/s  lost %5.1f%%  rtt %4.0f ms"
+          "  jb %4.0f ms  conceal %5.2f%%   ",
+          st.duration_s, st.send_bitrate_bps / 1000, st.recv_bitrate_bps / 1000,
+          st.packets_received + st.packets_lost > 0
+              ? 100.0 * (double)st.packets_lost /
+                    (double)(st.packets_received + (uint64_t)(st.packets_lost > 0 ? st.packets_lost : 0))
+              : 0.0,
+          st.rtt_s >= 0 ? st.rtt_s * 1000 : 0, st.jitter_buffer_delay_s * 1000,
+          st.total_samples_received
+              ? 100.0 * (double)st.concealed_samples / (double)st.total_samples_received
+              : 0.0);
+  fflush(stderr);
+}
+
+static void on_tick(uv_timer_t *t) { print_status(t->data, false); }
+
+static void on_event(pl_call *call, const pl_event *ev, void *user) {
+  (void)call;
+  app *a = user;
+  switch (ev->type) {
+  case PL_EVENT_CONNECTED:
+    a->connected = true;
+    if (!a->quiet)
+      fprintf(stderr, "parley call: media connected\n");
+    break;
+  case PL_EVENT_REMOTE_BYE:
+    if (!a->quiet)
+      fprintf(stderr, "\nparley call: peer hung up\n");
+    stop(a, 0);
+    break;
+  case PL_EVENT_TIMEOUT:
+    fprintf(stderr, "\nparley call: no media from the peer: %s\n",
+            ev->detail ? ev->detail : "timeout");
+    stop(a, 1);
+    break;
+  case PL_EVENT_SOURCE_ENDED:
+    break;
+  case PL_EVENT_ERROR:
+    if (!a->quiet)
+      fprintf(stderr, "\nparley call: %s (%s)\n", ev->detail ? ev->detail : "error",
+              pl_strerror(ev->error));
+    break;
+  }
+}
+
+static int setup_call(app *a, const char *bind) {
+  pl_call_config cfg;
+  pl_call_config_init(&cfg);
+  cfg.bind = bind;
+  cfg.channels = a->channels;
+  cfg.opus_bitrate = a->bitrate;
+  cfg.opus_frame_ms = a->frame_ms;
+  cfg.opus_fec = a->fec;
+  cfg.opus_dtx = a->dtx;
+  cfg.crypto = a->crypto;
+  cfg.on_event = on_event;
+  cfg.user = a;
+  int rc = pl_call_new(&a->call, a->engine, &cfg);
+  if (rc) {
+    fprintf(stderr, "parley call: cannot create call on %s: %s\n", bind, pl_strerror(rc));
+    return rc;
+  }
+  pl_audio_io src, sink;
+  const char *send = a->send_path ? a->send_path : pl_cli_sample_path();
+  rc = pl_audio_io_wav_source(&src, send, a->loop_source);
+  if (rc) {
+    fprintf(stderr, "parley call: cannot read %s: %s\n", send, pl_strerror(rc));
+    return rc;
+  }
+  pl_call_set_audio_source(a->call, &src);
+  if (a->record_path) {
+    rc = pl_audio_io_wav_sink(&sink, a->record_path, a->channels);
+    if (rc) {
+      fprintf(stderr, "parley call: cannot write %s: %s\n", a->record_path, pl_strerror(rc));
+      return rc;
+    }
+    pl_call_set_audio_sink(a->call, &sink);
+  }
+  for (int i = 0; i < a->n_stages; i++) {
+    rc = pl_call_set_stage(a->call, a->stages[i].name, a->stages[i].on);
+    if (rc) {
+      fprintf(stderr, "parley call: no stage '%s' in this build\n", a->stages[i].name);
+      return rc;
+    }
+  }
+  return 0;
+}
+
+static pl_call *on_offer(void *user) {
+  app *a = user;
+  if (a->call || a->stopping)
+    return NULL; /* one call at a time */
+  if (setup_call(a, a->media_addr) != 0) {
+    if (a->call)
+      pl_call_free(a->call);
+    a->call = NULL;
+    stop(a, 1);
+    return NULL;
+  }
+  a->calls_answered++;
+  if (!a->quiet)
+    fprintf(stderr, "parley call: answering a call\n");
+  return a->call;
+}
+
+static void on_end(void *user, pl_call *call) {
+  app *a = user;
+  if (call == a->call)
+    stop(a, 0);
+}
+
+static void on_dialed(pl_call *call, int err, int http_status, void *user) {
+  (void)call;
+  app *a = user;
+  if (err) {
+    if (http_status)
+      fprintf(stderr, "parley call: %s answered HTTP %d (%s)\n", a->connect, http_status,
+              pl_strerror(err));
+    else
+      fprintf(stderr, "parley call: cannot call %s: %s\n", a->connect, pl_strerror(err));
+    stop(a, 1);
+  }
+}
+
+static void on_stop_timer(uv_timer_t *t) { stop(t->data, 0); }
+static void on_signal(uv_signal_t *s, int signum) {
+  (void)signum;
+  stop(s->data, 0);
+}
+
+static void close_cb(uv_handle_t *h) { (void)h; }
+
+static void stop(app *a, int code) {
+  if (a->stopping)
+    return;
+  a->stopping = true;
+  if (code && !a->exit_code)
+    a->exit_code = code;
+  if (!a->quiet && a->tty)
+    fprintf(stderr, "\n");
+  if (a->call) {
+    print_status(a, true);
+    pl_call_hangup(a->call);
+    pl_call_free(a->call);
+    a->call = NULL;
+  }
+  if (a->whip) {
+    pl_whip_server_free(a->whip);
+    a->whip = NULL;
+  }
+  uv_close((uv_handle_t *)&a->tick, close_cb);
+  uv_close((uv_handle_t *)&a->stop_timer, close_cb);
+  uv_close((uv_handle_t *)&a->sigint, close_cb);
+  uv_close((uv_handle_t *)&a->sigterm, close_cb);
+}
+
+int pl_cmd_call(int argc, char **argv) {
+  app a = {.channels = 1, .bitrate = 32000, .frame_ms = 20, .fec = true,
+           .crypto = PL_CRYPTO_AES_CM_128_HMAC_SHA1_80};
+  for (int i = 1; i < argc; i++) {
+    const char *o = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define NEED_ARG()                                                             \
+  do {                                                                         \
+    if (!v) {                                                                  \
+      fprintf(stderr, "parley call: %s needs a value\n", o);                  \
+      return 2;                                                                \
+    }                                                                          \
+    i++;                                                                       \
+  } while (0)
+    if (!strcmp(o, "--listen")) { NEED_ARG(); a.listen = v; }
+    else if (!strcmp(o, "--connect")) { NEED_ARG(); a.connect = v; }
+    else if (!strcmp(o, "--send")) { NEED_ARG(); a.send_path = v; }
+    else if (!strcmp(o, "--record")) { NEED_ARG(); a.record_path = v; }
+    else if (!strcmp(o, "--stats-json")) { NEED_ARG(); a.stats_json = v; }
+    else if (!strcmp(o, "--duration")) {
+      NEED_ARG();
+      if (pl_cli_parse_double(v, 0.01, 1e6, &a.duration)) return 2;
+    } else if (!strcmp(o, "--bitrate")) {
+      NEED_ARG();
+      double b;
+      if (pl_cli_parse_double(v, 6000, 510000, &b)) return 2;
+      a.bitrate = (int)b;
+    } else if (!strcmp(o, "--frame-ms")) {
+      NEED_ARG();
+      a.frame_ms = atoi(v);
+      if (a.frame_ms != 10 && a.frame_ms != 20 && a.frame_ms != 40 && a.frame_ms != 60) {
+        fprintf(stderr, "parley call: --frame-ms must be 10, 20, 40 or 60\n");
+        return 2;
+      }
+    } else if (!strcmp(o, "--crypto")) {
+      NEED_ARG();
+      if (!strcmp(v, "aes")) a.crypto = PL_CRYPTO_AES_CM_128_HMAC_SHA1_80;
+      else if (!strcmp(v, "gcm")) a.crypto = PL_CRYPTO_AEAD_AES_128_GCM;
+      else { fprintf(stderr, "parley call: --crypto aes|gcm\n"); return 2; }
+    } else if (!strcmp(o, "--stage")) {
+      NEED_ARG();
+      if (a.n_stages == PL_MAX_STAGES || pl_cli_parse_stage(v, &a.stages[a.n_stages]))
+        return 2;
+      a.n_stages++;
+    } else if (!strcmp(o, "--stereo")) a.channels = 2;
+    else if (!strcmp(o, "--no-fec")) a.fec = false;
+    else if (!strcmp(o, "--dtx")) a.dtx = true;
+    else if (!strcmp(o, "--loop")) a.loop_source = true;
+    else if (!strcmp(o, "--quiet")) a.quiet = true;
+    else if (!strcmp(o, "--help") || !strcmp(o, "-h")) { usage(stdout); return 0; }
+    else {
+      fprintf(stderr, "parley call: unknown option '%s'\n", o);
+      usage(stderr);
+      return 2;
+    }
+#undef NEED_ARG
+  }
+  if (!!a.listen == !!a.connect) {
+    fprintf(stderr, "parley call: give exactly one of --listen or --connect\n");
+    usage(stderr);
+    return 2;
+  }
+  a.tty = isatty(2);
+  a.loop = uv_default_loop();
+  int rc = pl_engine_new(&a.engine, a.loop);
+  if (rc) {
+    fprintf(stderr, "parley call: %s\n", pl_strerror(rc));
+    return 1;
+  }
+  uv_timer_init(a.loop, &a.tick);
+  uv_timer_init(a.loop, &a.stop_timer);
+  uv_signal_init(a.loop, &a.sigint);
+  uv_signal_init(a.loop, &a.sigterm);
+  a.tick.data = a.stop_timer.data = &a;
+  a.sigint.data = a.sigterm.data = &a;
+  uv_signal_start(&a.sigint, on_signal, SIGINT);
+  uv_signal_start(&a.sigterm, on_signal, SIGTERM);
+  uv_timer_start(&a.tick, on_tick, 1000, 1000);
+  if (a.duration > 0)
+    uv_timer_start(&a.stop_timer, on_stop_timer, (uint64_t)(a.duration * 1000), 0);
+
+  if (a.listen) {
+    snprintf(a.media_addr, sizeof a.media_addr, "%s", a.listen);
+    rc = pl_whip_server_new(&a.whip, a.engine, a.listen, on_offer, on_end, &a);
+    if (rc) {
+      fprintf(stderr, "parley call: cannot listen on %s: %s\n", a.listen, pl_strerror(rc));
+      stop(&a, rc == PL_EINVAL ? 2 : 1);
+    } else if (!a.quiet) {
+      fprintf(stderr, "parley call: waiting for a call on %s (HTTP POST /whip)\n", a.listen);
+    }
+  } else {
+    char bind[64];
+    pl_cli_bind_for(a.connect, bind, sizeof bind);
+    rc = setup_call(&a, bind);
+    if (!rc)
+      rc = pl_call_dial_whip(a.call, a.connect, on_dialed, &a);
+    if (rc) {
+      if (a.call)
+        fprintf(stderr, "parley call: cannot call %s: %s\n", a.connect, pl_strerror(rc));
+      stop(&a, rc == PL_EINVAL ? 2 : 1);
+    }
+  }
+  uv_run(a.loop, UV_RUN_DEFAULT);
+  pl_engine_free(a.engine);
+  uv_loop_close(a.loop);
+  return a.exit_code;
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Bad input to the command line gives a clear message and the right exit
+# code (2 usage, 1 runtime), never a crash.
+set -uo pipefail
+parley=${PARLEY:?}
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+fail=0
+expect() { # expect CODE PATTERN -- command...
+  local code=$1 pat=$2; shift 3
+  out=$("$@" 2>&1); rc=$?
+  if [ $rc -ne "$code" ] || ! grep -qi -- "$pat" <<<"$out"; then
+    echo "FAIL: $* -> rc $rc (want $code), output: $out"; fail=1
+  else
+    echo "ok: $* -> $rc"
+  fi
+}
+printf 'RIFF\x10\x00\x00\x00WAVEjunkjunk' >"$dir/bad.wav"
+expect 2 "unknown command" -- "$parley" frobnicate
+expect 2 "exactly one" -- "$parley" call
+expect 2 "needs a value" -- "$parley" call --listen
+expect 1 "cannot read" -- "$parley" call --connect 127.0.0.1:9 --send "$dir/missing.wav"
+expect 1 "cannot read" -- "$parley" call --connect 127.0.0.1:9 --send "$dir/bad.wav"
+expect 1 "cannot call" -- "$parley" call --connect 127.0.0.1:9 --duration 2 --quiet
+expect 2 "frame-ms" -- "$parley" call --connect 127.0.0.1:9 --frame-ms 7
+expect 2 "unknown" -- "$parley" loopback --net no-such-network
+expect 1 "missing.wav" -- "$parley" loopback --send "$dir/missing.wav" --duration 1 --out "$dir/o"
+expect 2 "not a number" -- "$parley" loopback --duration abc
+# A port already taken by another listener.
+port=$((21000 + RANDOM % 20000))
+"$parley" call --listen 127.0.0.1:$port --quiet --duration 5 >/dev/null 2>&1 &
+pid=$!
+sleep 0.5
+expect 1 "address already in use" -- "$parley" call --listen 127.0.0.1:$port --quiet --duration 1
+kill $pid 2>/dev/null; wait $pid 2>/dev/null
+exit $fail
