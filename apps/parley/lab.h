@@ -1,0 +1,51 @@
+/* The loopback quality lab: what one run measured, and the report writers.
+ * Lab code links the engine's internals (emulator, metrics) on purpose: it
+ * measures them. The call app stays on the public header. */
+#ifndef PL_APPS_LAB_H
+#define PL_APPS_LAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "audio/metrics/metrics.h"
+#include "parley.h"
+
+#define PL_LAB_MAX_SECONDS 3600
+
+/* One second of one direction (0: A->B, 1: B->A). */
+typedef struct pl_lab_second {
+  double send_kbps;      /* what the sender put on the wire */
+  double capacity_kbps;  /* the link's capacity, < 0 when unlimited */
+  double delivered_kbps; /* what the link delivered */
+  double owd_ms;         /* capture -> arrival, mean over the second (-1: none) */
+  double loss_pct;       /* packets lost on the link this second */
+  double jb_ms;          /* receiver's jitter-buffer delay this second */
+  double jb_target_ms;
+  double concealed_pct;  /* of samples played this second */
+  uint64_t conceal_events;
+} pl_lab_second;
+
+typedef struct pl_lab_dir {
+  const char *send_path, *ref_path;
+  float *ref; size_t n_ref; int ref_rate;  /* reference, mono, at its rate */
+  float *rx; size_t n_rx;                  /* received, mono, 48 kHz */
+  pl_audio_metrics m;
+  int metrics_rc;
+  pl_call_stats final;
+} pl_lab_dir;
+
+typedef struct pl_lab_run {
+  char scenario[96];
+  char stages[128];
+  double duration_s;
+  uint64_t seed;
+  double wall_s;         /* CPU wall time the run took */
+  int n_seconds;
+  pl_lab_second sec[2][PL_LAB_MAX_SECONDS];
+  pl_lab_dir dir[2];
+} pl_lab_run;
+
+int pl_lab_write_json(const char *path, const pl_lab_run *r);
+int pl_lab_write_html(const char *path, const pl_lab_run *r);
+
+#endif
