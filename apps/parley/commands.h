@@ -13,7 +13,8 @@ typedef struct pl_command {
 
 /* PL_COMMANDS(X): X(name, summary) for every subcommand built in. */
 #define PL_COMMANDS(X)                                                         \
-  X(version, "print the engine version")
+  X(version, "print the engine version")                                     \
+  X(stun_server, "STUN binding server: --listen ADDR")
 
 #define PL_CMD_DECL_(name, summary) int pl_cmd_##name(int argc, char **argv);
 PL_COMMANDS(PL_CMD_DECL_)
