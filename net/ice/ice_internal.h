@@ -104,20 +104,27 @@ struct pl_ice {
 /* ice.c */
 void pl_ice_emit_(pl_ice *ice, const ice_event *e);
 void pl_ice_set_state_(pl_ice *ice, pl_ice_state s);
+void pl_ice_assign_foundation_(pl_ice *ice, pl_ice_candidate *c);
 int pl_ice_find_remote_(const pl_ice *ice, const pl_addr *a);
 int pl_ice_add_remote_(pl_ice *ice, const pl_ice_candidate *c);
 int pl_ice_find_pair_(const pl_ice *ice, int local, int remote);
-int pl_ice_add_pair_(pl_ice *ice, int local, int remote);
-void pl_ice_assign_foundation_(pl_ice *ice, pl_ice_candidate *c);
 int pl_ice_host_by_socket_(const pl_ice *ice, int socket_id,
                            const pl_addr *from);
+void pl_ice_switch_role_(pl_ice *ice, pl_ice_role role);
+
+/* ice_checklist.c */
+int pl_ice_add_pair_(pl_ice *ice, int local, int remote);
+void pl_ice_pair_remote_(pl_ice *ice, int remote);
 void pl_ice_enqueue_triggered_(pl_ice *ice, int pair);
+bool pl_ice_paced_step_(pl_ice *ice, pl_time_us now);
+void pl_ice_maybe_nominate_(pl_ice *ice, pl_time_us now);
 void pl_ice_pair_succeeded_(pl_ice *ice, pl_time_us now, int pair,
                             bool nominated);
 void pl_ice_pair_failed_(pl_ice *ice, pl_time_us now, int pair);
-void pl_ice_switch_role_(pl_ice *ice, pl_ice_role role);
 void pl_ice_select_(pl_ice *ice, pl_time_us now, int pair);
 void pl_ice_update_state_(pl_ice *ice, pl_time_us now);
+pl_time_us pl_ice_consent_jitter_(pl_ice *ice);
+void pl_ice_fill_selected_(const pl_ice *ice, int pair, pl_ice_selected *s);
 
 /* ice_stun.c */
 int pl_ice_send_check_(pl_ice *ice, pl_time_us now, int pair,

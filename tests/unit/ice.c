@@ -736,6 +736,62 @@ Test(ice_lite, full_agent_connects_to_lite_agent) {
   free_agents(&s);
 }
 
+Test(ice_trickle, peer_reflexive_remote_learned_before_its_candidate_arrives) {
+  static sim s;
+  sim_init(&s);
+  agent_new(&s, 0, 1, PL_ICE_CONTROLLING, false, NULL, 0, 61);
+  agent_new(&s, 1, -1, PL_ICE_CONTROLLED, false, NULL, 0, 62); /* B's trickle held */
+  host(&s, 0, 1, "10.0.0.1:5000", 0, 65535);
+  host(&s, 1, 7, "10.0.0.2:6000", 0, 65535);
+  start_pair(&s, 0, 1);
+  run(&s, PL_MS(300));
+  agent *a = &s.a[0], *b = &s.a[1];
+  /* A learned B only from B's checks, and that was enough. */
+  cr_assert(up(a) && up(b));
+  cr_assert_eq(pl_ice_get_stats(a->ice).prflx_remote, 1);
+  pl_ice_pair_info pi;
+  cr_assert_eq(pl_ice_pair_count(a->ice), 1);
+  pl_ice_get_pair(a->ice, 0, &pi);
+  cr_assert_eq(pi.remote.type, PL_ICE_PRFLX);
+  cr_assert_eq(pi.remote.priority, pl_ice_candidate_priority(PL_ICE_PRFLX, 65535, 1));
+  /* The late signalled candidate for the same address replaces the guess. */
+  cr_assert_eq(b->n_cands, 1);
+  cr_assert_eq(pl_ice_add_remote_candidate(a->ice, s.now, &b->cands[0]), 0);
+  pl_ice_end_of_remote_candidates(a->ice, s.now);
+  cr_assert_eq(pl_ice_pair_count(a->ice), 1);
+  pl_ice_get_pair(a->ice, 0, &pi);
+  cr_assert_eq(pi.remote.type, PL_ICE_HOST);
+  run(&s, PL_SEC(2));
+  cr_assert_eq(a->state, PL_ICE_COMPLETED);
+  cr_assert_eq(a->n_selected, 1);
+  free_agents(&s);
+}
+
+Test(ice_trickle, remote_candidates_before_hosts_are_paired) {
+  pl_rng r;
+  pl_rng_seed(&r, 3);
+  pl_ice_config cfg = {.ufrag = "abcd", .pwd = "0123456789012345678901", .rng = &r};
+  pl_ice *ice = pl_ice_new(&cfg);
+  pl_ice_candidate c = {.type = PL_ICE_HOST, .component = 1,
+                        .addr = A("10.1.1.2:2"), .priority = 100, .foundation = "x"};
+  pl_ice_candidate c6 = c;
+  c6.addr = A("[2001:db8::2]:2");
+  cr_assert_eq(pl_ice_add_remote_candidate(ice, 0, &c), 0);
+  cr_assert_eq(pl_ice_add_remote_candidate(ice, 0, &c6), 0);
+  cr_assert_eq(pl_ice_pair_count(ice), 0);
+  pl_addr h = A("10.1.1.1:1"), h6 = A("[2001:db8::1]:1");
+  cr_assert_eq(pl_ice_add_host(ice, 1, &h, 10), 0);
+  cr_assert_eq(pl_ice_add_host(ice, 2, &h6, 10), 1);
+  /* One pair per family: no IPv4-to-IPv6 pairs. */
+  cr_assert_eq(pl_ice_pair_count(ice), 2);
+  pl_ice_pair_info pi;
+  pl_ice_get_pair(ice, 1, &pi);
+  cr_assert_eq(pl_addr_family(&pi.local.addr), AF_INET6);
+  cr_assert_eq(pl_addr_family(&pi.remote.addr), AF_INET6);
+  cr_assert_eq(pi.state, PL_ICE_PAIR_WAITING);
+  pl_ice_free(ice);
+}
+
 Test(ice_api, rejects_bad_configuration_and_late_hosts) {
   pl_rng r;
   pl_rng_seed(&r, 1);
