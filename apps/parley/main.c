@@ -15,7 +15,14 @@ static const pl_command commands[] = {
 static void usage(FILE *f) {
   fprintf(f, "usage: parley COMMAND [options]   (parley COMMAND --help)\n\n");
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+  {
+    char name[32];
+    snprintf(name, sizeof name, "%s", commands[i].name);
+    for (char *p = name; *p; p++)
+      if (*p == '_')
+        *p = '-';
+    fprintf(f, "  %-12s %s\n", name, commands[i].summary);
+  }
 }
 
 int pl_cmd_version(int argc, char **argv) {
@@ -30,8 +37,14 @@ int main(int argc, char **argv) {
     usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
+  /* "stun-server" and "stun_server" both name pl_cmd_stun_server. */
+  char name[32];
+  snprintf(name, sizeof name, "%s", argv[1]);
+  for (char *p = name; *p; p++)
+    if (*p == '-')
+      *p = '_';
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    if (!strcmp(argv[1], commands[i].name))
+    if (!strcmp(name, commands[i].name))
       return commands[i].run(argc - 1, argv + 1);
   fprintf(stderr, "parley: unknown command '%s'\n\n", argv[1]);
   usage(stderr);
