@@ -31,6 +31,7 @@ import sources as S  # noqa: E402
 SNRS = (0, 5, 10, 15)
 RATES = (48000, 16000)
 NARROW = 8000
+BABBLE_TALKERS = 40  # leftover Asterisk prompts decoded for human babble
 
 
 def asterisk_prompts(min_s=S.ASTERISK_MIN_S):
@@ -234,7 +235,7 @@ def build(root, seed, n_asterisk, small, jobs, minutes_synth):
     os.makedirs(os.path.join(root, "eval/noise"))
     # Human babble: Asterisk prompts that are NOT in the clean set.
     BN.SHARED["eval_human"] = [(n, C.decode(os.path.join(S.ASTERISK, n), C.RATE, fmt="g722"))
-                               for n in babble_src]
+                               for n in babble_src[:BABBLE_TALKERS]]
     dur = 3.0 if small else BN.CLIP_S
     per_type = 1 if small else max(1, int(round(minutes_synth * 60 / len(S.EVAL_NOISE_TYPES) / dur)))
     syn = [(kind, k, seed, dur, root, "pcm16", "eval",

@@ -294,7 +294,7 @@ def build(root, seed, minutes, small, jobs, fmt):
     os.makedirs(tmp, exist_ok=True)
     SHARED["train_tts"] = load_talkers(root)
     dur = 3.0 if small else CLIP_S
-    per_type = 1 if small else max(1, int(round(minutes * 60 * 0.75 / len(S.TRAIN_NOISE_TYPES) / dur)))
+    per_type = 1 if small else max(1, int(round(minutes * 60 / len(S.TRAIN_NOISE_TYPES) / dur)))
     synth = [(kind, k, seed, dur, root, fmt, "train",
               "train_tts" if kind == "babble" else None, "syn")
              for kind in S.TRAIN_NOISE_TYPES for k in range(per_type)]

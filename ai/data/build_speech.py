@@ -29,15 +29,17 @@ FLITE_RATE = {"kal": 8000, "kal16": 16000, "awb": 16000, "rms": 16000, "slt": 16
 FESTIVAL_RATE = {"kal_diphone": 16000, "ked_diphone": 16000, "cmu_us_slt_arctic_hts": 32000}
 
 
-def tts_spec(seed, i, lic):
-    """Everything about utterance i, drawn from its own stream."""
+def tts_spec(seed, i, lic, engine=None):
+    """Everything about utterance i, drawn from its own stream; `engine`
+    forces the engine (--small cycles through all three)."""
     rng = C.rng_for(seed, "tts", i)
     r = rng.random()
     acc = 0.0
-    for engine, w in ENGINE_WEIGHTS:
+    for e, w in ENGINE_WEIGHTS:
         acc += w
         if r < acc:
             break
+    engine = engine or e
     spec = {"i": i, "engine": engine}
     if engine == "espeak-ng":
         voice = S.ESPEAK_VOICES[int(rng.integers(len(S.ESPEAK_VOICES)))]
@@ -180,7 +182,8 @@ def build(root, seed, minutes, small, jobs, fmt):
         total = sum(r["duration_s"] for r in rows)
         i, batch = 0, 8 if small else 64
         while total < target:
-            specs = [tts_spec(seed, j, lic) for j in range(i, i + batch)]
+            specs = [tts_spec(seed, j, lic, ENGINE_WEIGHTS[j % 3][0] if small else None)
+                     for j in range(i, i + batch)]
             i += batch
             for r in pool.imap(do_tts, [(s, root, tmp, fmt) for s in specs]):
                 if r is None:
