@@ -217,3 +217,45 @@ def check_disjoint():
 
 
 check_disjoint()
+
+
+def markdown():
+    """The split as Markdown (docs/data.md's file lists are this output)."""
+    out = ["### Train", "", "| package | files |", "| --- | --- |"]
+    out.append("| codec2-examples | %s |" % ", ".join(
+        "`%s` (%s)" % (p, c) for p, _, _, c in CODEC2_SPEECH))
+    out.append("| flite | voices %s |" % ", ".join(FLITE_VOICES))
+    out.append("| festival + voices | %s |" % ", ".join(
+        "`%s` (%s)" % (v, p) for v, p in sorted(FESTIVAL_VOICES.items())))
+    out.append("| espeak-ng | %d voices x %d variants: %s; %s |" % (
+        len(ESPEAK_VOICES), len(ESPEAK_VARIANTS), ", ".join(ESPEAK_VOICES),
+        ", ".join(v or "(default)" for v in ESPEAK_VARIANTS)))
+    out.append("| openttd-opensfx | `opensfx.cat` entries 0-72 except %s |" % ", ".join(
+        "%d (%s)" % kv for kv in sorted(OPENSFX_EXCLUDED.items())))
+    out.append("| tuxpaint-data | %s |" % ", ".join(TUXPAINT_NOISE))
+    out.append("| synthetic | %s |" % ", ".join(TRAIN_NOISE_TYPES))
+    out.append("| images (train) | %s |" % ", ".join(
+        "`%s`" % os.path.basename(p) for _, p in IMAGES if p not in IMAGES_HELDOUT))
+    out += ["", "### Eval", "", "| package | files |", "| --- | --- |"]
+    out.append("| alsa-utils | %s |" % ", ".join(ALSA_SPEECH))
+    out.append("| asterisk-core-sounds-en-g722 | top-level `*.g722` prompts >= %.1f s "
+               "(a seeded choice for the clean set, the rest for human babble) |" % ASTERISK_MIN_S)
+    out.append("| pocketsphinx-testdata | %s |" % ", ".join("`%s`" % p for p, _ in SPHINX_SPEECH))
+    out.append("| pingus-data | %s |" % ", ".join(PINGUS_NOISE))
+    out.append("| lbreakout2-data | %s |" % ", ".join(LBREAKOUT_NOISE))
+    out.append("| sound-theme-freedesktop | %s |" % ", ".join(FREEDESKTOP_NOISE))
+    out.append("| synthetic | %s |" % ", ".join(EVAL_NOISE_TYPES))
+    out.append("| images (held out) | %s |" % ", ".join(
+        "`%s`" % os.path.basename(p) for p in sorted(IMAGES_HELDOUT)))
+    out += ["", "### Excluded", "", "| package | file | why |", "| --- | --- | --- |"]
+    for pkg, d in (("codec2-examples", CODEC2_EXCLUDED), ("tuxpaint-data", TUXPAINT_EXCLUDED),
+                   ("alsa-utils", ALSA_EXCLUDED), ("pingus-data", PINGUS_EXCLUDED),
+                   ("lbreakout2-data", LBREAKOUT_EXCLUDED),
+                   ("sound-theme-freedesktop", FREEDESKTOP_EXCLUDED)):
+        for k, v in sorted(d.items()):
+            out.append("| %s | `%s` | %s |" % (pkg, k, v))
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(markdown())
