@@ -9,9 +9,11 @@ import os
 
 # ------------------------------------------------------------ TRAIN speech
 # codec2-examples (LGPL-2.1): real speech, 8 kHz 16-bit mono raw unless noted.
-# Heard/measured classification: hts*, forig/morig, big_dog, cross, mmt1 and
-# david4 are studio speech; the call-sign files are off-air HF SSB recordings
-# (speech under radio noise and fading) and are marked condition "radio".
+# Classified by file name, codec2's own docs and signal statistics (spectral
+# flatness, energy range, cross-correlation for duplicates): hts*, forig/morig,
+# big_dog, cross, mmt1 and david4 are studio speech; the call-sign files are
+# off-air HF SSB recordings (speech under radio noise and fading), marked
+# condition "radio" so a trainer can keep them out of clean targets.
 CODEC2 = "/usr/share/codec2"
 CODEC2_SPEECH = [
     # (path, format, native rate, condition)
@@ -72,8 +74,8 @@ ESPEAK_VARIANTS = ["", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3
 # the .cat entry names, which the manifest keeps): recorded real-world sounds.
 OPENSFX_CAT = "/usr/share/games/openttd/baseset/opensfx/opensfx.cat"
 OPENSFX_EXCLUDED = {34: "empty file", 50: "empty file"}
-# tuxpaint-data (GPL-2+): recorded tool sounds. Voices and laughter are left
-# out so that "noise" never contains speech.
+# tuxpaint-data (GPL-2+): recorded tool sounds. Voices and laughter (found by
+# name and by a voicing measure) are left out so "noise" never holds speech.
 TUXPAINT = "/usr/share/tuxpaint/sounds"
 TUXPAINT_NOISE = ["bleep", "bubble", "click", "eraser1", "eraser2", "fill", "flip",
                   "grow", "harp", "italic_off", "italic_on", "keyclick", "line_end",
@@ -91,7 +93,7 @@ EVAL_NOISE_TYPES = ["alarm", "babble_human"]
 ALSA = "/usr/share/sounds/alsa"  # alsa-utils (GPL-2): a man speaking channel names, 48 kHz
 ALSA_SPEECH = ["Front_Center", "Front_Left", "Front_Right", "Rear_Center",
                "Rear_Left", "Rear_Right", "Side_Left", "Side_Right"]
-ALSA_EXCLUDED = {"Noise": "pink-noise test signal"}
+ALSA_EXCLUDED = {"Noise": "noise test signal, not speech"}
 # asterisk-core-sounds-en-g722 (CC-BY-SA-3.0): Allison Smith's recorded IVR
 # prompts, G.722 (16 kHz). Top-level phrase prompts only: letters/, digits/,
 # phonetic/ are single words, silence/ is silence.
