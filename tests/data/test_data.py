@@ -16,7 +16,10 @@ import tempfile
 import time
 import traceback
 
-import numpy as np
+try:
+    import numpy as np
+except ImportError:  # python3-numpy is one of the packages ensure_packages installs
+    np = None
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.normpath(os.path.join(HERE, "..", "..", "ai", "data"))
@@ -64,7 +67,10 @@ def run(cmd):
 
 
 def main():
+    global np
     ensure_packages()
+    if np is None:
+        import numpy as np
     import augment as A
     import build_eval as BE
     import build_images as BI
