@@ -15,7 +15,7 @@ deps:
 	@scripts/install-deps.sh build
 
 test-deps:
-	@scripts/install-deps.sh test
+	@scripts/install-deps.sh test data
 
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo

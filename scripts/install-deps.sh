@@ -11,9 +11,10 @@ build_pkgs=(build-essential cmake pkg-config libuv1-dev libsrtp2-dev libopus-dev
   libyuv-dev libspeexdsp-dev libxnnpack-dev codec2-examples)
 test_pkgs=(clang libclang-rt-14-dev python3 python3-numpy python3-torch sox
   ffmpeg chromium nodejs npm coturn)
-data_pkgs=(codec2-examples espeak-ng flite festival festvox-kallpc16k
-  festvox-rablpc16k festvox-us-slt-hts mate-backgrounds ukui-wallpapers
-  lomiri-wallpapers sound-theme-freedesktop)
+data_pkgs=(codec2-examples flite festival festvox-kallpc16k festvox-kdlpc16k
+  festvox-us-slt-hts espeak-ng openttd-opensfx tuxpaint-data mate-backgrounds lomiri-wallpapers
+  ukui-wallpapers alsa-utils asterisk-core-sounds-en-g722 pocketsphinx-testdata pingus-data
+  lbreakout2-data sound-theme-freedesktop)
 
 want=()
 for what in "${@:-build}"; do
