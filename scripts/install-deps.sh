@@ -28,6 +28,11 @@ done
 
 missing=()
 for p in "${want[@]}"; do
+  # A Node.js that did not come from Debian (this image ships one with its
+  # own npm) conflicts with Debian's npm package: a working pair is enough.
+  if [ "$p" = nodejs ] || [ "$p" = npm ]; then
+    command -v node >/dev/null && command -v npm >/dev/null && continue
+  fi
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
     missing+=("$p")
 done
