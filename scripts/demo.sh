@@ -18,8 +18,9 @@ stage_args=()
 for s in $stages; do stage_args+=(--stage "$s"); done
 
 echo "== parley demo: two engines, one call over 127.0.0.1:$port for ${secs}s"
-"$parley" call --listen "127.0.0.1:$port" --record "$out/listener_rx.wav" --send "$sample" \
-  --loop --quiet --stats-json "$out/listener_stats.json" "${stage_args[@]}" &
+("$parley" call --listen "127.0.0.1:$port" --record "$out/listener_rx.wav" --send "$sample" \
+  --loop --quiet --stats-json "$out/listener_stats.json" "${stage_args[@]}" |
+  sed 's/^/listener: /') &
 listener=$!
 trap 'kill $listener 2>/dev/null || true' EXIT
 sleep 0.5

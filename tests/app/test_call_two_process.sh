@@ -3,12 +3,13 @@
 # Opus over SRTP/UDP. What the listener records must be the caller's speech.
 #
 # The figures: Opus at 32 kbit/s (VOIP, 20 ms) on this sample scores STOI
-# 0.995 and an aligned waveform correlation of 0.95 when encoded and decoded
-# offline (ffmpeg's libopus, measured 2026-11-28). A live call adds jitter-
-# buffer start-up and at most a 10 ms adaptation step, each of which breaks
-# the single-delay alignment the correlation uses, so we ask for STOI >= 0.97
-# and correlation >= 0.80; a broken path (wrong keys, lost packets, wrong
-# rate) scores far below both.
+# 0.995 and an aligned waveform correlation of 0.954 when encoded and decoded
+# offline (ffmpeg's libopus, measured 2026-11-28); our call on loopback
+# measured STOI 0.990 and correlation 0.947. The jitter buffer may still
+# stretch or drop audio to adapt on a loaded machine, which breaks the
+# single-delay alignment the correlation uses, so we ask for STOI >= 0.97
+# and correlation >= 0.85; a broken path (wrong keys, lost packets, wrong
+# rate, garbled channels) scores far below both.
 set -euo pipefail
 parley=${PARLEY:?}
 sample=$PL_SOURCE_DIR/apps/parley/samples/speech_16k.wav
@@ -33,7 +34,7 @@ import json, sys
 m = json.loads('''$json''')
 l = json.load(open(sys.argv[1])); c = json.load(open(sys.argv[2]))
 assert m["stoi"] >= 0.97, ("STOI", m["stoi"])
-assert m["align_peak"] >= 0.80, ("correlation", m["align_peak"])
+assert m["align_peak"] >= 0.85, ("correlation", m["align_peak"])
 assert 0 < m["delay_ms"] < 300, ("delay", m["delay_ms"])
 # Both sides saw the whole call, with nothing lost or forged on loopback.
 for s in (l, c):
