@@ -80,6 +80,22 @@ static int load_mono(const char *path, float **out, size_t *n, int *rate) {
   return 0;
 }
 
+/* The sources loop for the whole call, so the reference does too: metrics
+ * then cover every second of the call, not just the first pass. */
+static int tile(float **x, size_t *n, int rate, double seconds) {
+  size_t want = (size_t)(seconds * rate) + (size_t)rate;
+  if (want <= *n)
+    return 0;
+  float *y = realloc(*x, want * sizeof(float));
+  if (!y)
+    return PL_ENOMEM;
+  for (size_t i = *n; i < want; i++)
+    y[i] = y[i % *n];
+  *x = y;
+  *n = want;
+  return 0;
+}
+
 static void progress(double t, double total, bool tty) {
   if (!tty)
     return;
@@ -221,6 +237,9 @@ int pl_cmd_loopback(int argc, char **argv) {
   run->dir[1].ref_path = send_b;
   if (load_mono(ref_a, &run->dir[0].ref, &run->dir[0].n_ref, &run->dir[0].ref_rate) ||
       load_mono(send_b, &run->dir[1].ref, &run->dir[1].n_ref, &run->dir[1].ref_rate))
+    goto done;
+  if (tile(&run->dir[0].ref, &run->dir[0].n_ref, run->dir[0].ref_rate, duration) ||
+      tile(&run->dir[1].ref, &run->dir[1].n_ref, run->dir[1].ref_rate, duration))
     goto done;
   if (ensure_dir(out_dir) != 0) {
     fprintf(stderr, "parley loopback: cannot create %s: %s\n", out_dir, strerror(errno));
