@@ -1,101 +1,16 @@
-/* First audio jitter buffer. See docs/audio.md for the algorithm; in short:
- *  - packets sit in preallocated slots, ordered by (unwrapped) RTP time;
- *  - the target delay is the 95th percentile of each packet's relative
- *    transit (arrival - RTP time, minus the fastest transit of the last 2 s),
- *    kept in a histogram that forgets geometrically;
- *  - playout keeps a decoded-sample buffer and refills it from the packet
- *    covering the next sample, else from the next packet's LBRR, else from
- *    PLC (or the concealer hook), 10 ms at a time;
- *  - it drops a 10 ms frame when the playout delay is 20 ms over target and
- *    holds (plays a concealed frame in place) when it is under target. */
-#include "audio/jitter/jitter.h"
-
+/* NetEq-class jitter buffer, packet side: the store, push, the delay target
+ * and the counters. The playout side (sync buffer, decisions, stretching,
+ * concealment, merges) is playout.c; the delay histogram is delay.c. See
+ * docs/audio.md for the design. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "audio/opus/opus.h"
+#include "audio/jitter/jitter_int.h"
 #include "parley.h"
 
-#define FRAME PL_AUDIO_FRAME_SAMPLES
-#define BIN_US 2000                 /* histogram resolution */
-#define FORGET 0.995                /* per packet: ~4 s memory at 20 ms */
-#define QUANTILE 0.95
-#define TRANSIT_WINDOW_US PL_SEC(2) /* window of the fastest-path minimum */
-#define DQ_CAP 512
-#define WILD_US PL_SEC(1)           /* a transit this far off is a stream jump */
-#define RESYNC_AFTER 3              /* consecutive wild packets before a restart */
-/* Packets of 20 ms swing the buffered delay by a whole packet at every
- * arrival; only a surplus beyond that swing plus a margin is worth a
- * (audible) dropped frame. Measured on the clean loopback: 20 ms here
- * dropped a frame per call and cost 4 dB SI-SDR; 40 ms drops none. */
-#define DROP_OVER_US PL_MS(40)
-#define DROP_SPACING 5              /* pulls between two dropped frames */
+#define WILD_US PL_SEC(1) /* a transit this far off is a stream jump */
+#define RESYNC_AFTER 3    /* consecutive wild packets before a restart */
 #define LOSS_MEMORY_US PL_SEC(10)
-
-typedef struct slot {
-  int64_t ts, seq;
-  pl_time_us arrival;
-  int len, samples, frame_samples;
-  bool lbrr, lbrr_used;
-  uint8_t *data;
-} slot;
-
-enum { ST_IDLE, ST_BUFFERING, ST_PLAYING };
-
-struct pl_jitter {
-  pl_jitter_config c;
-  pl_opus_dec *dec;
-  const pl_concealer_ops *cops;
-  void *cself;
-
-  slot *slots;
-  uint8_t *mem;
-  int *order; /* used slots by ascending ts */
-  int count;
-  int *freel;
-  int nfree;
-
-  /* sequence numbers (RFC 3550 A.1 style extension) */
-  bool have_seq;
-  int64_t highest_seq, base_seq;
-  uint64_t seen[2]; /* bit i: highest_seq - i arrived */
-  bool have_ts;
-  int64_t ts_ref;
-
-  /* delay estimation */
-  pl_time_us dq_t[DQ_CAP];
-  int64_t dq_v[DQ_CAP];
-  int dq_head, dq_size;
-  int64_t dmin;
-  float *hist;
-  int nbins;
-  uint64_t nhist;
-  int64_t jitter_us;
-  pl_time_us last_now; /* latest time handed in, for the getters */
-  int wild;
-  pl_time_us loss_until;
-  int64_t lbrr_frame_us;
-  pl_time_us lbrr_until; /* LBRR seen in the last LOSS_MEMORY_US */
-
-  /* playout */
-  int state;
-  int64_t next_ts; /* RTP time of the next sample to put into dec */
-  bool have_last_seq, last_was_dtx;
-  int64_t last_seq;
-  float *dbuf;
-  int dec_pos, dec_len;
-  uint32_t dec_flags;
-  bool dec_from_packet;
-  pl_time_us dec_arrival;
-  int conceal_run;
-  bool prev_concealed;
-  uint64_t run_unclassified;
-  int since_drop;
-  float *scratch;
-  pl_audio_frame drop;
-
-  pl_jitter_stats st;
-};
 
 void pl_jitter_config_default(pl_jitter_config *c) {
   memset(c, 0, sizeof *c);
@@ -104,23 +19,9 @@ void pl_jitter_config_default(pl_jitter_config *c) {
   c->max_payload = PL_OPUS_MAX_PACKET;
   c->min_delay_ms = 0;
   c->max_delay_ms = 1000;
-  c->initial_delay_ms = 40;
+  c->initial_delay_ms = 20;
   c->use_fec = true;
-}
-
-static int64_t ts_us(int64_t ts) { return ts * 125 / 6; } /* 1e6/48000 */
-
-static void hist_reset(pl_jitter *jb) {
-  for (int i = 0; i < jb->nbins; i++)
-    jb->hist[i] = 0.0f;
-  int b = jb->c.initial_delay_ms * 1000 / BIN_US;
-  if (b >= jb->nbins)
-    b = jb->nbins - 1;
-  if (b > 0)
-    b--; /* the bin's upper edge is the target */
-  jb->hist[b] = 1.0f; /* a prior worth one packet */
-  jb->nhist = 1;
-  jb->jitter_us = (int64_t)(b + 1) * BIN_US;
+  c->seed = 1;
 }
 
 pl_jitter *pl_jitter_new(const pl_jitter_config *c) {
@@ -134,17 +35,19 @@ pl_jitter *pl_jitter_new(const pl_jitter_config *c) {
   if (!jb)
     return NULL;
   jb->c = *c;
-  jb->nbins = c->max_delay_ms * 1000 / BIN_US + 1;
+  int ch = c->channels;
   jb->slots = calloc((size_t)c->capacity, sizeof *jb->slots);
   jb->mem = malloc((size_t)c->capacity * (size_t)c->max_payload);
   jb->order = calloc((size_t)c->capacity, sizeof *jb->order);
   jb->freel = calloc((size_t)c->capacity, sizeof *jb->freel);
-  jb->hist = calloc((size_t)jb->nbins, sizeof *jb->hist);
-  jb->dbuf = calloc(PL_OPUS_MAX_SAMPLES * 2, sizeof *jb->dbuf);
-  jb->scratch = calloc(PL_OPUS_MAX_SAMPLES * 2, sizeof *jb->scratch);
-  jb->dec = pl_opus_dec_new(c->channels);
-  if (!jb->slots || !jb->mem || !jb->order || !jb->freel || !jb->hist ||
-      !jb->dbuf || !jb->scratch || !jb->dec) {
+  jb->sb = calloc((size_t)PL_JB_SB_CAP * (size_t)ch, sizeof *jb->sb);
+  jb->dbuf = calloc((size_t)PL_OPUS_MAX_SAMPLES * (size_t)ch, sizeof *jb->dbuf);
+  jb->scratch = calloc((size_t)PL_OPUS_MAX_SAMPLES * (size_t)ch, sizeof *jb->scratch);
+  jb->scratch2 = calloc((size_t)PL_OPUS_MAX_SAMPLES * (size_t)ch, sizeof *jb->scratch2);
+  jb->dec = pl_opus_dec_new(ch);
+  int dm = pl_jdelay_init(&jb->dm, c->max_delay_ms, c->initial_delay_ms);
+  if (!jb->slots || !jb->mem || !jb->order || !jb->freel || !jb->sb || !jb->dbuf ||
+      !jb->scratch || !jb->scratch2 || !jb->dec || dm) {
     pl_jitter_free(jb);
     return NULL;
   }
@@ -153,8 +56,9 @@ pl_jitter *pl_jitter_new(const pl_jitter_config *c) {
     jb->freel[i] = c->capacity - 1 - i;
   }
   jb->nfree = c->capacity;
-  hist_reset(jb);
-  jb->state = ST_IDLE;
+  pl_cng_init(&jb->cng, c->seed);
+  jb->state = PL_JB_IDLE;
+  pl_jb_playout_reset(jb);
   return jb;
 }
 
@@ -162,13 +66,15 @@ void pl_jitter_free(pl_jitter *jb) {
   if (!jb)
     return;
   pl_opus_dec_free(jb->dec);
+  pl_jdelay_free(&jb->dm);
   free(jb->slots);
   free(jb->mem);
   free(jb->order);
   free(jb->freel);
-  free(jb->hist);
+  free(jb->sb);
   free(jb->dbuf);
   free(jb->scratch);
+  free(jb->scratch2);
   free(jb);
 }
 
@@ -179,89 +85,23 @@ void pl_jitter_set_concealer(pl_jitter *jb, const pl_concealer_ops *ops, void *s
 
 /* ---- packet store ---- */
 
-static void remove_at(pl_jitter *jb, int pos, bool discarded) {
+void pl_jb_remove_at(pl_jitter *jb, int pos, bool discarded) {
   int si = jb->order[pos];
-  slot *s = &jb->slots[si];
+  pl_jb_slot *s = &jb->slots[si];
   if (s->lbrr && !s->lbrr_used)
     jb->st.fec_packets_discarded++;
   if (discarded)
     jb->st.packets_discarded++;
-  memmove(jb->order + pos, jb->order + pos + 1,
-          sizeof(int) * (size_t)(jb->count - pos - 1));
+  memmove(jb->order + pos, jb->order + pos + 1, sizeof(int) * (size_t)(jb->count - pos - 1));
   jb->count--;
   jb->freel[jb->nfree++] = si;
 }
 
-static slot *first(pl_jitter *jb) {
+pl_jb_slot *pl_jb_first(pl_jitter *jb) {
   return jb->count ? &jb->slots[jb->order[0]] : NULL;
 }
 
-/* Packets whose audio lies wholly before next_ts can never play. */
-static void purge_stale(pl_jitter *jb) {
-  while (jb->count) {
-    slot *s = first(jb);
-    if (s->ts + s->samples > jb->next_ts)
-      break;
-    remove_at(jb, 0, true);
-  }
-}
-
-/* ---- delay estimation ---- */
-
-static void recompute_jitter(pl_jitter *jb) {
-  double total = 0;
-  for (int i = 0; i < jb->nbins; i++)
-    total += jb->hist[i];
-  double tail = (1.0 - QUANTILE) * total, acc = 0;
-  int b = jb->nbins - 1;
-  for (; b > 0; b--) {
-    acc += jb->hist[b];
-    if (acc > tail)
-      break;
-  }
-  jb->jitter_us = (int64_t)(b + 1) * BIN_US;
-}
-
-static void hist_add(pl_jitter *jb, int64_t dev_us) {
-  int b = (int)(dev_us / BIN_US);
-  if (b >= jb->nbins)
-    b = jb->nbins - 1;
-  /* Plain average until the geometric memory is the shorter one, so early
-   * packets are not drowned by the prior. */
-  double lam = 1.0 - 1.0 / (double)(jb->nhist + 1);
-  if (lam > FORGET)
-    lam = FORGET;
-  for (int i = 0; i < jb->nbins; i++)
-    jb->hist[i] *= (float)lam;
-  jb->hist[b] += (float)(1.0 - lam);
-  jb->nhist++;
-  recompute_jitter(jb);
-}
-
-static void dq_reset(pl_jitter *jb) { jb->dq_head = jb->dq_size = 0; }
-
-/* Monotone deque: the window minimum of transit in O(1) amortised. */
-static void dq_push(pl_jitter *jb, pl_time_us t, int64_t v) {
-  while (jb->dq_size > 0) {
-    int back = (jb->dq_head + jb->dq_size - 1) % DQ_CAP;
-    if (jb->dq_v[back] < v)
-      break;
-    jb->dq_size--;
-  }
-  if (jb->dq_size == DQ_CAP) {
-    jb->dq_head = (jb->dq_head + 1) % DQ_CAP;
-    jb->dq_size--;
-  }
-  int at = (jb->dq_head + jb->dq_size) % DQ_CAP;
-  jb->dq_t[at] = t;
-  jb->dq_v[at] = v;
-  jb->dq_size++;
-  while (jb->dq_size > 1 && jb->dq_t[jb->dq_head] < t - TRANSIT_WINDOW_US) {
-    jb->dq_head = (jb->dq_head + 1) % DQ_CAP;
-    jb->dq_size--;
-  }
-  jb->dmin = jb->dq_v[jb->dq_head];
-}
+/* ---- delay target ---- */
 
 static int64_t fec_extra_us(const pl_jitter *jb, pl_time_us now) {
   /* LBRR in packet n+1 only helps if n+1 is here when n is due: while the
@@ -271,50 +111,40 @@ static int64_t fec_extra_us(const pl_jitter *jb, pl_time_us now) {
   return 0;
 }
 
-static int64_t minimum_us(const pl_jitter *jb, pl_time_us now) {
-  int64_t v = jb->jitter_us + fec_extra_us(jb, now);
+int64_t pl_jb_minimum_us(const pl_jitter *jb, pl_time_us now) {
+  int64_t v = jb->dm.jitter_us + fec_extra_us(jb, now);
   int64_t hi = (int64_t)jb->c.max_delay_ms * 1000;
   return v > hi ? hi : v;
 }
 
-static int64_t target_us(const pl_jitter *jb, pl_time_us now) {
-  int64_t v = minimum_us(jb, now);
+int64_t pl_jb_target_us(const pl_jitter *jb, pl_time_us now) {
+  int64_t v = pl_jb_minimum_us(jb, now);
   int64_t lo = (int64_t)jb->c.min_delay_ms * 1000;
   return v < lo ? lo : v;
 }
 
-static int64_t play_ts(const pl_jitter *jb) {
-  return jb->next_ts - (jb->dec_len - jb->dec_pos);
-}
-
-static int64_t cur_delay_us(const pl_jitter *jb, pl_time_us now) {
-  return now - (ts_us(play_ts(jb)) + jb->dmin);
-}
-
 int pl_jitter_target_ms(const pl_jitter *jb) {
-  return (int)(target_us(jb, jb->last_now) / 1000);
+  return (int)(pl_jb_target_us(jb, jb->last_now) / 1000);
 }
 
 int pl_jitter_delay_ms(const pl_jitter *jb, pl_time_us now) {
-  if (jb->state != ST_PLAYING)
+  if (jb->state != PL_JB_PLAYING)
     return 0;
-  return (int)(cur_delay_us(jb, now) / 1000);
+  return (int)(pl_jb_cur_delay_us(jb, now) / 1000);
 }
 
 int pl_jitter_packets(const pl_jitter *jb) { return jb->count; }
 
 static void resync(pl_jitter *jb) {
   while (jb->count)
-    remove_at(jb, 0, true);
+    pl_jb_remove_at(jb, 0, true);
   jb->have_ts = false;
   jb->wild = 0;
-  dq_reset(jb);
-  jb->state = ST_IDLE;
-  jb->dec_pos = jb->dec_len = 0;
+  pl_jdelay_restart(&jb->dm);
+  jb->state = PL_JB_IDLE;
   jb->have_last_seq = false;
   jb->last_was_dtx = false;
-  jb->conceal_run = 0;
-  jb->run_unclassified = 0;
+  pl_jb_playout_reset(jb);
   pl_opus_dec_reset(jb->dec);
   jb->st.resyncs++;
 }
@@ -404,36 +234,34 @@ int pl_jitter_push(pl_jitter *jb, pl_time_us now, uint16_t seq, uint32_t rtp_ts,
     return refuse(jb, lbrr, PL_ERANGE);
 
   int64_t tx = extend_ts(jb, rtp_ts);
-  int64_t transit = now - ts_us(tx);
-  if (jb->dq_size > 0) {
-    int64_t hi = jb->dmin + (int64_t)jb->c.max_delay_ms * 1000 + WILD_US;
-    if (transit < jb->dmin - WILD_US || transit > hi) {
+  int64_t transit = now - pl_jb_ts_us(tx);
+  if (pl_jdelay_started(&jb->dm)) {
+    int64_t hi = jb->dm.fastest + (int64_t)jb->c.max_delay_ms * 1000 + WILD_US;
+    if (transit < jb->dm.fastest - WILD_US || transit > hi) {
       if (++jb->wild < RESYNC_AFTER)
         return refuse(jb, lbrr, PL_ERANGE);
       /* The sender's clock or timestamps jumped: start over from this
        * packet (sequence numbers carry on, so loss counting does too). */
       resync(jb);
       tx = extend_ts(jb, rtp_ts);
-      transit = now - ts_us(tx);
+      transit = now - pl_jb_ts_us(tx);
     }
   }
   jb->wild = 0;
   /* Late packets still measure the network: feed the estimator first. */
-  dq_push(jb, now, transit);
-  hist_add(jb, transit - jb->dmin);
+  pl_jdelay_update(&jb->dm, now, transit, pl_jb_ts_us(samples));
   if (lbrr) {
-    jb->lbrr_frame_us = ts_us(pl_opus_packet_frame_samples(payload, len));
+    jb->lbrr_frame_us = pl_jb_ts_us(pl_opus_packet_frame_samples(payload, len));
     jb->lbrr_until = now + LOSS_MEMORY_US;
   }
 
-  if (jb->state != ST_IDLE && jb->state != ST_BUFFERING &&
-      tx + samples <= jb->next_ts)
+  if (jb->state == PL_JB_PLAYING && tx + samples <= jb->next_ts)
     return refuse(jb, lbrr, PL_ERANGE);
   if (jb->nfree == 0)
     return refuse(jb, lbrr, PL_EFULL);
 
   int si = jb->freel[--jb->nfree];
-  slot *s = &jb->slots[si];
+  pl_jb_slot *s = &jb->slots[si];
   s->ts = tx;
   s->seq = sx;
   s->arrival = now;
@@ -450,228 +278,35 @@ int pl_jitter_push(pl_jitter *jb, pl_time_us now, uint16_t seq, uint32_t rtp_ts,
   jb->order[pos] = si;
   jb->count++;
 
-  if (jb->state == ST_IDLE) {
-    jb->state = ST_BUFFERING;
+  if (jb->state == PL_JB_IDLE) {
+    jb->state = PL_JB_BUFFERING;
     jb->next_ts = tx;
-  } else if (jb->state == ST_BUFFERING && tx < jb->next_ts) {
+  } else if (jb->state == PL_JB_BUFFERING && tx < jb->next_ts) {
     jb->next_ts = tx;
   }
   return 0;
 }
 
-/* ---- pull ---- */
-
-static void observe(pl_jitter *jb, const float *pcm, int n) {
-  if (jb->cops && jb->cops->observe && n > 0)
-    jb->cops->observe(jb->cself, pcm, n, jb->c.channels);
-}
-
-/* Synthesises n samples into dst: the hook for losses when set, Opus PLC
- * (comfort noise after DTX) otherwise. The Opus decoder runs its PLC even
- * when the hook is used, so that its state stays continuous for the next
- * packet. */
-static void synthesise(pl_jitter *jb, float *dst, int n, bool silent) {
-  int ch = jb->c.channels;
-  if (jb->cops && jb->cops->conceal && !silent) {
-    pl_opus_dec_plc(jb->dec, jb->scratch, n);
-    if (jb->cops->conceal(jb->cself, dst, n, ch, jb->conceal_run) == 0)
-      return;
-    memcpy(dst, jb->scratch, sizeof(float) * (size_t)(n * ch));
-    return;
-  }
-  if (pl_opus_dec_plc(jb->dec, dst, n) != n)
-    memset(dst, 0, sizeof(float) * (size_t)(n * ch));
-}
-
-/* Below -55 dBFS RMS: silence or comfort noise. */
-static bool is_quiet(const float *x, int n) {
-  double e = 0;
-  for (int i = 0; i < n; i++)
-    e += (double)x[i] * x[i];
-  return e < 3.2e-6 * n;
-}
-
-/* Puts the next stretch of audio into dbuf; always makes progress. */
-static void refill(pl_jitter *jb, pl_time_us now) {
-  int ch = jb->c.channels;
-  for (;;) {
-    purge_stale(jb);
-    slot *p = first(jb);
-    if (p && p->ts <= jb->next_ts) {
-      int n = pl_opus_dec_decode(jb->dec, p->data, (size_t)p->len, jb->dbuf,
-                                 PL_OPUS_MAX_SAMPLES);
-      int skip = (int)(jb->next_ts - p->ts);
-      if (n <= skip) {
-        if (n < 0)
-          jb->st.decode_errors++;
-        remove_at(jb, 0, true);
-        continue;
-      }
-      if (jb->have_last_seq && p->seq == jb->last_seq + 1)
-        jb->st.silent_concealed_samples += jb->run_unclassified;
-      jb->run_unclassified = 0;
-      jb->dec_pos = skip;
-      jb->dec_len = n;
-      jb->next_ts = p->ts + n;
-      jb->last_was_dtx = p->len <= 2;
-      jb->dec_flags = jb->last_was_dtx ? PL_AF_SILENT : 0;
-      jb->dec_from_packet = true;
-      jb->dec_arrival = p->arrival;
-      jb->last_seq = p->seq;
-      jb->have_last_seq = true;
-      jb->conceal_run = 0;
-      observe(jb, jb->dbuf + skip * ch, n - skip);
-      remove_at(jb, 0, false);
-      return;
-    }
-    int64_t gap = p ? p->ts - jb->next_ts : -1;
-    bool contiguous = p && jb->have_last_seq && p->seq == jb->last_seq + 1;
-    if (p && !contiguous && jb->c.use_fec && p->lbrr && !p->lbrr_used &&
-        gap == p->frame_samples && gap % 120 == 0) {
-      int n = pl_opus_dec_decode_fec(jb->dec, p->data, (size_t)p->len, jb->dbuf,
-                                     (int)gap);
-      if (n == gap) {
-        p->lbrr_used = true;
-        jb->st.fec_recovered++;
-        jb->run_unclassified = 0;
-        jb->dec_pos = 0;
-        jb->dec_len = n;
-        jb->next_ts += n;
-        jb->dec_flags = PL_AF_FEC;
-        jb->dec_from_packet = true;
-        jb->dec_arrival = p->arrival;
-        jb->last_seq = p->seq - 1;
-        jb->have_last_seq = true;
-        jb->conceal_run = 0;
-        jb->loss_until = now + LOSS_MEMORY_US;
-        observe(jb, jb->dbuf, n);
-        return;
-      }
-    }
-    int n = FRAME;
-    if (gap > 0 && gap < FRAME)
-      n = (int)((gap + 119) / 120 * 120);
-    /* Known DTX: the next packet follows the last one in sequence. While
-     * the sender is in DTX (last packet a TOC-only frame) assume it too. */
-    bool silent = contiguous || (!p && jb->last_was_dtx);
-    jb->conceal_run++;
-    synthesise(jb, jb->dbuf, n, silent);
-    /* W3C: concealed samples are "silent" when playing them gives silence
-     * or comfort noise, which is what PLC makes in a pause. */
-    if (!silent)
-      silent = is_quiet(jb->dbuf, n * ch);
-    jb->dec_pos = 0;
-    jb->dec_len = n;
-    jb->next_ts += n;
-    jb->dec_flags = PL_AF_CONCEALED | (silent ? PL_AF_SILENT : 0);
-    jb->dec_from_packet = false;
-    if (!silent && jb->have_last_seq)
-      jb->loss_until = now + LOSS_MEMORY_US;
-    return;
-  }
-}
-
-/* Fills out with FRAME samples from dbuf, refilling as needed. With
- * account false (a frame dropped to catch up) nothing is counted. */
-static void produce(pl_jitter *jb, pl_time_us now, pl_audio_frame *out, bool account) {
-  int ch = jb->c.channels, fill = 0;
-  double tgt = (double)target_us(jb, now) / 1e6;
-  double mn = (double)minimum_us(jb, now) / 1e6;
-  out->flags = 0;
-  while (fill < FRAME) {
-    if (jb->dec_pos >= jb->dec_len) {
-      refill(jb, now);
-      continue;
-    }
-    int n = jb->dec_len - jb->dec_pos;
-    if (n > FRAME - fill)
-      n = FRAME - fill;
-    memcpy(out->pcm + fill * ch, jb->dbuf + jb->dec_pos * ch,
-           sizeof(float) * (size_t)(n * ch));
-    out->flags |= jb->dec_flags;
-    if (account) {
-      pl_jitter_stats *st = &jb->st;
-      st->total_samples_received += (uint64_t)n;
-      if (jb->dec_from_packet) {
-        st->jitter_buffer_emitted_count += (uint64_t)n;
-        st->jitter_buffer_delay += n * ((double)(now - jb->dec_arrival) / 1e6);
-        st->jitter_buffer_target_delay += n * tgt;
-        st->jitter_buffer_minimum_delay += n * mn;
-        jb->prev_concealed = false;
-      } else {
-        st->concealed_samples += (uint64_t)n;
-        if (jb->dec_flags & PL_AF_SILENT)
-          st->silent_concealed_samples += (uint64_t)n;
-        else
-          jb->run_unclassified += (uint64_t)n;
-        if (!jb->prev_concealed)
-          st->concealment_events++;
-        jb->prev_concealed = true;
-      }
-    }
-    jb->dec_pos += n;
-    fill += n;
-  }
-}
-
-/* Decoded audio ready without concealing, up to `need` samples. */
-static int64_t spare(pl_jitter *jb, int64_t need) {
-  int64_t have = 0;
-  if (jb->dec_pos < jb->dec_len) {
-    if (!jb->dec_from_packet)
-      return 0;
-    have = jb->dec_len - jb->dec_pos;
-  }
-  int64_t t = jb->next_ts;
-  for (int i = 0; i < jb->count && have < need; i++) {
-    slot *s = &jb->slots[jb->order[i]];
-    if (s->ts + s->samples <= t)
-      continue;
-    if (s->ts > t)
-      break;
-    have += s->ts + s->samples - t;
-    t = s->ts + s->samples;
-  }
-  return have;
-}
+/* A loss was concealed or rebuilt: wait for LBRR for a while. */
+void pl_jb_note_loss(pl_jitter *jb, pl_time_us now) { jb->loss_until = now + LOSS_MEMORY_US; }
 
 int pl_jitter_pull(pl_jitter *jb, pl_time_us now, pl_audio_frame *out) {
   if (!jb || !out)
     return PL_EINVAL;
   out->channels = jb->c.channels;
-  out->samples = FRAME;
+  out->samples = PL_JB_FRAME;
   out->capture_us = 0;
   out->voice_prob = -1.0f;
   jb->last_now = now;
-  if (jb->state == ST_BUFFERING && cur_delay_us(jb, now) >= target_us(jb, now)) {
-    jb->state = ST_PLAYING;
-    jb->since_drop = DROP_SPACING;
-  }
-  if (jb->state != ST_PLAYING) {
+  if (jb->state == PL_JB_BUFFERING &&
+      pl_jb_cur_delay_us(jb, now) >= pl_jb_target_us(jb, now))
+    jb->state = PL_JB_PLAYING;
+  if (jb->state != PL_JB_PLAYING) {
     memset(out->pcm, 0, sizeof out->pcm);
     out->flags = PL_AF_SILENT | PL_AF_CONCEALED;
     return PL_EAGAIN;
   }
-  jb->since_drop++;
-  int64_t cur = cur_delay_us(jb, now), tgt = target_us(jb, now);
-  if (jb->dec_pos >= jb->dec_len && cur < tgt) {
-    /* Below target: play a concealed frame and leave the stream in place. */
-    int save = jb->conceal_run;
-    jb->conceal_run = 1;
-    synthesise(jb, out->pcm, FRAME, jb->last_was_dtx);
-    jb->conceal_run = save;
-    out->flags = PL_AF_CONCEALED;
-    jb->st.inserted_samples_for_deceleration += FRAME;
-    jb->st.total_samples_received += FRAME;
-    return 0;
-  }
-  if (cur >= tgt + DROP_OVER_US && jb->since_drop >= DROP_SPACING &&
-      spare(jb, 2 * FRAME) >= 2 * FRAME) {
-    produce(jb, now, &jb->drop, false);
-    jb->st.removed_samples_for_acceleration += FRAME;
-    jb->since_drop = 0;
-  }
-  produce(jb, now, out, true);
+  pl_jb_play(jb, now, out);
   return 0;
 }
 

@@ -1,10 +1,11 @@
-/* The audio jitter buffer: holds Opus RTP payloads by sequence number,
- * reorders them, and on each 10 ms playout tick emits one decoded frame,
- * recovering a lost packet from the next one's in-band FEC or concealing it.
- * Its target delay follows the measured network jitter. Sans-IO: the caller
- * passes arrival and playout times; nothing is allocated after _new. This is
- * the first, frame-dropping buffer; a time-stretching one replaces it behind
- * this same API. */
+/* The audio jitter buffer (NetEq-class): holds Opus RTP payloads, reorders
+ * them, and on each 10 ms playout tick emits one frame: decoded, rebuilt
+ * from the next packet's in-band FEC, or concealed (faded into comfort noise
+ * after 100 ms) and merged back with a cross-fade. Its target delay is a
+ * percentile of the measured network delay; it reaches it by time-stretching
+ * (WSOLA accelerate / preemptive expand), never by dropping frames. Sans-IO:
+ * the caller passes arrival and playout times; nothing is allocated after
+ * _new. */
 #ifndef PL_AUDIO_JITTER_H
 #define PL_AUDIO_JITTER_H
 
@@ -23,14 +24,19 @@ typedef struct pl_jitter_config {
   int max_delay_ms;     /* ceiling of the target delay, <= 5000 */
   int initial_delay_ms; /* target before jitter has been measured */
   bool use_fec;         /* recover single losses from the next packet's LBRR */
+  uint64_t seed;        /* comfort-noise generator seed (runs are reproducible) */
 } pl_jitter_config;
 
 /* Replaces Opus PLC for lost packets when set (the neural PLC plugs in
- * here). conceal() writes `samples` per channel, interleaved, continuing the
- * signal; nth_consecutive is 1 for the first 10 ms of a loss burst, then 2,
- * 3, ... It returns 0, or a negative code to fall back to Opus PLC.
- * observe() sees every stretch of audio decoded from a packet (FEC
- * included), in order, before it is played: the concealer's history. */
+ * here). conceal() writes `samples` (a multiple of 120, at most 480) per
+ * channel, interleaved, continuing the signal; nth_consecutive is 1 for the
+ * first piece of a loss burst, then 2, 3, ... It returns 0, or a negative
+ * code to fall back to Opus PLC. The buffer fades whatever it returns into
+ * comfort noise from 50 to 100 ms into a burst (and stops calling it after
+ * that), and cross-fades into the next decoded audio, so a concealer need
+ * not do either. observe() sees every stretch of audio decoded from a
+ * packet (FEC included), in order, before it is played: the concealer's
+ * history. DTX comfort noise never comes from the hook. */
 typedef struct pl_concealer_ops {
   int (*conceal)(void *self, float *out, int samples, int channels,
                  int nth_consecutive);
@@ -71,7 +77,9 @@ typedef struct pl_jitter_stats {
 typedef struct pl_jitter pl_jitter;
 
 /* Defaults: mono, 128 slots of 1500 bytes, delay 0..1000 ms starting at
- * 40 ms, FEC on. */
+ * 20 ms (one packet: the target grows within 0.1 s when the network needs
+ * more, and a start above need would have to be stretched away), FEC on,
+ * seed 1. */
 void pl_jitter_config_default(pl_jitter_config *c);
 /* NULL when the config is out of range or memory is short. */
 pl_jitter *pl_jitter_new(const pl_jitter_config *c);

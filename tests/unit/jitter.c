@@ -1,186 +1,9 @@
 /* Jitter buffer on a simulated clock, fed a real Opus stream made from the
  * speech-like generator: ordering, duplicates, late packets, loss, FEC, DTX,
- * delay adaptation, the concealer hook, and the W3C counters. */
-#include <criterion/criterion.h>
-#include <math.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "audio/jitter/jitter.h"
-#include "audio/opus/opus.h"
-#include "audio/siggen/siggen.h"
-#include "base/rng.h"
-#include "parley.h"
-
-#define T0 PL_SEC(1)      /* first packet's send time */
-#define BASE PL_MS(30)    /* network base delay */
-#define PHASE PL_MS(3)    /* playout ticks at T0 + PHASE + k*10 ms */
-
-typedef struct stream {
-  int np, spp, frame_ms;
-  uint8_t (*pkt)[PL_OPUS_MAX_PACKET];
-  int *len;
-  bool *lbrr;
-} stream;
-
-static stream *make_stream(int seconds, int frame_ms, bool fec, bool dtx, uint64_t seed) {
-  stream *s = calloc(1, sizeof *s);
-  s->frame_ms = frame_ms;
-  s->spp = frame_ms * 48;
-  s->np = seconds * 1000 / frame_ms;
-  s->pkt = malloc(sizeof *s->pkt * (size_t)s->np);
-  s->len = malloc(sizeof(int) * (size_t)s->np);
-  s->lbrr = malloc(sizeof(bool) * (size_t)s->np);
-  pl_siggen_config sc;
-  pl_siggen_config_default(&sc, PL_SIG_SPEECH);
-  sc.seed = seed;
-  pl_siggen g;
-  pl_siggen_init(&g, &sc);
-  pl_opus_enc_config ec;
-  pl_opus_enc_config_default(&ec, 1);
-  ec.frame_ms = frame_ms;
-  ec.fec = fec;
-  ec.packet_loss_pct = 20;
-  ec.dtx = dtx;
-  pl_opus_enc *e = pl_opus_enc_new(&ec);
-  float *pcm = malloc(sizeof(float) * (size_t)s->spp);
-  for (int i = 0; i < s->np; i++) {
-    pl_siggen_fill(&g, pcm, s->spp);
-    s->len[i] = pl_opus_enc_encode(e, pcm, s->pkt[i], PL_OPUS_MAX_PACKET);
-    cr_assert_gt(s->len[i], 0);
-    s->lbrr[i] = pl_opus_packet_has_lbrr(s->pkt[i], (size_t)s->len[i]);
-  }
-  free(pcm);
-  pl_opus_enc_free(e);
-  return s;
-}
-
-static void free_stream(stream *s) {
-  free(s->pkt);
-  free(s->len);
-  free(s->lbrr);
-  free(s);
-}
-
-typedef struct arrival {
-  pl_time_us at;
-  int idx;
-} arrival;
-
-static int by_time(const void *a, const void *b) {
-  const arrival *x = a, *y = b;
-  if (x->at != y->at)
-    return x->at < y->at ? -1 : 1;
-  return x->idx - y->idx;
-}
-
-/* A run: arrivals sorted by time, pulls every 10 ms. */
-typedef struct sim {
-  pl_jitter *jb;
-  stream *s;
-  arrival *arr;
-  int narr, next;
-  int64_t pulls;
-  float *out; /* every pulled frame, mono */
-  int nout, cap;
-  int fec_frames, concealed_frames, silent_frames, eagain;
-  int push_rc[32]; /* count of push results by -rc (0 = ok) */
-} sim;
-
-static sim *sim_new(pl_jitter *jb, stream *s, int extra) {
-  sim *m = calloc(1, sizeof *m);
-  m->jb = jb;
-  m->s = s;
-  m->arr = calloc((size_t)(s->np + extra), sizeof *m->arr);
-  m->cap = s->np * s->spp / 480 + 2000;
-  m->out = malloc(sizeof(float) * 480 * (size_t)m->cap);
-  return m;
-}
-
-static void sim_free(sim *m) {
-  free(m->arr);
-  free(m->out);
-  free(m);
-}
-
-static void sim_add(sim *m, int idx, pl_time_us at) {
-  m->arr[m->narr].idx = idx;
-  m->arr[m->narr].at = at;
-  m->narr++;
-}
-
-static pl_time_us send_time(const stream *s, int i) {
-  return T0 + (pl_time_us)i * s->frame_ms * 1000;
-}
-
-static void sim_sort(sim *m) { qsort(m->arr, (size_t)m->narr, sizeof *m->arr, by_time); }
-
-static int push_one(sim *m, const arrival *a) {
-  const stream *s = m->s;
-  int r = pl_jitter_push(m->jb, a->at, (uint16_t)(1000 + a->idx),
-                         (uint32_t)(12345u + (uint32_t)a->idx * (uint32_t)s->spp),
-                         s->pkt[a->idx], (size_t)s->len[a->idx]);
-  if (r <= 0 && r > -32)
-    m->push_rc[-r]++;
-  return r;
-}
-
-static void sim_pull(sim *m) {
-  pl_time_us now = T0 + PHASE + m->pulls * PL_MS(10);
-  while (m->next < m->narr && m->arr[m->next].at <= now)
-    push_one(m, &m->arr[m->next++]);
-  pl_audio_frame f;
-  int r = pl_jitter_pull(m->jb, now, &f);
-  cr_assert(r == 0 || r == PL_EAGAIN);
-  cr_assert_eq(f.samples, 480);
-  m->pulls++;
-  if (r == PL_EAGAIN) {
-    m->eagain++;
-    return;
-  }
-  if (m->nout < m->cap)
-    memcpy(m->out + 480 * m->nout++, f.pcm, sizeof(float) * 480);
-  m->fec_frames += !!(f.flags & PL_AF_FEC);
-  m->concealed_frames += !!(f.flags & PL_AF_CONCEALED);
-  m->silent_frames += !!(f.flags & PL_AF_SILENT);
-}
-
-/* Pulls until every sample of the stream is accounted for (played,
- * concealed or dropped) or max pulls. */
-static void sim_drain(sim *m, int64_t total_samples, int64_t max_pulls) {
-  pl_jitter_stats st;
-  for (int64_t k = 0; k < max_pulls; k++) {
-    pl_jitter_get_stats(m->jb, &st);
-    if ((int64_t)(st.jitter_buffer_emitted_count + st.concealed_samples +
-                  st.removed_samples_for_acceleration) >= total_samples)
-      return;
-    sim_pull(m);
-  }
-}
-
-static pl_jitter *new_jb(int min_ms, int initial_ms, int max_ms, bool fec) {
-  pl_jitter_config c;
-  pl_jitter_config_default(&c);
-  c.min_delay_ms = min_ms;
-  c.initial_delay_ms = initial_ms;
-  c.max_delay_ms = max_ms;
-  c.use_fec = fec;
-  pl_jitter *jb = pl_jitter_new(&c);
-  cr_assert_not_null(jb);
-  return jb;
-}
-
-/* The reference: the same packets decoded in order by a fresh decoder. */
-static float *direct_decode(const stream *s) {
-  pl_opus_dec *d = pl_opus_dec_new(1);
-  float *pcm = malloc(sizeof(float) * (size_t)s->np * (size_t)s->spp);
-  for (int i = 0; i < s->np; i++)
-    cr_assert_eq(pl_opus_dec_decode(d, s->pkt[i], (size_t)s->len[i], pcm + i * s->spp,
-                                    s->spp),
-                 s->spp);
-  pl_opus_dec_free(d);
-  return pcm;
-}
+ * delay adaptation, the concealer hook, and the W3C counters. The NetEq
+ * behaviours (jitter steps, clock drift, comfort noise, merges) are in
+ * jitter_neteq.c. */
+#include "jitter_sim.h"
 
 Test(jitter, pull_before_any_packet_is_silence_and_eagain) {
   pl_jitter *jb = new_jb(0, 40, 1000, true);
@@ -203,7 +26,7 @@ Test(jitter, in_order_stream_plays_bit_exact_without_concealment) {
   for (int i = 0; i < s->np; i++)
     sim_add(m, i, send_time(s, i) + BASE);
   sim_sort(m);
-  sim_drain(m, (int64_t)s->np * s->spp, 5000);
+  sim_drain(m, 0, 5000);
   pl_jitter_stats st;
   pl_jitter_get_stats(jb, &st);
   cr_expect_eq(st.packets_received, (uint64_t)s->np);
@@ -250,7 +73,7 @@ Test(jitter, adjacent_reordering_within_target_needs_no_concealment) {
   for (int i = 1; i < m->narr; i++)
     overtaken += m->arr[i].idx < m->arr[i - 1].idx;
   cr_assert_eq(overtaken, swapped);
-  sim_drain(m, (int64_t)s->np * s->spp, 5000);
+  sim_drain(m, 0, 5000);
   pl_jitter_stats st;
   pl_jitter_get_stats(jb, &st);
   cr_expect_eq(st.concealed_samples, 0);
@@ -278,7 +101,7 @@ Test(jitter, duplicates_are_counted_and_ignored) {
     }
   }
   sim_sort(m);
-  sim_drain(m, (int64_t)s->np * s->spp, 5000);
+  sim_drain(m, 0, 5000);
   pl_jitter_stats st;
   pl_jitter_get_stats(jb, &st);
   cr_expect_eq(st.packets_duplicated, (uint64_t)dups);
@@ -303,7 +126,7 @@ Test(jitter, packet_after_its_playout_is_discarded_and_concealed) {
   for (int i = 0; i < s->np; i++)
     sim_add(m, i, send_time(s, i) + BASE + (i == 100 ? PL_MS(300) : 0));
   sim_sort(m);
-  sim_drain(m, (int64_t)s->np * s->spp, 5000);
+  sim_drain(m, 1, 5000);
   pl_jitter_stats st;
   pl_jitter_get_stats(jb, &st);
   cr_expect_eq(m->push_rc[-PL_ERANGE], 1);
@@ -334,7 +157,7 @@ Test(jitter, random_loss_is_concealed_sample_for_sample) {
       sim_add(m, i, send_time(s, i) + BASE);
   }
   sim_sort(m);
-  sim_drain(m, (int64_t)s->np * s->spp, 10000);
+  sim_drain(m, lost, 10000);
   pl_jitter_stats st;
   pl_jitter_get_stats(jb, &st);
   cr_expect(lost > 120 && lost < 180, "lost %d", lost);
@@ -342,7 +165,11 @@ Test(jitter, random_loss_is_concealed_sample_for_sample) {
   int64_t want = (int64_t)lost * s->spp;
   cr_expect(llabs((int64_t)st.concealed_samples - want) <= 480,
             "concealed %lu, want %ld", (unsigned long)st.concealed_samples, (long)want);
-  cr_expect_eq(st.concealment_events, (uint64_t)bursts);
+  /* The stream's end is concealed too when the last frame runs past it
+   * (stretching leaves the play point off the packet grid). */
+  bool tail = m->flags[m->nout - 1] & PL_AF_CONCEALED;
+  cr_expect_eq(st.concealment_events, (uint64_t)bursts + tail, "events %lu, bursts %d",
+               (unsigned long)st.concealment_events, bursts);
   /* Losses in the pauses of the speech conceal to silence: counted as
    * silent, the rest not. */
   cr_expect_gt(st.silent_concealed_samples, 0);
@@ -373,7 +200,7 @@ Test(jitter, fec_recovers_single_losses) {
     }
   }
   sim_sort(m);
-  sim_drain(m, (int64_t)s->np * s->spp, 10000);
+  sim_drain(m, lost, 10000);
   pl_jitter_stats st;
   pl_jitter_get_stats(jb, &st);
   cr_expect_eq(st.packets_lost, lost);
@@ -386,7 +213,11 @@ Test(jitter, fec_recovers_single_losses) {
   cr_expect_geq(st.fec_recovered, (uint64_t)(coverable - 1), "recovered %lu of %d",
                 (unsigned long)st.fec_recovered, coverable);
   cr_expect_leq(st.fec_recovered, (uint64_t)coverable);
-  cr_expect_eq(m->fec_frames, 2 * (int)st.fec_recovered);
+  /* 20 ms of FEC audio spans 2 frames, or 3 off the frame grid (or a
+   * little more when a period was inserted into it). */
+  cr_expect(m->fec_frames >= 2 * (int)st.fec_recovered &&
+                m->fec_frames <= 3 * (int)st.fec_recovered + 2,
+            "fec frames %d, recovered %lu", m->fec_frames, (unsigned long)st.fec_recovered);
   cr_expect_eq(st.fec_packets_discarded, st.fec_packets_received - st.fec_recovered);
   int64_t want = (int64_t)(lost - (int)st.fec_recovered) * s->spp;
   cr_expect(llabs((int64_t)st.concealed_samples - want) <= 480, "concealed %lu want %ld",
@@ -404,7 +235,7 @@ Test(jitter, fec_recovers_single_losses) {
     if (i % 10 != 5)
       sim_add(m, i, send_time(s, i) + BASE);
   sim_sort(m);
-  sim_drain(m, (int64_t)s->np * s->spp, 10000);
+  sim_drain(m, s->np / 10, 10000);
   pl_jitter_get_stats(jb, &st);
   cr_expect_eq(st.fec_recovered, 0);
   cr_expect_eq(st.concealed_samples, (uint64_t)(s->np / 10) * (uint64_t)s->spp);
@@ -430,19 +261,25 @@ Test(jitter, target_follows_jitter_up_and_back_down) {
   sim_sort(m);
   pl_jitter_stats st;
   int t_calm = 0, t_jit = 0, t_after = 0, d_jit = 0, d_after = 0;
-  uint64_t disc_before = 0;
+  uint64_t disc_before = 0, ev_calm = 0, ev_half = 0, ev_jit = 0;
   while (m->pulls < 6000) {
     sim_pull(m);
     pl_time_us now = T0 + PHASE + m->pulls * PL_MS(10);
-    if (m->pulls == 1000)
+    if (m->pulls == 1000) {
       t_calm = pl_jitter_target_ms(jb);
+      pl_jitter_get_stats(jb, &st);
+      ev_calm = st.concealment_events;
+    }
     if (m->pulls == 2000) {
       pl_jitter_get_stats(jb, &st);
       disc_before = st.packets_discarded;
+      ev_half = st.concealment_events;
     }
     if (m->pulls == 3000) {
       t_jit = pl_jitter_target_ms(jb);
       d_jit = pl_jitter_delay_ms(jb, now);
+      pl_jitter_get_stats(jb, &st);
+      ev_jit = st.concealment_events;
     }
     if (m->pulls == 5900) {
       t_after = pl_jitter_target_ms(jb);
@@ -455,12 +292,17 @@ Test(jitter, target_follows_jitter_up_and_back_down) {
   cr_expect(t_jit >= 32 && t_jit <= 44, "jitter target %d ms", t_jit);
   cr_expect(d_jit >= t_jit && d_jit <= t_jit + 20, "jitter delay %d ms", d_jit);
   cr_expect_leq(t_after, 6, "target after %d ms", t_after);
-  /* Back down to within the drop threshold (40 ms) of the target. */
-  cr_expect_leq(d_after, t_after + 40, "delay after %d ms", d_after);
-  /* In the adapted half of the jitter phase, few packets come too late. */
-  uint64_t late = st.packets_discarded - disc_before;
-  cr_expect_lt(late, 50, "%lu late of 500", (unsigned long)late);
-  cr_expect_gt(st.inserted_samples_for_deceleration, 0);
+  /* Back down to within the accelerate band (20 ms) of the target. */
+  cr_expect_leq(d_after, t_after + 20, "delay after %d ms", d_after);
+  /* Late packets are waited for (the stream is delayed, not cut): the
+   * onset costs a few concealment events, the adapted half none, and no
+   * packet is thrown away for being late. */
+  cr_expect_eq(ev_calm, 0);
+  cr_expect_leq(ev_jit - ev_calm, 8, "%lu events in the jitter phase",
+                (unsigned long)(ev_jit - ev_calm));
+  cr_expect_leq(ev_jit - ev_half, 1, "%lu events in its adapted half",
+                (unsigned long)(ev_jit - ev_half));
+  cr_expect_eq(st.packets_discarded - disc_before, 0);
   cr_expect_gt(st.removed_samples_for_acceleration, 0);
   sim_free(m);
   pl_jitter_free(jb);
@@ -500,7 +342,7 @@ Test(jitter, concealer_hook_replaces_plc_and_sees_decoded_history) {
     if (i != 50 && i != 51) /* one 40 ms burst */
       sim_add(m, i, send_time(s, i) + BASE);
   sim_sort(m);
-  sim_drain(m, (int64_t)s->np * s->spp, 5000);
+  sim_drain(m, 2, 5000);
   pl_jitter_stats st;
   pl_jitter_get_stats(jb, &st);
   cr_expect_eq(plc.calls, 4);
@@ -624,7 +466,7 @@ Test(jitter, every_packet_duration_is_split_into_10ms_frames) {
       if (i != lost)
         sim_add(m, i, send_time(s, i) + BASE);
     sim_sort(m);
-    sim_drain(m, (int64_t)s->np * s->spp, 5000);
+    sim_drain(m, 1, 5000);
     pl_jitter_stats st;
     pl_jitter_get_stats(jb, &st);
     cr_expect_eq(st.packets_lost, 1, "%d ms", sizes[k]);
