@@ -22,6 +22,7 @@ void pl_jitter_config_default(pl_jitter_config *c) {
   c->initial_delay_ms = 20;
   c->use_fec = true;
   c->seed = 1;
+  c->comfort_noise = true;
 }
 
 pl_jitter *pl_jitter_new(const pl_jitter_config *c) {

@@ -25,6 +25,8 @@ typedef struct pl_jitter_config {
   int initial_delay_ms; /* target before jitter has been measured */
   bool use_fec;         /* recover single losses from the next packet's LBRR */
   uint64_t seed;        /* comfort-noise generator seed (runs are reproducible) */
+  bool comfort_noise;   /* long bursts fade into the background's noise (true)
+                           or into silence */
 } pl_jitter_config;
 
 /* Replaces Opus PLC for lost packets when set (the neural PLC plugs in
@@ -79,7 +81,7 @@ typedef struct pl_jitter pl_jitter;
 /* Defaults: mono, 128 slots of 1500 bytes, delay 0..1000 ms starting at
  * 20 ms (one packet: the target grows within 0.1 s when the network needs
  * more, and a start above need would have to be stretched away), FEC on,
- * seed 1. */
+ * comfort noise on, seed 1. */
 void pl_jitter_config_default(pl_jitter_config *c);
 /* NULL when the config is out of range or memory is short. */
 pl_jitter *pl_jitter_new(const pl_jitter_config *c);

@@ -224,7 +224,10 @@ static void conceal(pl_jitter *jb, pl_time_us now, int n, bool dtx) {
     memset(out, 0, sizeof(float) * (size_t)len);
   }
   if (fade && jb->run_pos + n > FADE_START) {
-    pl_cng_generate(&jb->cng, aux, n, ch);
+    if (jb->c.comfort_noise)
+      pl_cng_generate(&jb->cng, aux, n, ch);
+    else
+      memset(aux, 0, sizeof(float) * (size_t)len);
     for (int i = 0; i < n; i++) {
       float g = fade_gain(jb->run_pos + i);
       for (int c = 0; c < ch; c++)
