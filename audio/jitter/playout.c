@@ -413,7 +413,11 @@ static void adapt(pl_jitter *jb, pl_time_us now) {
 /* Plays a frame, counting every sample by what made it. */
 static void emit(pl_jitter *jb, pl_time_us now, pl_audio_frame *out) {
   int ch = chans(jb);
-  memcpy(out->pcm, jb->sb + jb->play * ch, sizeof(float) * (size_t)(FRAME * ch));
+  /* Graph frames are in [-1, 1]; Opus's float output is not clipped, and a
+   * crafted packet decodes to thousands. */
+  const float *src = jb->sb + jb->play * ch;
+  for (int i = 0; i < FRAME * ch; i++)
+    out->pcm[i] = src[i] > 1.0f ? 1.0f : src[i] < -1.0f ? -1.0f : src[i];
   out->flags = 0;
   double tgt = (double)pl_jb_target_us(jb, now) / 1e6;
   double mn = (double)pl_jb_minimum_us(jb, now) / 1e6;

@@ -1,6 +1,9 @@
 /* The jitter buffer driven by arbitrary push/pull sequences: arbitrary
  * sequence numbers, timestamps, arrival gaps and payload bytes. Checks that
- * nothing crashes and that the counters stay consistent with each other. */
+ * nothing crashes, that the counters stay consistent with each other, and
+ * that what plays is finite and within [-1, 1] (a garbage packet decodes to
+ * thousands; the buffer clips). */
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +72,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   c.min_delay_ms = (int)((cfg >> 10) & 3) * 20;
   c.initial_delay_ms = c.min_delay_ms;
   c.use_fec = (cfg >> 12) & 1;
+  c.comfort_noise = !((cfg >> 14) & 1);
+  c.seed = cfg;
   pl_jitter *jb = pl_jitter_new(&c);
   if (!jb)
     abort();
@@ -88,6 +93,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         abort();
       if (f.samples != PL_AUDIO_FRAME_SAMPLES || f.channels != c.channels)
         abort();
+      for (int i = 0; i < f.samples * f.channels; i++)
+        if (!isfinite(f.pcm[i]) || fabsf(f.pcm[i]) > 1.0f)
+          abort();
+      (void)pl_jitter_delay_ms(jb, now);
+      (void)pl_jitter_target_ms(jb);
     } else {
       /* A push: sequence and timestamp steps (mostly forward, sometimes
        * wild), then a payload of up to 255 bytes from the input. */
