@@ -73,11 +73,10 @@ static outcome run(const scenario *sc, uint8_t (*pkt)[PL_OPUS_MAX_PACKET], const
   pl_audio_frame f;
   int next = 0, pulls = 0;
   double busy = 0;
-  /* Until the last packet has had time to play (not past it: a drifting
-   * sender's stream ends early or late, and concealing after it would
-   * count as loss). */
-  pl_time_us end = narr ? arr[order[narr - 1]] + PL_MS(100) : 0;
-  for (pl_time_us t = PL_SEC(1) + 3000; t < end; t += 10000) {
+  /* Until the last packet is decoded (not past it: a drifting sender's
+   * stream ends early or late, and concealing after it would count as
+   * loss). */
+  for (pl_time_us t = PL_SEC(1) + 3000; next < narr || pl_jitter_packets(jb) > 0; t += 10000) {
     double a = now_s();
     for (; next < narr && arr[order[next]] <= t; next++) {
       int i = order[next];
