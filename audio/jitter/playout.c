@@ -171,20 +171,24 @@ static void decode_packet(pl_jitter *jb, pl_jb_slot *p) {
   pl_jb_remove_at(jb, 0, false);
 }
 
-/* The packet before p is missing and p carries its LBRR. */
-static bool decode_fec(pl_jitter *jb, pl_time_us now, pl_jb_slot *p, int gap) {
+/* The packet before p is missing and p carries its LBRR: rebuild its last
+ * `remaining` samples (the start may have been concealed already). */
+static bool decode_fec(pl_jitter *jb, pl_time_us now, pl_jb_slot *p, int remaining) {
+  int ch = chans(jb), frame = p->frame_samples;
   p->lbrr_used = true;
-  int n = pl_opus_dec_decode_fec(jb->dec, p->data, (size_t)p->len, jb->dbuf, gap);
-  if (n != gap)
+  int n = pl_opus_dec_decode_fec(jb->dec, p->data, (size_t)p->len, jb->dbuf, frame);
+  if (n != frame)
     return false;
+  int skip = frame - remaining;
   jb->st.fec_recovered++;
   pl_jb_note_loss(jb, now);
   jb->last_seq = p->seq - 1;
   jb->have_last_seq = true;
   jb->last_was_dtx = false;
-  jb->next_ts += n;
-  observe(jb, jb->dbuf, n);
-  append_decoded(jb, jb->dbuf, n, PL_AF_FEC, p->arrival);
+  jb->run_media += jb->run_pos; /* what was concealed stood in for lost audio */
+  jb->next_ts = p->ts;
+  observe(jb, jb->dbuf + skip * ch, remaining);
+  append_decoded(jb, jb->dbuf + skip * ch, remaining, PL_AF_FEC, p->arrival);
   return true;
 }
 
@@ -313,8 +317,12 @@ static void ensure(pl_jitter *jb, pl_time_us now, int need) {
     int64_t gap = p ? p->ts - jb->next_ts : 0;
     int want = round_up_120(need - future(jb));
     bool contiguous = p && jb->have_last_seq && p->seq == jb->last_seq + 1;
-    if (p && !contiguous && jb->c.use_fec && p->lbrr && !p->lbrr_used &&
-        gap == p->frame_samples && gap % 120 == 0 && decode_fec(jb, now, p, (int)gap))
+    /* LBRR in p rebuilds the frame just before it; earlier missing audio is
+     * concealed first, up to exactly where that frame starts. */
+    int64_t remaining = gap - jb->run_pos;
+    bool fec = p && !contiguous && jb->c.use_fec && p->lbrr && !p->lbrr_used &&
+               p->frame_samples % 120 == 0 && remaining > 0;
+    if (fec && remaining <= p->frame_samples && decode_fec(jb, now, p, (int)remaining))
       continue;
     if (p && contiguous) {
       dtx_gap(jb);
@@ -335,8 +343,9 @@ static void ensure(pl_jitter *jb, pl_time_us now, int need) {
         jb->run_media += gap;
         continue;
       }
-      if (want > gap - jb->run_pos)
-        want = round_up_120(gap - jb->run_pos);
+      int64_t left = fec ? remaining - p->frame_samples : remaining;
+      if (want > left)
+        want = round_up_120(left);
       conceal(jb, now, want, false);
       continue;
     }

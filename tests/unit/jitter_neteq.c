@@ -387,3 +387,36 @@ Test(jitter_neteq, merge_after_concealment_has_no_step) {
   pl_jitter_free(jb);
   free_stream(s);
 }
+
+Test(jitter_neteq, fec_rebuilds_the_last_of_two_lost_packets) {
+  /* Pairs lost: the first of each pair is concealed, the second rebuilt
+   * from the LBRR in the packet after it (the buffer conceals up to exactly
+   * where that frame starts). */
+  stream *s = make_stream(20, 20, true, false, 45);
+  pl_jitter *jb = new_jb(40, 0, 1000, true); /* a fixed 40 ms: no stretching */
+  sim *m = sim_new(jb, s, 0);
+  int lost = 0, coverable = 0;
+  for (int i = 0; i < s->np; i++) {
+    if (i % 10 == 5 || i % 10 == 6) {
+      lost++;
+      coverable += i % 10 == 6 && s->lbrr[i + 1];
+      continue;
+    }
+    sim_add(m, i, send_time(s, i) + BASE);
+  }
+  sim_sort(m);
+  sim_drain(m, lost, 5000);
+  pl_jitter_stats st;
+  pl_jitter_get_stats(jb, &st);
+  cr_log_info("pairs lost: %d packets, %d second halves coverable, %lu rebuilt", lost, coverable,
+              (unsigned long)st.fec_recovered);
+  cr_expect_gt(coverable, lost / 4);
+  cr_expect_eq(st.fec_recovered, (uint64_t)coverable);
+  cr_expect_eq(st.inserted_samples_for_deceleration + st.removed_samples_for_acceleration, 0);
+  int64_t want = (int64_t)(lost - coverable) * s->spp;
+  cr_expect(llabs((int64_t)st.concealed_samples - want) <= 480, "concealed %lu want %ld",
+            (unsigned long)st.concealed_samples, (long)want);
+  sim_free(m);
+  pl_jitter_free(jb);
+  free_stream(s);
+}
