@@ -26,3 +26,9 @@ set_tests_properties(ai/parity ai/train_smoke ai/embed PROPERTIES
   ENVIRONMENT "PYTHONPATH=${CMAKE_SOURCE_DIR};OMP_NUM_THREADS=2"
   WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} TIMEOUT 300 LABELS ai)
 set_tests_properties(ai/train_smoke PROPERTIES LABELS "ai;slow")
+# The trainer's switches (cells, optimizers, losses, schedules, L1/L2,
+# dropout, TBPTT resets) on a few steps each.
+add_test(NAME ai/trainer_options COMMAND ${PL_PY} ${PL_AI_TESTS}/test_trainer_options.py)
+set_tests_properties(ai/trainer_options PROPERTIES
+  ENVIRONMENT "PYTHONPATH=${CMAKE_SOURCE_DIR};OMP_NUM_THREADS=2"
+  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} TIMEOUT 300 LABELS "ai;slow")
