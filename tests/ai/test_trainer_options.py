@@ -47,10 +47,10 @@ tr = run(schedule="invtime", decay=0.5, lr=lr0)
 check(abs(tr.opt.param_groups[0]["lr"] - lr0 / (1 + 0.5 * 4)) < 1e-12, "inverse-time decay lr/(1+d*t)")
 # A learning rate too small to change anything: every evaluation is a
 # plateau, so with patience 0 each one after the first cuts the rate.
-tiny = 1e-9
+tiny = 1e-6
 tr = run(steps=3, schedule="plateau", patience=0, gamma=0.1, lr=tiny, optimizer="sgd",
          eval_every=1)
-check(abs(tr.opt.param_groups[0]["lr"] - tiny * 0.01) < 1e-15,
+check(abs(tr.opt.param_groups[0]["lr"] - tiny * 0.01) < 1e-12,
       f"reduce-on-plateau cuts lr on flat validation ({tr.opt.param_groups[0]['lr']:.1e})")
 
 tr = run(steps=1, l1=1e-3)
