@@ -4,6 +4,7 @@
  * padded columns are split into s phases (column x goes to phase x % s at
  * x / s), and a transposed conv is computed one output phase at a time
  * with only the taps that land on it. No im2col, no weight repacking. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -183,7 +184,12 @@ static void forward_plain(const pl_nn_conv2d *l, const geom *g, float *y,
   pl_nn_row r = {.out_cs = plane, .out_step = 1, .n = g->ow, .in = in,
                  .woff = woff, .ntaps = c->kh * c->kw, .cin = cin_g,
                  .in_cs = g->cs, .wco = wco, .wci = (size_t)c->kh * c->kw};
-  for (int gr = 0; gr < c->groups; gr++) {
+  /* Depthwise: blocks of four groups, channel c reading input channel c,
+   * instead of one lonely output channel per group. */
+  bool dw = cin_g == 1 && cout_g == 1;
+  int gstep = dw ? 4 : 1;
+  r.in_co = dw ? g->cs : 0;
+  for (int gr = 0; gr < c->groups; gr += gstep) {
     const float *sg = s + (size_t)gr * cin_g * g->cs;
     for (int oy = 0; oy < g->oh; oy++) {
       int t = 0;
@@ -195,7 +201,8 @@ static void forward_plain(const pl_nn_conv2d *l, const geom *g, float *y,
           woff[t] = kh * c->kw + kw;
         }
       size_t co0 = (size_t)gr * cout_g;
-      run_rows(l, &r, cout_g, y + co0 * plane + (size_t)oy * g->ow, plane,
+      int nco = dw ? (c->groups - gr < 4 ? c->groups - gr : 4) : cout_g;
+      run_rows(l, &r, nco, y + co0 * plane + (size_t)oy * g->ow, plane,
                l->w + co0 * wco, wco, l->bias ? l->bias + co0 : NULL);
     }
   }

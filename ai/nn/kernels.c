@@ -78,7 +78,8 @@ static void conv_row_scalar(const pl_nn_row *r) {
       for (int t = 0; t < r->ntaps; t++) {
         const float *wt = w + r->woff[t];
         for (int ci = 0; ci < r->cin; ci++) {
-          const float *in = r->in[t] + (size_t)ci * r->in_cs + j0;
+          const float *in =
+              r->in[t] + (size_t)c * r->in_co + (size_t)ci * r->in_cs + j0;
           float wv = wt[(size_t)ci * r->wci];
           for (int j = 0; j < m; j++)
             acc[j] += wv * in[j];

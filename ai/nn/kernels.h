@@ -9,11 +9,13 @@
 
 /* One output row of a direct convolution, for cb (1..4) output channels:
  *   out[c][j*out_step] = bias[c] + sum_t sum_ci w[c*wco + ci*wci + woff[t]]
- *                                             * in[t][ci*in_cs + j]
+ *                                 * in[t][c*in_co + ci*in_cs + j]
  * for j in [0, n). Every in[t] row may be read up to 31 floats past n
  * (callers pad their scratch), so kernels need no edge cases. Covers
  * ordinary, strided, dilated, grouped, depthwise and transposed convolution:
- * the caller turns its geometry into tap pointers. */
+ * the caller turns its geometry into tap pointers. in_co is 0 when the cb
+ * channels share their input (ordinary conv) and the input channel stride
+ * for depthwise blocks, where channel c reads only input channel c. */
 typedef struct pl_nn_row {
   float *out;
   size_t out_cs; /* distance between output channels */
@@ -24,6 +26,7 @@ typedef struct pl_nn_row {
   int ntaps;
   int cin;
   size_t in_cs;
+  size_t in_co;
   const float *w;
   size_t wco, wci;
   const float *bias; /* cb values or NULL */

@@ -284,6 +284,30 @@ static void tanh_avx2(float *y, const float *x, int n) {
 
 /* ---- convolution rows ---- */
 
+/* Writes CB x NV accumulators for pixels from j0, clipped to n and spread
+ * by out_step. */
+INLINE void store_tile(const pl_nn_row *r, int j0, const int CB, const int NV,
+                       __m256 acc[4][4]) {
+  int valid = r->n - j0;
+  if (valid >= 8 * NV && r->out_step == 1) {
+    for (int c = 0; c < CB; c++)
+      for (int v = 0; v < NV; v++)
+        _mm256_storeu_ps(r->out + (size_t)c * r->out_cs + j0 + 8 * v,
+                         acc[c][v]);
+    return;
+  }
+  if (valid > 8 * NV)
+    valid = 8 * NV;
+  float tmp[32];
+  for (int c = 0; c < CB; c++) {
+    for (int v = 0; v < NV; v++)
+      _mm256_storeu_ps(tmp + 8 * v, acc[c][v]);
+    float *o = r->out + (size_t)c * r->out_cs + (size_t)j0 * r->out_step;
+    for (int j = 0; j < valid; j++)
+      o[(size_t)j * r->out_step] = tmp[j];
+  }
+}
+
 /* CB output channels x NV vectors of 8 pixels, from pixel j0. */
 INLINE void row_tile(const pl_nn_row *r, int j0, const int CB, const int NV) {
   __m256 acc[4][4];
@@ -306,27 +330,53 @@ INLINE void row_tile(const pl_nn_row *r, int j0, const int CB, const int NV) {
       wt += r->wci;
     }
   }
-  int valid = r->n - j0;
-  if (valid >= 8 * NV && r->out_step == 1) {
-    for (int c = 0; c < CB; c++)
-      for (int v = 0; v < NV; v++)
-        _mm256_storeu_ps(r->out + (size_t)c * r->out_cs + j0 + 8 * v,
-                         acc[c][v]);
-    return;
-  }
-  if (valid > 8 * NV)
-    valid = 8 * NV;
-  float tmp[32];
-  for (int c = 0; c < CB; c++) {
+  store_tile(r, j0, CB, NV, acc);
+}
+
+/* Depthwise blocks: each channel has its own input, so the loads are per
+ * channel and there is no reuse, but CB x NV chains keep the FMAs busy. */
+INLINE void row_tile_dw(const pl_nn_row *r, int j0, const int CB, const int NV) {
+  __m256 acc[4][4];
+  for (int c = 0; c < CB; c++)
     for (int v = 0; v < NV; v++)
-      _mm256_storeu_ps(tmp + 8 * v, acc[c][v]);
-    float *o = r->out + (size_t)c * r->out_cs + (size_t)j0 * r->out_step;
-    for (int j = 0; j < valid; j++)
-      o[(size_t)j * r->out_step] = tmp[j];
+      acc[c][v] = r->bias ? _mm256_set1_ps(r->bias[c]) : _mm256_setzero_ps();
+  for (int t = 0; t < r->ntaps; t++) {
+    const float *in = r->in[t] + j0;
+    const float *wt = r->w + r->woff[t];
+    for (int ci = 0; ci < r->cin; ci++) {
+      for (int c = 0; c < CB; c++) {
+        __m256 wv = _mm256_broadcast_ss(wt + (size_t)c * r->wco);
+        const float *ic = in + (size_t)c * r->in_co;
+        for (int v = 0; v < NV; v++)
+          acc[c][v] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(ic + 8 * v), acc[c][v]);
+      }
+      in += r->in_cs;
+      wt += r->wci;
+    }
   }
+  store_tile(r, j0, CB, NV, acc);
 }
 
 static void conv_row_avx2(const pl_nn_row *r) {
+  if (r->in_co) {
+    for (int j0 = 0; j0 < r->n; j0 += 16) {
+      switch (r->cb) {
+      case 1:
+        row_tile_dw(r, j0, 1, 2);
+        break;
+      case 2:
+        row_tile_dw(r, j0, 2, 2);
+        break;
+      case 3:
+        row_tile_dw(r, j0, 3, 2);
+        break;
+      default:
+        row_tile_dw(r, j0, 4, 2);
+        break;
+      }
+    }
+    return;
+  }
   if (r->cb == 1) {
     /* Depthwise and single-channel rows: four vectors give the FMA chains
      * enough independent work. */
