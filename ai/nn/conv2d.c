@@ -133,7 +133,15 @@ static int geometry(const pl_nn_conv2d *l, int H, int W, geom *g) {
     g->rs = (size_t)(g->pl + hi + 1) + SLACK;
     g->cs = (size_t)H * g->rs;
   }
+  /* An odd number of cache lines between channels: the rows a tile reads
+   * from each channel then spread over the L1 sets instead of aliasing. */
+  g->cs = (g->cs + 15) / 16 * 16;
+  if (g->cs / 16 % 2 == 0)
+    g->cs += 16;
   g->total = (size_t)c->in * g->cs + SLACK;
+  /* The 1x1 path: one chunk (+ overread) per input channel. */
+  size_t t1 = (size_t)c->in * (128 + SLACK);
+  g->total = g->total > t1 ? g->total : t1;
   return 0;
 }
 
@@ -142,22 +150,39 @@ size_t pl_nn_conv2d_scratch_floats(const pl_nn_conv2d *l, int H, int W) {
   return geometry(l, H, W, &g) ? 0 : g.total;
 }
 
+/* Writes every float of the scratch a plain conv reads (zeros included),
+ * so no memset of the whole buffer is needed and a scratch can be shared. */
 static void fill_plain(const pl_nn_conv2d *l, const geom *g, const float *x,
                        int H, int W, float *s) {
   const pl_nn_conv2d_cfg *c = &l->c;
+  int hp = H + 2 * c->ph;
   for (int ci = 0; ci < c->in; ci++)
-    for (int y = 0; y < H; y++) {
-      const float *src = x + ((size_t)ci * H + y) * W;
-      float *row = s + ci * g->cs + (size_t)(y + c->ph) * g->rs;
-      if (c->sw == 1) {
-        memcpy(row + c->pw, src, sizeof(float) * W);
+    for (int y = 0; y < hp; y++) {
+      float *row = s + ci * g->cs + (size_t)y * g->rs;
+      int iy = y - c->ph;
+      if (iy < 0 || iy >= H) {
+        memset(row, 0, sizeof(float) * g->rs);
         continue;
       }
-      for (int i = 0; i < W; i++) {
-        int px = i + c->pw;
-        row[(size_t)(px % c->sw) * g->wq + px / c->sw] = src[i];
+      const float *src = x + ((size_t)ci * H + iy) * W;
+      if (c->sw == 1) {
+        memset(row, 0, sizeof(float) * c->pw);
+        memcpy(row + c->pw, src, sizeof(float) * W);
+        memset(row + c->pw + W, 0, sizeof(float) * (g->rs - c->pw - W));
+        continue;
+      }
+      memset(row, 0, sizeof(float) * g->rs);
+      /* Phase p holds padded columns p, p + sw, ...: source i = px - pw. */
+      for (int p = 0; p < c->sw; p++) {
+        float *dst = row + (size_t)p * g->wq;
+        int px = p, k = 0;
+        while (px < c->pw)
+          px += c->sw, k++;
+        for (int i = px - c->pw; i < W; i += c->sw)
+          dst[k++] = src[i];
       }
     }
+  memset(s + (size_t)c->in * g->cs, 0, sizeof(float) * SLACK);
 }
 
 static void run_rows(const pl_nn_conv2d *l, pl_nn_row *r, int cout_g,
@@ -208,6 +233,46 @@ static void forward_plain(const pl_nn_conv2d *l, const geom *g, float *y,
   }
 }
 
+/* n pixels of a 1x1 conv from src (channel stride cs) into y at pixel p0. */
+static void chunk_1x1(const pl_nn_conv2d *l, const float *src, size_t cs,
+                      size_t n, size_t hw, size_t p0, float *y) {
+  const pl_nn_conv2d_cfg *c = &l->c;
+  int cin_g = c->in / c->groups, cout_g = c->out / c->groups;
+  bool dw = cin_g == 1 && cout_g == 1;
+  const float *in[1];
+  int woff[1] = {0};
+  pl_nn_row r = {.out_cs = hw, .out_step = 1, .n = (int)n, .in = in,
+                 .woff = woff, .ntaps = 1, .cin = cin_g, .in_cs = cs,
+                 .in_co = dw ? cs : 0, .wco = (size_t)cin_g, .wci = 1};
+  for (int gr = 0; gr < c->groups; gr += dw ? 4 : 1) {
+    in[0] = src + (size_t)gr * cin_g * cs;
+    size_t co0 = (size_t)gr * cout_g;
+    int nco = dw ? (c->groups - gr < 4 ? c->groups - gr : 4) : cout_g;
+    run_rows(l, &r, nco, y + co0 * hw + p0, hw, l->w + co0 * cin_g,
+             (size_t)cin_g, l->bias ? l->bias + co0 : NULL);
+  }
+}
+
+/* 1x1, stride 1, no padding: a matrix product over whole planes. Done 128
+ * pixels at a time: the chunk of every input channel is copied to scratch
+ * at a stride of 160 floats, so it stays in L1 while every output channel
+ * uses it (planes of 64x64 are 16 KiB apart, and 32 channels at that
+ * power-of-two stride would all land in the same L1 sets). */
+#define CHUNK_1X1 128
+static void forward_1x1(const pl_nn_conv2d *l, const float *x, size_t hw,
+                        float *y, float *scratch) {
+  const size_t ts = CHUNK_1X1 + SLACK;
+  for (size_t p0 = 0; p0 < hw; p0 += CHUNK_1X1) {
+    size_t n = hw - p0 < CHUNK_1X1 ? hw - p0 : CHUNK_1X1;
+    for (int ci = 0; ci < l->c.in; ci++) {
+      float *d = scratch + ci * ts;
+      memcpy(d, x + ci * hw + p0, sizeof(float) * n);
+      memset(d + n, 0, sizeof(float) * (ts - n));
+    }
+    chunk_1x1(l, scratch, ts, n, hw, p0, y);
+  }
+}
+
 static void forward_transposed(const pl_nn_conv2d *l, const geom *g, int H,
                                float *y, const float *s) {
   const pl_nn_conv2d_cfg *c = &l->c;
@@ -252,16 +317,23 @@ int pl_nn_conv2d_forward(const pl_nn_conv2d *l, const float *x, int H, int W,
   geom g;
   if (geometry(l, H, W, &g))
     return PL_EINVAL;
-  /* Re-zeroed every call so one scratch can serve several layers. */
-  memset(scratch, 0, sizeof(float) * g.total);
-  if (!l->c.transposed) {
+  const pl_nn_conv2d_cfg *c = &l->c;
+  if (!c->transposed && c->kh == 1 && c->kw == 1 && c->sh == 1 && c->sw == 1 &&
+      c->ph == 0 && c->pw == 0) {
+    forward_1x1(l, x, (size_t)H * W, y, scratch);
+  } else if (!c->transposed) {
     fill_plain(l, &g, x, H, W, scratch);
     forward_plain(l, &g, y, scratch);
   } else {
-    for (int ci = 0; ci < l->c.in; ci++)
-      for (int iy = 0; iy < H; iy++)
-        memcpy(scratch + ci * g.cs + (size_t)iy * g.rs + g.pl,
-               x + ((size_t)ci * H + iy) * W, sizeof(float) * W);
+    /* Every float written, zeros included (see fill_plain). */
+    for (int ci = 0; ci < c->in; ci++)
+      for (int iy = 0; iy < H; iy++) {
+        float *row = scratch + ci * g.cs + (size_t)iy * g.rs;
+        memset(row, 0, sizeof(float) * g.pl);
+        memcpy(row + g.pl, x + ((size_t)ci * H + iy) * W, sizeof(float) * W);
+        memset(row + g.pl + W, 0, sizeof(float) * (g.rs - g.pl - W));
+      }
+    memset(scratch + (size_t)c->in * g.cs, 0, sizeof(float) * SLACK);
     forward_transposed(l, &g, H, y, scratch);
   }
   pl_nn_act_apply(&l->act, y, l->c.out, g.oh * g.ow);

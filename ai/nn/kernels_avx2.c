@@ -12,6 +12,8 @@
 #include <stdbool.h>
 
 #define INLINE static inline __attribute__((always_inline))
+/* The conv tiles index small accumulator arrays with constant loop bounds;
+ * they must be unrolled completely or the accumulators live on the stack. */
 
 static const int32_t mask_tab[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
                                      0,  0,  0,  0,  0,  0,  0,  0};
@@ -290,7 +292,9 @@ INLINE void store_tile(const pl_nn_row *r, int j0, const int CB, const int NV,
                        __m256 acc[4][4]) {
   int valid = r->n - j0;
   if (valid >= 8 * NV && r->out_step == 1) {
+    #pragma GCC unroll 4
     for (int c = 0; c < CB; c++)
+      #pragma GCC unroll 4
       for (int v = 0; v < NV; v++)
         _mm256_storeu_ps(r->out + (size_t)c * r->out_cs + j0 + 8 * v,
                          acc[c][v]);
@@ -299,7 +303,9 @@ INLINE void store_tile(const pl_nn_row *r, int j0, const int CB, const int NV,
   if (valid > 8 * NV)
     valid = 8 * NV;
   float tmp[32];
+  #pragma GCC unroll 4
   for (int c = 0; c < CB; c++) {
+    #pragma GCC unroll 4
     for (int v = 0; v < NV; v++)
       _mm256_storeu_ps(tmp + 8 * v, acc[c][v]);
     float *o = r->out + (size_t)c * r->out_cs + (size_t)j0 * r->out_step;
@@ -311,7 +317,9 @@ INLINE void store_tile(const pl_nn_row *r, int j0, const int CB, const int NV,
 /* CB output channels x NV vectors of 8 pixels, from pixel j0. */
 INLINE void row_tile(const pl_nn_row *r, int j0, const int CB, const int NV) {
   __m256 acc[4][4];
+  #pragma GCC unroll 4
   for (int c = 0; c < CB; c++)
+    #pragma GCC unroll 4
     for (int v = 0; v < NV; v++)
       acc[c][v] = r->bias ? _mm256_set1_ps(r->bias[c]) : _mm256_setzero_ps();
   for (int t = 0; t < r->ntaps; t++) {
@@ -319,10 +327,13 @@ INLINE void row_tile(const pl_nn_row *r, int j0, const int CB, const int NV) {
     const float *wt = r->w + r->woff[t];
     for (int ci = 0; ci < r->cin; ci++) {
       __m256 xv[4];
+      #pragma GCC unroll 4
       for (int v = 0; v < NV; v++)
         xv[v] = _mm256_loadu_ps(in + 8 * v);
+      #pragma GCC unroll 4
       for (int c = 0; c < CB; c++) {
         __m256 wv = _mm256_broadcast_ss(wt + (size_t)c * r->wco);
+        #pragma GCC unroll 4
         for (int v = 0; v < NV; v++)
           acc[c][v] = _mm256_fmadd_ps(wv, xv[v], acc[c][v]);
       }
@@ -337,16 +348,20 @@ INLINE void row_tile(const pl_nn_row *r, int j0, const int CB, const int NV) {
  * channel and there is no reuse, but CB x NV chains keep the FMAs busy. */
 INLINE void row_tile_dw(const pl_nn_row *r, int j0, const int CB, const int NV) {
   __m256 acc[4][4];
+  #pragma GCC unroll 4
   for (int c = 0; c < CB; c++)
+    #pragma GCC unroll 4
     for (int v = 0; v < NV; v++)
       acc[c][v] = r->bias ? _mm256_set1_ps(r->bias[c]) : _mm256_setzero_ps();
   for (int t = 0; t < r->ntaps; t++) {
     const float *in = r->in[t] + j0;
     const float *wt = r->w + r->woff[t];
     for (int ci = 0; ci < r->cin; ci++) {
+      #pragma GCC unroll 4
       for (int c = 0; c < CB; c++) {
         __m256 wv = _mm256_broadcast_ss(wt + (size_t)c * r->wco);
         const float *ic = in + (size_t)c * r->in_co;
+        #pragma GCC unroll 4
         for (int v = 0; v < NV; v++)
           acc[c][v] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(ic + 8 * v), acc[c][v]);
       }
@@ -384,18 +399,21 @@ static void conv_row_avx2(const pl_nn_row *r) {
       row_tile(r, j0, 1, 4);
     return;
   }
-  for (int j0 = 0; j0 < r->n; j0 += 16) {
-    switch (r->cb) {
-    case 2:
-      row_tile(r, j0, 2, 2);
-      break;
-    case 3:
-      row_tile(r, j0, 3, 2);
-      break;
-    default:
+  if (r->cb == 4) {
+    /* 4 channels x 24 pixels: 12 accumulators, 7 loads per 12 FMAs; a
+     * last stretch of 16 or fewer pixels takes the 16-wide tile. */
+    int j0 = 0;
+    for (; r->n - j0 > 16; j0 += 24)
+      row_tile(r, j0, 4, 3);
+    if (j0 < r->n)
       row_tile(r, j0, 4, 2);
-      break;
-    }
+    return;
+  }
+  for (int j0 = 0; j0 < r->n; j0 += 16) {
+    if (r->cb == 2)
+      row_tile(r, j0, 2, 2);
+    else
+      row_tile(r, j0, 3, 2);
   }
 }
 

@@ -32,3 +32,17 @@ add_test(NAME ai/trainer_options COMMAND ${PL_PY} ${PL_AI_TESTS}/test_trainer_op
 set_tests_properties(ai/trainer_options PROPERTIES
   ENVIRONMENT "PYTHONPATH=${CMAKE_SOURCE_DIR};OMP_NUM_THREADS=2"
   WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} TIMEOUT 300 LABELS "ai;slow")
+
+# ai/nn conv2d against XNNPACK (libxnnpack-dev, libpthreadpool-dev), built
+# as a benchmark so `make bench` runs it; skipped when XNNPACK is absent.
+find_library(PL_XNNPACK_LIB XNNPACK)
+find_path(PL_XNNPACK_INC xnnpack.h)
+find_path(PL_PTHREADPOOL_INC pthreadpool.h)
+if(PL_XNNPACK_LIB AND PL_XNNPACK_INC AND PL_PTHREADPOOL_INC)
+  add_executable(bench_nn_xnnpack ${PL_AI_TESTS}/bench_xnnpack.c)
+  target_include_directories(bench_nn_xnnpack PRIVATE ${PL_XNNPACK_INC} ${PL_PTHREADPOOL_INC})
+  target_link_libraries(bench_nn_xnnpack PRIVATE parley ${PL_XNNPACK_LIB})
+  set_target_properties(bench_nn_xnnpack PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bench)
+else()
+  message(STATUS "XNNPACK comparison not built (need libxnnpack-dev and libpthreadpool-dev)")
+endif()

@@ -415,7 +415,7 @@ static void ref_conv2d(const pl_nn_conv2d_cfg *c, const float *w,
           }
 }
 
-static void conv2d_case(bool transposed, int depthwise) {
+static void conv2d_case(bool transposed, int depthwise, bool pointwise) {
   int done = 0;
   while (done < 60) {
     pl_nn_conv2d_cfg c = {0};
@@ -428,11 +428,13 @@ static void conv2d_case(bool transposed, int depthwise) {
     c.sh = irand(1, 3), c.sw = irand(1, 3);
     c.dh = irand(1, 2), c.dw = irand(1, 2);
     c.ph = irand(0, 2), c.pw = irand(0, 2);
+    if (pointwise) /* the in-place matrix-product path */
+      c.kh = c.kw = c.sh = c.sw = 1, c.ph = c.pw = 0;
     if (transposed) {
       c.oph = irand(0, 1) && (c.sh > 1 || c.dh > 1) ? 1 : 0;
       c.opw = irand(0, 1) && (c.sw > 1 || c.dw > 1) ? 1 : 0;
     }
-    int H = irand(1, 20), Wd = irand(1, 45);
+    int H = irand(1, 20), Wd = irand(1, pointwise ? 90 : 45);
     size_t wn = (size_t)c.out * (c.in / g) * c.kh * c.kw;
     float *w = rvec(wn, 1), *b = rvec(c.out, 1), *x = rvec((size_t)c.in * H * Wd, 1);
     mstart();
@@ -469,11 +471,17 @@ static void conv2d_case(bool transposed, int depthwise) {
 }
 
 Test(nn, conv2d_matches_reference_for_strides_padding_dilation_groups) {
-  conv2d_case(false, 0);
+  conv2d_case(false, 0, false);
 }
-Test(nn, depthwise_conv2d_matches_reference) { conv2d_case(false, 1); }
-Test(nn, transposed_conv2d_matches_reference) { conv2d_case(true, 0); }
-Test(nn, depthwise_transposed_conv2d_matches_reference) { conv2d_case(true, 1); }
+Test(nn, depthwise_conv2d_matches_reference) { conv2d_case(false, 1, false); }
+Test(nn, pointwise_1x1_conv2d_matches_reference_including_tails) {
+  conv2d_case(false, 0, true);
+  conv2d_case(false, 1, true);
+}
+Test(nn, transposed_conv2d_matches_reference) { conv2d_case(true, 0, false); }
+Test(nn, depthwise_transposed_conv2d_matches_reference) {
+  conv2d_case(true, 1, false);
+}
 
 Test(nn, conv2d_prelu_is_per_output_channel) {
   pl_nn_conv2d_cfg c = {.in = 1, .out = 2, .kh = 1, .kw = 1};
