@@ -257,7 +257,7 @@ static void bench_dense(int in, int out, int n, int int8) {
   pl_model_free(m);
 }
 
-static void bench_rnn(pl_nn_cell cell, int H) {
+static void bench_rnn(pl_nn_cell cell, int H, int int8) {
   static const char *const names[] = {"GRU step", "LSTM step", "SRU step"};
   int G = cell == PL_NN_LSTM ? 4 : 3;
   pl_model *m;
@@ -281,9 +281,14 @@ static void bench_rnn(pl_nn_cell cell, int H) {
     int d[2] = {G * H, H}, db = G * H;
     float *v = rvec((size_t)G * H * H, 0.1f), *b = rvec((size_t)G * H, 0.1f);
     snprintf(n1, sizeof n1, "r.weight_ih_l0");
-    pl_model_writer_add_f32(w, n1, 2, d, v);
     snprintf(n2, sizeof n2, "r.weight_hh_l0");
-    pl_model_writer_add_f32(w, n2, 2, d, v);
+    if (int8) {
+      pl_model_writer_add_f32_as_i8(w, n1, 2, d, v);
+      pl_model_writer_add_f32_as_i8(w, n2, 2, d, v);
+    } else {
+      pl_model_writer_add_f32(w, n1, 2, d, v);
+      pl_model_writer_add_f32(w, n2, 2, d, v);
+    }
     pl_model_writer_add_f32(w, "r.bias_ih_l0", 1, &db, b);
     pl_model_writer_add_f32(w, "r.bias_hh_l0", 1, &db, b);
     free(v), free(b);
@@ -301,7 +306,9 @@ static void bench_rnn(pl_nn_cell cell, int H) {
   char shape[64];
   snprintf(shape, sizeof shape, "in %d, hidden %d", H, H);
   double mats = cell == PL_NN_SRU ? 3.0 * H * H : 2.0 * G * H * H;
-  row(names[cell], shape, 2 * mats, run_rnn, &a);
+  char what[32];
+  snprintf(what, sizeof what, "%s%s", names[cell], int8 ? " int8" : "");
+  row(what, shape, 2 * mats, run_rnn, &a);
   pl_nn_rnn_state_free(&a.s);
   free(a.x);
   pl_model_free(m);
@@ -360,9 +367,11 @@ int main(int argc, char **argv) {
   bench_dense(512, 512, 1, 1);
   static const int gru_sizes[] = {96, 128, 192, 256, 384};
   for (int i = 0; i < 5; i++)
-    bench_rnn(PL_NN_GRU, gru_sizes[i]);
-  bench_rnn(PL_NN_LSTM, 128);
-  bench_rnn(PL_NN_SRU, 128);
+    bench_rnn(PL_NN_GRU, gru_sizes[i], 0);
+  bench_rnn(PL_NN_GRU, 128, 1);
+  bench_rnn(PL_NN_GRU, 384, 1);
+  bench_rnn(PL_NN_LSTM, 128, 0);
+  bench_rnn(PL_NN_SRU, 128, 0);
   {
     pl_model *m = model_of("c.weight", 3, 64, 64, 3, 0, "c.bias", 64);
     conv1d_arg a = {.x = rvec(64, 1), .y = rvec(64, 1)};

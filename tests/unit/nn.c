@@ -547,3 +547,46 @@ Test(nn, layernorm_matches_reference) {
   free(g), free(b), free(x);
   pl_model_free(m);
 }
+
+Test(nn, gru_with_int8_weights_matches_dequantised_reference) {
+  int H = 40, in = 24, T = 6;
+  float *wih = rvec((size_t)3 * H * in, 0.3f), *whh = rvec((size_t)3 * H * H, 0.3f);
+  float *bih = rvec(3 * H, 0.5f), *bhh = rvec(3 * H, 0.5f), *x = rvec((size_t)T * in, 2);
+  mstart();
+  int d1[2] = {3 * H, in}, d2[2] = {3 * H, H};
+  cr_assert_eq(pl_model_writer_add_f32_as_i8(W, "g.weight_ih_l0", 2, d1, wih), 0);
+  cr_assert_eq(pl_model_writer_add_f32_as_i8(W, "g.weight_hh_l0", 2, d2, whh), 0);
+  madd("g.bias_ih_l0", bih, 1, 3 * H, 0, 0, 0);
+  madd("g.bias_hh_l0", bhh, 1, 3 * H, 0, 0, 0);
+  pl_model *m = mfinish();
+  /* The reference runs on what the int8 tensors represent. */
+  const pl_tensor *qi = pl_model_find(m, "g.weight_ih_l0"), *qh = pl_model_find(m, "g.weight_hh_l0");
+  for (int r = 0; r < 3 * H; r++) {
+    for (int k = 0; k < in; k++)
+      wih[r * in + k] = ((const int8_t *)qi->data)[r * in + k] * qi->scales[r];
+    for (int k = 0; k < H; k++)
+      whh[r * H + k] = ((const int8_t *)qh->data)[r * H + k] * qh->scales[r];
+  }
+  pl_nn_rnn l;
+  cr_assert_eq(pl_nn_rnn_init(&l, m, PL_NN_GRU, "g", 0, in, H), 0);
+  cr_assert_not_null(l.w_ih8);
+  cr_assert_null(l.w_ih);
+  double h[40] = {0}, xd[24], ref[6 * 40];
+  for (int t = 0; t < T; t++) {
+    for (int k = 0; k < in; k++)
+      xd[k] = x[t * in + k];
+    ref_rnn_step(PL_NN_GRU, in, H, wih, whh, bih, bhh, NULL, xd, h, NULL);
+    memcpy(ref + t * H, h, sizeof(double) * H);
+  }
+  float y[6 * 40];
+  for (int isa = 0; isa < nisa(); isa++) {
+    set_isa(isa);
+    pl_nn_rnn_state s;
+    cr_assert_eq(pl_nn_rnn_state_init(&s, &l), 0);
+    pl_nn_rnn_forward(&s, x, T, y);
+    check("gru int8", y, ref, NULL, (size_t)T * H);
+    pl_nn_rnn_state_free(&s);
+  }
+  free(wih), free(whh), free(bih), free(bhh), free(x);
+  pl_model_free(m);
+}
