@@ -308,8 +308,10 @@ int pl_nn_conv1d_init(pl_nn_conv1d *l, const pl_model *m, const char *prefix,
                       pl_nn_act act) {
   char name[NAME_LEN];
   memset(l, 0, sizeof *l);
+  /* History beyond 65536 frames (11 minutes at 10 ms) is a mistake, and
+   * the bound keeps (k-1)*dilation far from overflow. */
   if (in < 1 || out < 1 || k < 1 || dilation < 1 || groups < 1 ||
-      in % groups || out % groups)
+      in % groups || out % groups || (long)(k - 1) * dilation > 65536)
     return PL_EINVAL;
   const pl_tensor *t;
   int rc = tname(name, prefix, "weight");

@@ -1,10 +1,12 @@
 /* libFuzzer target: the PLMD loader from memory, then every accessor on
- * whatever it accepted. */
+ * whatever it accepted, and the pl_nn_seq "arch.N" metadata parser (which
+ * then runs one frame through whatever stack it accepted). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ai/model/model.h"
+#include "ai/nn/seq.h"
 #include "base/bytes.h"
 #include "base/crc32.h"
 #include "base/log.h"
@@ -28,6 +30,18 @@ static void poke(const pl_model *m) {
                         t->dims[1], t->dims[2], t->dims[3]);
   }
   (void)sink;
+  static pl_nn_seq seq;
+  if (pl_nn_seq_init(&seq, m) == 0) {
+    pl_nn_seq_state st;
+    if (pl_nn_seq_state_init(&st, &seq) == 0) {
+      float *x = calloc((size_t)seq.width, sizeof(float));
+      float *y = calloc((size_t)seq.width, sizeof(float));
+      pl_nn_seq_step(&st, x, y);
+      free(x);
+      free(y);
+      pl_nn_seq_state_free(&st);
+    }
+  }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
