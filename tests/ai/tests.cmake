@@ -21,7 +21,7 @@ endif()
 add_test(NAME ai/embed
          COMMAND ${PL_PY} ${PL_AI_TESTS}/test_embed.py --cc ${CMAKE_C_COMPILER}
                  --lib $<TARGET_FILE:parley> --src ${CMAKE_SOURCE_DIR}
-                 --flags "${PL_EMBED_FLAGS}")
+                 "--flags=${PL_EMBED_FLAGS}")
 set_tests_properties(ai/parity ai/train_smoke ai/embed PROPERTIES
   ENVIRONMENT "PYTHONPATH=${CMAKE_SOURCE_DIR};OMP_NUM_THREADS=2"
   WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} TIMEOUT 300 LABELS ai)
