@@ -85,7 +85,8 @@ int pl_nn_conv2d_out_size(const pl_nn_conv2d *l, int H, int W, int *oh,
     h = nh / c->sh + 1;
     w = nw / c->sw + 1;
   }
-  if (h < 1 || w < 1 || h > (1L << 20) || w > (1L << 20))
+  /* 2^28 pixels per plane keeps every int product in the kernels safe. */
+  if (h < 1 || w < 1 || h > (1L << 20) || w > (1L << 20) || h * w > (1L << 28))
     return PL_EINVAL;
   *oh = (int)h;
   *ow = (int)w;
