@@ -19,7 +19,9 @@
 #include "engine/call/call.h"
 #include "engine/engine.h"
 
-static pl_time_us mono_now(void) { return (pl_time_us)(uv_hrtime() / 1000); }
+/* The real clock: CLOCK_MONOTONIC, the same base as uv_hrtime and the media
+ * thread's clock_nanosleep, so both halves of a call agree on `now`. */
+static pl_time_us mono_now(void) { return pl_time_now_real(); }
 
 /* ---- network half -------------------------------------------------------- */
 

@@ -12,7 +12,8 @@ int pl_sim_new(pl_sim **out, const pl_call_config *ca, const pl_call_config *cb,
   pl_sim *s = calloc(1, sizeof *s);
   if (!s)
     return PL_ENOMEM;
-  s->now = START_US;
+  pl_clock_init_sim(&s->clock, START_US);
+  s->now = pl_clock_now(&s->clock);
   int rc = pl_engine_new(&s->engine, NULL);
   pl_call_config a = *ca, b = *cb;
   a.bind = a.advertise = "10.0.0.1:5000";
@@ -82,8 +83,8 @@ int pl_sim_run_until(pl_sim *s, pl_time_us until) {
     t = pl_time_min(t, pl_emu_link_deadline(s->ba));
     if (t > until)
       break;
-    if (t > s->now)
-      s->now = t;
+    pl_clock_advance_to(&s->clock, t);
+    s->now = pl_clock_now(&s->clock);
     if (pl_call_deadline(s->a) <= s->now)
       pl_call_timeout(s->a, s->now);
     if (pl_call_deadline(s->b) <= s->now)
@@ -95,7 +96,8 @@ int pl_sim_run_until(pl_sim *s, pl_time_us until) {
     drain(s, s->a, s->ab, &s->datagrams_ab);
     drain(s, s->b, s->ba, &s->datagrams_ba);
   }
-  s->now = until;
+  pl_clock_advance_to(&s->clock, until);
+  s->now = pl_clock_now(&s->clock);
   return 0;
 }
 

@@ -5,6 +5,7 @@
 #ifndef PL_ENGINE_SIM_H
 #define PL_ENGINE_SIM_H
 
+#include "base/time.h"
 #include "net/emu/emu.h"
 #include "parley.h"
 
@@ -12,7 +13,8 @@ typedef struct pl_sim {
   pl_engine *engine;
   pl_call *a, *b; /* a offers, b answers */
   pl_emu_link *ab, *ba;
-  pl_time_us now;
+  pl_clock clock; /* simulated: moves only to the next deadline */
+  pl_time_us now; /* == pl_clock_now(&clock), kept for readers */
   uint64_t datagrams_ab, datagrams_ba;
 } pl_sim;
 

@@ -169,7 +169,7 @@ int pl_call_hangup(pl_call *c) {
   if (st == PL_CALL_ACTIVE) {
     pl_time_us now = c->last_tx_us > c->last_heard ? c->last_tx_us : c->last_heard;
     if (c->engine->loop)
-      now = (pl_time_us)(uv_hrtime() / 1000);
+      now = pl_time_now_real();
     pl_call_net_bye(c, now);
     if (c->engine->loop)
       pl_driver_kick(c); /* send the BYE now */
