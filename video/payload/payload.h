@@ -26,7 +26,7 @@ typedef struct pl_video_rtp_info {
   uint8_t picture_id_bits; /* 7 or 15 */
   int16_t tl0picidx;       /* -1 when absent */
   int8_t tid, sid;         /* -1 when absent */
-  bool layer_sync;         /* VP8 Y, VP9 U: depends on base layer only */
+  bool layer_sync;         /* VP8 Y: depends on the base layer only */
   bool inter_predicted;    /* VP9 P; for VP8, !key on frame_begin */
   bool flexible;           /* VP9 F: refs below are the whole truth */
   uint8_t nrefs;

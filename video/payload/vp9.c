@@ -200,7 +200,8 @@ int pl_vp9_depacketize(pl_video_rtp_info *info, const uint8_t *p, size_t n) {
   if (d.l) {
     info->tid = (int8_t)d.tid;
     info->sid = (int8_t)d.sid;
-    info->layer_sync = d.u;
+    /* U (switching up point) promises nothing about this frame's own
+     * references, so it is not the VP8 Y bit: layer_sync stays false. */
     if (!d.f)
       info->tl0picidx = d.tl0picidx;
   }
