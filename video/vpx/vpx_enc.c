@@ -22,6 +22,7 @@ struct pl_vpx_encoder {
   unsigned tl_pos; /* position in the temporal pattern */
   int64_t last_pts;
   bool have_pts;
+  int alloc_w, alloc_h; /* what libvpx allocated for: its initial size */
   pl_vpx_enc_stats st;
 };
 
@@ -175,6 +176,8 @@ int pl_vpx_encoder_new(pl_vpx_encoder **out, const pl_vpx_enc_config *cfg) {
     goto fail;
   }
   e->key_pending = true;
+  e->alloc_w = cfg->width;
+  e->alloc_h = cfg->height;
   *out = e;
   return 0;
 fail:
@@ -204,6 +207,8 @@ void pl_vpx_encoder_stats(const pl_vpx_encoder *e, pl_vpx_enc_stats *out) {
 int pl_vpx_encoder_set_rate(pl_vpx_encoder *e, uint32_t bitrate_bps, int fps) {
   if (bitrate_bps == 0 || fps < 0 || fps > 240)
     return PL_EINVAL;
+  if (!e->ctx_live)
+    return PL_ESTATE;
   e->cfg.bitrate_bps = bitrate_bps;
   if (fps)
     e->cfg.fps = fps;
@@ -225,11 +230,14 @@ int pl_vpx_encoder_set_resolution(pl_vpx_encoder *e, int width, int height) {
     return PL_ERANGE;
   if (width == e->cfg.width && height == e->cfg.height)
     return 0;
-  /* libvpx forces a keyframe itself when the new size is above the first
-   * one; VP8 needs one for any change, since only keyframes code a size. */
-  bool key = e->cfg.codec == PL_CODEC_VP8 ||
-             !vp9_scalable(e->cfg.width, e->cfg.height, width, height) ||
-             width > (int)e->vcfg.g_w || height > (int)e->vcfg.g_h;
+  if (!e->ctx_live)
+    return PL_ESTATE;
+  /* libvpx forces a keyframe itself when the new size is above the one it
+   * allocated for (the first, or the last that forced a reallocation);
+   * VP8 needs one for any change, since only keyframes code a size. */
+  bool grow = width > e->alloc_w || height > e->alloc_h;
+  bool key = e->cfg.codec == PL_CODEC_VP8 || grow ||
+             !vp9_scalable(e->cfg.width, e->cfg.height, width, height);
   size_t cap = out_cap(width, height);
   if (cap > e->cap) {
     uint8_t *nb = realloc(e->buf, cap);
@@ -241,7 +249,26 @@ int pl_vpx_encoder_set_resolution(pl_vpx_encoder *e, int width, int height) {
   vpx_codec_enc_cfg_t c = e->vcfg;
   c.g_w = (unsigned)width;
   c.g_h = (unsigned)height;
-  if (vpx_codec_enc_config_set(&e->ctx, &c) != VPX_CODEC_OK) {
+  if (e->cfg.codec == PL_CODEC_VP8 || grow) {
+    /* A new encoder rather than vpx_codec_enc_config_set: a keyframe is due
+     * anyway, and libvpx 1.12's in-place growth writes past its buffers
+     * (seen under valgrind; CVE-2023-6349 for VP9, CVE-2023-44488 for
+     * multi-threaded VP8 size changes). */
+    vpx_codec_destroy(&e->ctx);
+    e->ctx_live = false;
+    vpx_codec_iface_t *iface =
+        e->cfg.codec == PL_CODEC_VP8 ? vpx_codec_vp8_cx() : vpx_codec_vp9_cx();
+    vpx_codec_flags_t fl =
+        e->cfg.output_partitions ? VPX_CODEC_USE_OUTPUT_PARTITION : 0;
+    if (vpx_codec_enc_init(&e->ctx, iface, &c, fl) != VPX_CODEC_OK)
+      return PL_ECODEC;
+    e->ctx_live = true;
+    int rc = ctl_all(e);
+    if (rc < 0)
+      return rc;
+    e->alloc_w = width;
+    e->alloc_h = height;
+  } else if (vpx_codec_enc_config_set(&e->ctx, &c) != VPX_CODEC_OK) {
     PL_WARN(TAG, "resolution %dx%d refused: %s", width, height,
             vpx_codec_error(&e->ctx));
     return PL_ECODEC;
@@ -299,6 +326,8 @@ static tl_step vp8_tl_step(int layers, unsigned pos) {
 
 int pl_vpx_encoder_encode(pl_vpx_encoder *e, const pl_video_frame *in,
                           pl_vpx_frame *out) {
+  if (!e->ctx_live)
+    return PL_ESTATE; /* a failed re-initialisation */
   if (in->width != e->cfg.width || in->height != e->cfg.height)
     return PL_EINVAL;
   e->st.frames_in++;
