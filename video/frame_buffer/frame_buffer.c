@@ -5,7 +5,8 @@
  *   - temporal layers: a TL0 frame whose TL0PICIDX follows the last
  *     released TL0 frame's; a layer-sync (VP8 Y) frame whose TL0 base was
  *     released;
- *   - otherwise the frame must directly follow the last released one.
+ *   - otherwise the frame must directly follow the last released one, with
+ *     nothing passed over since the last base-layer frame.
  * Playout: transit = arrival - media time; the window's minimum transit is
  * the path's base delay, and each frame plays at media time + base delay +
  * the 95th percentile of (transit - base) over the window. */
@@ -39,6 +40,7 @@ struct pl_frame_buffer {
   int64_t last_id, last_seq_end;
   bool have_tl0;
   uint8_t last_tl0;
+  bool skipped; /* a frame was passed over since the last TL0 release */
   int64_t released[RELEASED_RING];
   bool need_key;
   uint64_t frames_seen;
@@ -151,7 +153,18 @@ static bool decodable(const pl_frame_buffer *fb, const fslot *s) {
     if (f->layer_sync)
       return tl0 == fb->last_tl0;
   }
-  return s->id == fb->last_id + 1;
+  /* Directly after the last release, and nothing skipped that this frame
+   * could reference (a frame between its base and it). */
+  return s->id == fb->last_id + 1 && !fb->skipped;
+}
+
+/* A keyframe waiting to go out before `id`: frames after it are fine even
+ * while a keyframe is needed. */
+static bool key_stored_before(const pl_frame_buffer *fb, int64_t id) {
+  for (size_t i = 0; i < fb->cfg.frames; i++)
+    if (fb->slots[i].used && fb->slots[i].f.key && fb->slots[i].id < id)
+      return true;
+  return false;
 }
 
 static void drop_slot(pl_frame_buffer *fb, fslot *s, uint64_t *counter) {
@@ -219,7 +232,7 @@ int pl_frame_buffer_insert(pl_frame_buffer *fb, pl_time_us now,
     fb->st.dropped_old++;
     return PL_ESTATE;
   }
-  if (fb->need_key && !f->key) {
+  if (fb->need_key && !f->key && !key_stored_before(fb, id)) {
     fb->st.dropped_undecodable++;
     return PL_ESTATE;
   }
@@ -286,6 +299,11 @@ bool pl_frame_buffer_poll(pl_frame_buffer *fb, pl_time_us now,
   s->used = false;
   fb->st.stored--;
   fb->st.released++;
+  bool skip = fb->have_last && s->id != fb->last_id + 1;
+  if (s->f.key || s->f.tid == 0)
+    fb->skipped = false;
+  else if (skip)
+    fb->skipped = true;
   fb->have_last = true;
   fb->last_id = s->id;
   fb->last_seq_end = s->f.last_seq;
@@ -331,7 +349,7 @@ void pl_frame_buffer_need_keyframe(pl_frame_buffer *fb) {
   fb->need_key = true;
   for (size_t i = 0; i < fb->cfg.frames; i++) {
     fslot *s = &fb->slots[i];
-    if (s->used && !s->f.key)
+    if (s->used && !s->f.key && !key_stored_before(fb, s->id))
       drop_slot(fb, s, &fb->st.dropped_undecodable);
   }
 }
