@@ -9,7 +9,8 @@
  *     nothing passed over since the last base-layer frame.
  * Playout: transit = arrival - media time; the window's minimum transit is
  * the path's base delay, and each frame plays at media time + base delay +
- * the 95th percentile of (transit - base) over the window. */
+ * the 95th percentile of (transit - base) over the window (+ RTT while
+ * retransmissions are frequent). */
 #include "video/frame_buffer/frame_buffer.h"
 
 #include <stdlib.h>
@@ -47,6 +48,9 @@ struct pl_frame_buffer {
   pl_ts_unwrapper tsu;
   pl_time_us *transit, *scratch;
   size_t jn, jpos;
+  uint8_t *retx; /* per recent frame: needed a retransmission */
+  size_t rn, rpos, retx_count;
+  pl_time_us rtt;
   pl_time_us min_transit, p95, delay;
   pl_time_us missing_wait;
   pl_frame_buffer_stats st;
@@ -66,7 +70,7 @@ int pl_frame_buffer_new(pl_frame_buffer **out, const pl_frame_buffer_config *cfg
   if (!c.max_delay)
     c.max_delay = PL_SEC(1);
   if (!c.missing_wait)
-    c.missing_wait = PL_MS(600);
+    c.missing_wait = PL_MS(500);
   if (c.frames > 1024 || c.max_frame_bytes > (64u << 20) ||
       c.jitter_window > 10000 || c.jitter_percentile > 1 || c.min_delay < 0 ||
       c.max_delay < c.min_delay || c.missing_wait < 0)
@@ -79,7 +83,8 @@ int pl_frame_buffer_new(pl_frame_buffer **out, const pl_frame_buffer_config *cfg
   fb->mem = malloc(c.frames * c.max_frame_bytes);
   fb->transit = calloc(c.jitter_window, sizeof *fb->transit);
   fb->scratch = calloc(c.jitter_window, sizeof *fb->scratch);
-  if (!fb->slots || !fb->mem || !fb->transit || !fb->scratch) {
+  fb->retx = calloc(c.jitter_window, 1);
+  if (!fb->slots || !fb->mem || !fb->transit || !fb->scratch || !fb->retx) {
     pl_frame_buffer_free(fb);
     return PL_ENOMEM;
   }
@@ -91,6 +96,7 @@ int pl_frame_buffer_new(pl_frame_buffer **out, const pl_frame_buffer_config *cfg
   fb->need_key = true;
   fb->delay = c.min_delay;
   fb->missing_wait = c.missing_wait;
+  fb->rtt = PL_MS(100);
   *out = fb;
   return 0;
 }
@@ -102,11 +108,15 @@ void pl_frame_buffer_free(pl_frame_buffer *fb) {
   free(fb->mem);
   free(fb->transit);
   free(fb->scratch);
+  free(fb->retx);
   free(fb);
 }
 
 void pl_frame_buffer_set_rtt(pl_frame_buffer *fb, pl_time_us rtt) {
-  pl_time_us w = 3 * rtt + PL_MS(100);
+  if (rtt <= 0)
+    return;
+  fb->rtt = rtt;
+  pl_time_us w = 4 * rtt + PL_MS(100);
   fb->missing_wait = w > fb->cfg.missing_wait ? w : fb->cfg.missing_wait;
 }
 
@@ -178,22 +188,37 @@ static int cmp_time(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-static void jitter_add(pl_frame_buffer *fb, pl_time_us transit) {
+/* Retransmitted frames measure a round trip, not jitter, and one outage
+ * would otherwise fill the window with them: they are kept out of the
+ * percentile, and counted, so that when they are common the delay gets an
+ * RTT on top instead. */
+static void delay_update(pl_frame_buffer *fb, pl_time_us transit, bool retx) {
   size_t w = fb->cfg.jitter_window;
-  fb->transit[fb->jpos] = transit;
-  fb->jpos = (fb->jpos + 1) % w;
-  if (fb->jn < w)
-    fb->jn++;
-  pl_time_us mn = INT64_MAX;
-  for (size_t i = 0; i < fb->jn; i++)
-    mn = fb->transit[i] < mn ? fb->transit[i] : mn;
-  fb->min_transit = mn;
-  for (size_t i = 0; i < fb->jn; i++)
-    fb->scratch[i] = fb->transit[i] - mn;
-  qsort(fb->scratch, fb->jn, sizeof *fb->scratch, cmp_time);
-  size_t k = (size_t)(fb->cfg.jitter_percentile * (double)(fb->jn - 1) + 0.5);
-  fb->p95 = fb->scratch[k];
+  fb->retx_count += retx;
+  if (fb->rn == w)
+    fb->retx_count -= fb->retx[fb->rpos];
+  else
+    fb->rn++;
+  fb->retx[fb->rpos] = retx;
+  fb->rpos = (fb->rpos + 1) % w;
+  if (!retx || fb->jn == 0) {
+    fb->transit[fb->jpos] = transit;
+    fb->jpos = (fb->jpos + 1) % w;
+    if (fb->jn < w)
+      fb->jn++;
+    pl_time_us mn = INT64_MAX;
+    for (size_t i = 0; i < fb->jn; i++)
+      mn = fb->transit[i] < mn ? fb->transit[i] : mn;
+    fb->min_transit = mn;
+    for (size_t i = 0; i < fb->jn; i++)
+      fb->scratch[i] = fb->transit[i] - mn;
+    qsort(fb->scratch, fb->jn, sizeof *fb->scratch, cmp_time);
+    size_t k = (size_t)(fb->cfg.jitter_percentile * (double)(fb->jn - 1) + 0.5);
+    fb->p95 = fb->scratch[k];
+  }
   pl_time_us target = fb->p95;
+  if ((double)fb->retx_count > (1 - fb->cfg.jitter_percentile) * (double)fb->rn)
+    target += fb->rtt;
   if (target < fb->cfg.min_delay)
     target = fb->cfg.min_delay;
   if (target > fb->cfg.max_delay)
@@ -226,8 +251,7 @@ int pl_frame_buffer_insert(pl_frame_buffer *fb, pl_time_us now,
     id = f->first_seq;
   }
   int64_t ts_us = pl_ts_unwrap(&fb->tsu, f->rtp_ts) * 1000000 / 90000;
-  if (!(fb->cfg.jitter_skip_retransmitted && f->retransmitted))
-    jitter_add(fb, f->complete_at - ts_us);
+  delay_update(fb, f->complete_at - ts_us, f->retransmitted);
   if (fb->have_last && id <= fb->last_id) {
     fb->st.dropped_old++;
     return PL_ESTATE;

@@ -1,6 +1,7 @@
 /* Frame buffer: holds complete encoded frames and releases them to the
  * decoder in decode order, each when its playout time comes, with a render
- * delay that follows the 95th percentile of frame-level network jitter. It
+ * delay that follows the 95th percentile of frame-level network jitter
+ * (plus an RTT while retransmissions are frequent, as libwebrtc does). It
  * never releases a frame whose references may be missing: after a gap it
  * waits for the missing frames (retransmissions) for a while, then gives up,
  * drops what cannot be decoded and asks for a keyframe. Sans-IO. */
@@ -23,11 +24,7 @@ typedef struct pl_frame_buffer_config {
   pl_time_us max_delay;   /* ceiling; 0: 1 s */
   pl_time_us missing_wait; /* how long a frame may wait for a missing
                               reference before the buffer asks for a
-                              keyframe; 0: 600 ms (see set_rtt) */
-  bool jitter_skip_retransmitted; /* keep recovered frames out of the
-                                     estimate (they carry an RTT, not
-                                     jitter); default off, so playout
-                                     leaves room for recovery */
+                              keyframe; 0: 500 ms (see set_rtt) */
 } pl_frame_buffer_config;
 
 typedef struct pl_frame_buffer_stats {
@@ -69,8 +66,11 @@ void pl_frame_buffer_need_keyframe(pl_frame_buffer *fb);
 /* True from a gap given up on (or need_keyframe) until a keyframe is
  * released: the receiver keeps asking (PLI/FIR) while this holds. */
 bool pl_frame_buffer_keyframe_needed(const pl_frame_buffer *fb);
-/* Waiting for a retransmission makes sense for a few round trips:
- * missing_wait becomes max(configured, 3 x rtt + 100 ms). */
+/* The round-trip time sets two things: waiting for a retransmission makes
+ * sense for a few round trips (missing_wait becomes max(configured,
+ * 4 x rtt + 100 ms)), and while retransmissions are common (more than
+ * 1 - percentile of recent frames needed one) the render delay includes one
+ * RTT so that they arrive in time. Default RTT: 100 ms. */
 void pl_frame_buffer_set_rtt(pl_frame_buffer *fb, pl_time_us rtt);
 void pl_frame_buffer_get_stats(const pl_frame_buffer *fb, pl_frame_buffer_stats *out);
 
