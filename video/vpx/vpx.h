@@ -21,7 +21,7 @@ typedef struct pl_vpx_enc_config {
   int width, height;
   int fps;              /* nominal rate, for rate control; default 30 */
   uint32_t bitrate_bps; /* default 1 Mbit/s */
-  int cpu_used;         /* 0: codec default (VP8 -6, VP9 7) */
+  int cpu_used;         /* 0: codec default (VP8 -6, VP9 8) */
   int threads;          /* 0 or 1: single thread (deterministic) */
   int temporal_layers;  /* 1 (default), 2 or 3 */
   int keyframe_interval;    /* frames between periodic keyframes; 0: only

@@ -149,7 +149,7 @@ int pl_vpx_encoder_new(pl_vpx_encoder **out, const pl_vpx_enc_config *cfg) {
   if (!e->cfg.bitrate_bps)
     e->cfg.bitrate_bps = 1000000;
   if (!e->cfg.cpu_used)
-    e->cfg.cpu_used = cfg->codec == PL_CODEC_VP8 ? -6 : 7;
+    e->cfg.cpu_used = cfg->codec == PL_CODEC_VP8 ? -6 : 8; /* see docs/video.md */
   if (!e->cfg.temporal_layers)
     e->cfg.temporal_layers = 1;
   if (cfg->codec == PL_CODEC_VP9)
