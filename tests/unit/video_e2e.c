@@ -254,12 +254,14 @@ static void receiver_timers(sim *s, pl_time_us now) {
   s->r->nack_seqs_sent += n;
   if (pl_nack_take_loss(s->nack))
     pl_frame_buffer_need_keyframe(s->fb);
+  /* A decoder that has seen nothing yet "needs" a keyframe too, but the
+   * first one is on its way: only ask once frames have been refused. */
+  pl_vpx_dec_stats ds;
+  pl_vpx_decoder_stats(s->dec, &ds);
   if (pl_frame_buffer_keyframe_needed(s->fb) ||
-      pl_vpx_decoder_needs_keyframe(s->dec))
+      (pl_vpx_decoder_needs_keyframe(s->dec) && ds.frames_in > 0))
     pl_keyframe_request(&s->kr);
-  bool pli = false;
-  if (s->r->decoded > 0 || s->r->frames_sent > 3)
-    pli = pl_keyframe_poll(&s->kr, now, NULL, NULL);
+  bool pli = pl_keyframe_poll(&s->kr, now, NULL, NULL);
   s->r->plis_sent += pli;
   if (n || pli)
     send_rtcp(s, now, seqs, n, pli);
