@@ -109,6 +109,7 @@ static void on_event(pl_call *call, const pl_event *ev, void *user) {
     stop(a, 1);
     break;
   case PL_EVENT_SOURCE_ENDED:
+  default:
     break;
   case PL_EVENT_ERROR:
     if (!a->quiet)

@@ -34,6 +34,16 @@ void pl_call_net_destroy(pl_call *c) {
 }
 
 pl_pkt *pl_call_net_next_tx(pl_call *c) { return pl_pkt_queue_pop(&c->txq); }
+
+/* The pool is one slab, so a packet's index names its socket slot. */
+void pl_call_net_queue(pl_call *c, pl_pkt *p, int sock) {
+  c->pkt_sock[p - c->pool.slab] = (uint8_t)sock;
+  pl_pkt_queue_push(&c->txq, p);
+}
+
+int pl_call_net_pkt_socket(const pl_call *c, const pl_pkt *p) {
+  return c->pkt_sock[p - c->pool.slab];
+}
 void pl_call_net_release(pl_call *c, pl_pkt *p) { pl_pkt_put(&c->pool, p); }
 
 static uint64_t wall_ntp(const pl_call *c, pl_time_us now) {
@@ -50,7 +60,7 @@ static void queue_protected(pl_call *c, pl_pkt *p, bool rtcp) {
     return;
   }
   p->addr = c->remote;
-  pl_pkt_queue_push(&c->txq, p);
+  pl_call_net_queue(c, p, c->tx_sock);
   c->bytes_sent += p->len;
 }
 
@@ -148,17 +158,21 @@ void pl_call_net_flush(pl_call *c, pl_time_us now) {
     h.ssrc = c->local_ssrc;
     pl_rtp_ext_builder ext;
     pl_rtp_ext_builder_init(&ext);
+    if (c->ext_mid_id && c->wrtc->mid[0])
+      pl_rtp_ext_add_mid(&ext, (uint8_t)c->ext_mid_id, c->wrtc->mid);
     if (c->ext_capture_id) {
       uint8_t ntp[8];
       pl_put_be64(ntp, wall_ntp(c, it->capture_us));
       pl_rtp_ext_add(&ext, (uint8_t)c->ext_capture_id, ntp, 8);
     }
-    /* The payload goes after the largest header we could write. */
-    size_t hdr_room = 12 + 4 + 12;
+    bool any_ext = c->ext_capture_id || (c->ext_mid_id && c->wrtc->mid[0]);
+    /* The payload goes after the largest header we could write: 12 fixed,
+     * 4 extension header, mid (up to 16 + 1) and abs-capture-time (9). */
+    size_t hdr_room = 12 + 4 + 28;
     memcpy(p->data + hdr_room, it->payload, it->len);
     h.payload = p->data + hdr_room;
     h.payload_len = it->len;
-    int n = pl_rtp_write(&h, c->ext_capture_id ? &ext : NULL, p->data,
+    int n = pl_rtp_write(&h, any_ext ? &ext : NULL, p->data,
                          PL_PKT_CAPACITY - 64);
     pl_ring_release(&c->tx_ring);
     if (n < 0) {
@@ -258,13 +272,24 @@ static void handle_rtp(pl_call *c, pl_time_us now, const uint8_t *data, size_t l
   pl_ring_commit(&c->rx_ring);
 }
 
-int pl_call_net_input(pl_call *c, pl_time_us now, const pl_addr *from, uint8_t *data,
-                      size_t len) {
-  if (atomic_load(&c->state) != PL_CALL_ACTIVE || !c->srtp) {
+int pl_call_net_input(pl_call *c, pl_time_us now, int sock, const pl_addr *from,
+                      uint8_t *data, size_t len) {
+  int st = atomic_load(&c->state);
+  if (c->webrtc && st != PL_CALL_IDLE && st != PL_CALL_CLOSED) {
+    /* ICE and DTLS first; what comes back is SRTP from the selected path. */
+    int r = pl_wrtc_input(c, now, sock, from, data, len);
+    if (r <= 0) {
+      if (r < 0)
+        c->dropped++;
+      return r;
+    }
+    st = atomic_load(&c->state);
+  }
+  if (st != PL_CALL_ACTIVE || !c->srtp) {
     c->dropped++;
     return PL_ESTATE;
   }
-  if (c->remote_known && !pl_addr_equal(from, &c->remote)) {
+  if (!c->webrtc && c->remote_known && !pl_addr_equal(from, &c->remote)) {
     c->dropped++; /* not our peer: no latching onto strangers */
     return PL_EAUTH;
   }
@@ -295,6 +320,9 @@ int pl_call_net_input(pl_call *c, pl_time_us now, const pl_addr *from, uint8_t *
 }
 
 void pl_call_net_timeout(pl_call *c, pl_time_us now) {
+  int st = atomic_load(&c->state);
+  if (c->webrtc && st != PL_CALL_IDLE && st != PL_CALL_CLOSED)
+    pl_wrtc_timeout(c, now);
   if (atomic_load(&c->state) != PL_CALL_ACTIVE)
     return;
   if (now >= c->next_rtcp) {
@@ -313,9 +341,12 @@ void pl_call_net_timeout(pl_call *c, pl_time_us now) {
 }
 
 pl_time_us pl_call_net_deadline(const pl_call *c) {
-  if (atomic_load(&c->state) != PL_CALL_ACTIVE)
-    return PL_TIME_NEVER;
-  pl_time_us d = c->next_rtcp;
+  int st = atomic_load(&c->state);
+  pl_time_us w = c->webrtc && st != PL_CALL_IDLE && st != PL_CALL_CLOSED ? pl_wrtc_deadline(c)
+                                                                         : PL_TIME_NEVER;
+  if (st != PL_CALL_ACTIVE)
+    return w;
+  pl_time_us d = pl_time_min(c->next_rtcp, w);
   if (!c->timeout_event)
     d = pl_time_min(d, c->last_heard + PL_MS(c->cfg.peer_timeout_ms) + 1);
   return d;
