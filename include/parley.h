@@ -264,9 +264,13 @@ int pl_call_set_stage(pl_call *call, const char *name, bool on);
 int pl_call_hangup(pl_call *call);
 
 /* ------------------------------------------------------------------------
- * Signaling over HTTP, WHIP-style: POST /whip with an SDP offer, answered by
- * 201 Created, a Location and the SDP answer; DELETE on the Location ends the
- * call. Needs an engine bound to a libuv loop.
+ * Signaling over HTTP per WHIP (RFC 9725): POST /whip with an SDP offer,
+ * answered by 201 Created, a Location, an ETag and the SDP answer; PATCH on
+ * the Location with application/trickle-ice-sdpfrag carries trickled
+ * candidates, end-of-candidates or an ICE restart (answered with 204, or
+ * 200 and the server's own fragment); DELETE ends the call; OPTIONS answers
+ * CORS pre-flights so a page on any origin can call; GET / serves the page
+ * the app set. Needs an engine bound to a libuv loop.
  * ---------------------------------------------------------------------- */
 typedef struct pl_whip_server pl_whip_server;
 
@@ -281,9 +285,17 @@ int pl_whip_server_new(pl_whip_server **out, pl_engine *engine,
                        const char *addr, pl_whip_offer_cb on_offer,
                        pl_whip_end_cb on_end, void *user);
 void pl_whip_server_free(pl_whip_server *server);
+/* The page served on GET / (borrowed: keep it alive while the server is). */
+int pl_whip_server_set_page(pl_whip_server *server, const char *html,
+                            size_t len);
+/* The TCP port the server listens on (useful with port 0). */
+int pl_whip_server_port(const pl_whip_server *server);
 
 /* Offer `call` to a WHIP server at addr ("127.0.0.1:8000"); done is called
- * on the loop with 0 once the answer is applied, or a PL_E* code. */
+ * on the loop with 0 once the answer is applied, or a PL_E* code. A WebRTC
+ * call then trickles: candidates gathered later (server-reflexive ones) go
+ * out in PATCH requests on the Location, and the server's come back in the
+ * replies, until both sent end-of-candidates (RFC 9725 4.3). */
 typedef void (*pl_whip_done_cb)(pl_call *call, int err, int http_status,
                                 void *user);
 int pl_call_dial_whip(pl_call *call, const char *addr, pl_whip_done_cb done,

@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "engine/call/call.h"
 #include "engine/engine.h"
+#include "engine/whip.h"
 
 void pl_call_config_init(pl_call_config *cfg) {
   memset(cfg, 0, sizeof *cfg);
@@ -132,6 +133,8 @@ void pl_call_free(pl_call *c) {
   if (!c)
     return;
   pl_call_hangup(c);
+  if (c->pending_dial)
+    pl_whip_dial_detach_(c);
   pl_engine *e = c->engine;
   /* Off the media thread's list first: after this no tick touches it. */
   pthread_mutex_lock(&e->calls_lock);

@@ -198,22 +198,13 @@ static int accept_reoffer(pl_call *c, const pl_sdp *o, const pl_sdp_media *om, c
   pl_sdp_media_transport(o, transport_section(o, om), &t);
   pl_time_us now = api_now(c);
   int rc = 0;
-  bool restart = strcmp(t.ice_ufrag, w->remote_ufrag) != 0;
-  if (restart) {
-    rc = pl_ice_credentials(w->ufrag, sizeof w->ufrag, w->pwd, sizeof w->pwd);
-    if (!rc)
-      rc = pl_ice_restart(w->ice, now, w->ufrag, w->pwd);
-    w->n_cands = 0;
-    w->gathering_done = w->eoc_signaled = false;
-    if (!rc)
-      rc = pl_ice_set_remote_credentials(w->ice, t.ice_ufrag, t.ice_pwd);
-    snprintf(w->remote_ufrag, sizeof w->remote_ufrag, "%s", t.ice_ufrag);
+  if (strcmp(t.ice_ufrag, w->remote_ufrag) != 0) {
+    rc = pl_jsep_restart_remote(c, t.ice_ufrag, t.ice_pwd);
     for (int i = 0; !rc && i < om->n_candidates; i++)
       pl_wrtc_add_candidate(c, &om->candidates[i]);
     if (!rc && om->end_of_candidates)
       pl_ice_end_of_remote_candidates(w->ice, now);
-    if (!rc)
-      pl_wrtc_timeout(c, now); /* collects the re-announced host candidates */
+    pl_wrtc_pump(c);
   }
   pl_sdp *a = pl_sdp_new();
   if (!a)
@@ -231,6 +222,27 @@ static int accept_reoffer(pl_call *c, const pl_sdp *o, const pl_sdp_media *om, c
   if (c->engine->loop)
     pl_driver_kick(c);
   return rc;
+}
+
+int pl_jsep_restart_remote(pl_call *c, const char *ufrag, const char *pwd) {
+  pl_wrtc *w = c->wrtc;
+  if (!c->webrtc || !w->ice || !w->remote_desc)
+    return PL_ESTATE;
+  pl_time_us now = api_now(c);
+  int rc = pl_ice_credentials(w->ufrag, sizeof w->ufrag, w->pwd, sizeof w->pwd);
+  if (!rc)
+    rc = pl_ice_restart(w->ice, now, w->ufrag, w->pwd);
+  if (!rc)
+    rc = pl_ice_set_remote_credentials(w->ice, ufrag, pwd);
+  if (rc)
+    return rc;
+  snprintf(w->remote_ufrag, sizeof w->remote_ufrag, "%s", ufrag);
+  w->n_cands = 0;
+  w->gathering_done = w->eoc_signaled = false;
+  pl_wrtc_timeout(c, now); /* collects the re-announced host candidates */
+  if (c->engine->loop)
+    pl_driver_kick(c);
+  return 0;
 }
 
 /* Fills `a` as our answer to `o`; *audio (if not NULL) gets the index of

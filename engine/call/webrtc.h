@@ -88,6 +88,9 @@ int pl_jsep_create_offer(struct pl_call *c, char *sdp, size_t cap, bool restart)
 int pl_jsep_accept_offer(struct pl_call *c, const pl_sdp *offer, char *answer,
                          size_t cap);
 int pl_jsep_accept_answer(struct pl_call *c, const pl_sdp *answer);
+/* The peer restarted ICE with these credentials (a re-offer, or a WHIP
+ * PATCH): restart ours too; remote candidates follow. */
+int pl_jsep_restart_remote(struct pl_call *c, const char *ufrag, const char *pwd);
 /* Our answer to `o` in `a` with the given DTLS setup; *audio (may be NULL)
  * is the index of the one accepted audio section. */
 int pl_jsep_answer_struct(struct pl_call *c, const pl_sdp *o, pl_sdp *a,
