@@ -165,12 +165,12 @@ static void on_event(pl_call *call, const pl_event *ev, void *user) {
   case PL_EVENT_DTLS_STATE:
     if (!a->quiet || ev->state == PL_DTLS_TRANSPORT_FAILED)
       fprintf(stderr, "parley call: DTLS %s%s%s\n", pl_dtls_transport_state_name(ev->state),
-              ev->detail ? ": " : "", ev->detail ? ev->detail : "");
+              ev->error ? ": " : "", ev->error ? ev->detail : "");
     break;
   case PL_EVENT_CONNECTION_STATE:
     if (!a->quiet || ev->state == PL_CONNECTION_FAILED)
-      fprintf(stderr, "parley call: connection %s%s%s\n", pl_connection_state_name(ev->state),
-              ev->detail ? " (" : "", ev->detail ? ev->detail : "");
+      fprintf(stderr, "parley call: connection %s%s%s%s\n", pl_connection_state_name(ev->state),
+              ev->error ? " (" : "", ev->error ? ev->detail : "", ev->error ? ")" : "");
     if (ev->state == PL_CONNECTION_FAILED)
       stop(a, 1);
     else if (ev->state == PL_CONNECTION_CLOSED)
@@ -273,10 +273,13 @@ static pl_call *on_offer(void *user) {
   return a->call;
 }
 
+static void on_stop_timer(uv_timer_t *t);
+
+/* A DELETE ended the call: stop once the server has answered it. */
 static void on_end(void *user, pl_call *call) {
   app *a = user;
-  if (call == a->call)
-    stop(a, 0);
+  if (call == a->call && !a->stopping)
+    uv_timer_start(&a->stop_timer, on_stop_timer, 0, 0);
 }
 
 static void on_dialed(pl_call *call, int err, int http_status, void *user) {
