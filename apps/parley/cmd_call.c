@@ -30,7 +30,7 @@ typedef struct app {
   uv_timer_t tick, stop_timer;
   uv_signal_t sigint, sigterm;
   const char *listen, *connect, *send_path, *record_path, *stats_json;
-  const char *stun_server, *cert_path, *key_path, *www_dir, *webrtc_json;
+  const char *stun_server, *cert_path, *key_path, *www_dir, *webrtc_json, *bind;
   char ice_hosts[256];
   bool sdes, ice_all, ice_loopback, ice_lite;
   double tone_hz;
@@ -82,6 +82,7 @@ static void usage(FILE *f) {
           "  --stats-json FILE    write the final statistics as JSON\n"
           "  --webrtc-json FILE   write the final transport state (ICE, DTLS, pair) as JSON\n"
           "  --tone HZ            send a sine tone instead of a file\n"
+          "  --bind IP:PORT       with --connect: local media address (default: by the peer's)\n"
           "  --sdes               a=crypto keys, no ICE/DTLS (the pre-WebRTC transport)\n"
           "  --stun-server IP:PORT  gather server-reflexive candidates there\n"
           "  --ice-host IP        one more host candidate address (repeatable)\n"
@@ -221,7 +222,8 @@ static int setup_call(app *a, const char *bind) {
   cfg.transport = a->sdes ? PL_TRANSPORT_SDES : PL_TRANSPORT_WEBRTC;
   cfg.stun_server = a->stun_server;
   cfg.ice_hosts = a->ice_hosts[0] ? a->ice_hosts : NULL;
-  cfg.ice_all_interfaces = a->ice_all;
+  /* A wildcard socket is no candidate: take every interface instead. */
+  cfg.ice_all_interfaces = a->ice_all || !strncmp(bind, "0.0.0.0:", 8) || !strncmp(bind, "[::]:", 5);
   cfg.ice_loopback = a->ice_loopback;
   cfg.ice_lite = a->ice_lite;
   int rc = pl_call_new(&a->call, a->engine, &cfg);
@@ -349,6 +351,7 @@ int pl_cmd_call(int argc, char **argv) {
     else if (!strcmp(o, "--stats-json")) { NEED_ARG(); a.stats_json = v; }
     else if (!strcmp(o, "--webrtc-json")) { NEED_ARG(); a.webrtc_json = v; }
     else if (!strcmp(o, "--stun-server")) { NEED_ARG(); a.stun_server = v; }
+    else if (!strcmp(o, "--bind")) { NEED_ARG(); a.bind = v; }
     else if (!strcmp(o, "--cert")) { NEED_ARG(); a.cert_path = v; }
     else if (!strcmp(o, "--key")) { NEED_ARG(); a.key_path = v; }
     else if (!strcmp(o, "--www")) { NEED_ARG(); a.www_dir = v; }
@@ -471,6 +474,8 @@ int pl_cmd_call(int argc, char **argv) {
   } else {
     char bind[64];
     pl_cli_bind_for(a.connect, bind, sizeof bind);
+    if (a.bind)
+      snprintf(bind, sizeof bind, "%s", a.bind);
     rc = setup_call(&a, bind);
     if (!rc)
       rc = pl_call_dial_whip(a.call, a.connect, on_dialed, &a);
