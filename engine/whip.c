@@ -178,11 +178,19 @@ static void on_response(void *user, int err, const pl_http_msg *resp) {
     d->timer_on = true;
     uv_timer_start(&d->timer, on_trickle_timer, TRICKLE_MS, TRICKLE_MS);
   }
+  /* The callback may free the call (and so detach us): touch nothing of
+   * ours after it, unless the trickle timer keeps us alive. */
   pl_call *call = d->call;
+  bool trickling = d->timer_on;
+  if (!trickling) {
+    if (call)
+      call->pending_dial = NULL;
+    d->call = NULL;
+  }
   if (d->done)
     d->done(call, err, status, d->user);
-  if (!d->timer_on)
-    dial_end(d);
+  if (!trickling)
+    free(d);
 }
 
 int pl_call_dial_whip(pl_call *call, const char *addr, pl_whip_done_cb done, void *user) {
