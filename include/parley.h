@@ -276,8 +276,10 @@ typedef struct pl_whip_server pl_whip_server;
 
 /* Called for each offer: return a new call configured as the app wants (the
  * server applies the offer to it and sends the answer), or NULL to refuse
- * with 503. on_end (may be NULL) is called when a DELETE ends a call; the app
- * then frees it. */
+ * with 503. on_end (may be NULL) is called when a DELETE ends a call (or an
+ * offer was refused); the app then frees it. Neither callback, nor an event
+ * of a call the server handles, may free the server itself: defer that to
+ * the loop's next turn (a zero timer). */
 typedef pl_call *(*pl_whip_offer_cb)(void *user);
 typedef void (*pl_whip_end_cb)(void *user, pl_call *call);
 

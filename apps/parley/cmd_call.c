@@ -95,6 +95,17 @@ static void usage(FILE *f) {
 }
 
 static void stop(app *a, int code);
+static void on_stop_timer(uv_timer_t *t);
+
+/* From inside the engine's callbacks (a call's event, the WHIP server's
+ * handler): stopping frees the call and the server, so it waits for the
+ * loop's next turn. */
+static void stop_later(app *a, int code) {
+  if (code && !a->exit_code)
+    a->exit_code = code;
+  if (!a->stopping)
+    uv_timer_start(&a->stop_timer, on_stop_timer, 0, 0);
+}
 
 static void print_status(app *a, bool final) {
   if (!a->call)
@@ -173,9 +184,9 @@ static void on_event(pl_call *call, const pl_event *ev, void *user) {
       fprintf(stderr, "parley call: connection %s%s%s%s\n", pl_connection_state_name(ev->state),
               ev->error ? " (" : "", ev->error ? ev->detail : "", ev->error ? ")" : "");
     if (ev->state == PL_CONNECTION_FAILED)
-      stop(a, 1);
+      stop_later(a, 1);
     else if (ev->state == PL_CONNECTION_CLOSED)
-      stop(a, 0);
+      stop_later(a, 0);
     break;
   case PL_EVENT_TRACK:
     if (!a->quiet)
@@ -189,12 +200,12 @@ static void on_event(pl_call *call, const pl_event *ev, void *user) {
   case PL_EVENT_REMOTE_BYE:
     if (!a->quiet)
       fprintf(stderr, "\nparley call: peer hung up\n");
-    stop(a, 0);
+    stop_later(a, 0);
     break;
   case PL_EVENT_TIMEOUT:
     fprintf(stderr, "\nparley call: no media from the peer: %s\n",
             ev->detail ? ev->detail : "timeout");
-    stop(a, 1);
+    stop_later(a, 1);
     break;
   case PL_EVENT_SOURCE_ENDED:
   default:
@@ -266,7 +277,7 @@ static pl_call *on_offer(void *user) {
     if (a->call)
       pl_call_free(a->call);
     a->call = NULL;
-    stop(a, 1);
+    stop_later(a, 1);
     return NULL;
   }
   a->calls_answered++;
@@ -275,13 +286,11 @@ static pl_call *on_offer(void *user) {
   return a->call;
 }
 
-static void on_stop_timer(uv_timer_t *t);
-
 /* A DELETE ended the call: stop once the server has answered it. */
 static void on_end(void *user, pl_call *call) {
   app *a = user;
-  if (call == a->call && !a->stopping)
-    uv_timer_start(&a->stop_timer, on_stop_timer, 0, 0);
+  if (call == a->call)
+    stop_later(a, 0);
 }
 
 static void on_dialed(pl_call *call, int err, int http_status, void *user) {
@@ -293,7 +302,7 @@ static void on_dialed(pl_call *call, int err, int http_status, void *user) {
               pl_strerror(err));
     else
       fprintf(stderr, "parley call: cannot call %s: %s\n", a->connect, pl_strerror(err));
-    stop(a, 1);
+    stop_later(a, 1);
   }
 }
 

@@ -313,10 +313,26 @@ static void dtls_pump(pl_call *c, pl_time_us now) {
   }
 }
 
+static void describe_selected(pl_wrtc *w) {
+  size_t n = pl_ice_pair_count(w->ice);
+  pl_ice_pair_info p;
+  char a[PL_ADDR_STRLEN];
+  for (size_t i = 0; i < n; i++) {
+    if (pl_ice_get_pair(w->ice, i, &p) != 0 || !p.selected)
+      continue;
+    snprintf(w->sel_local, sizeof w->sel_local, "%s %s", pl_ice_cand_type_name(p.local.type),
+             pl_addr_format(&p.local.addr, a, sizeof a));
+    snprintf(w->sel_remote, sizeof w->sel_remote, "%s %s", pl_ice_cand_type_name(p.remote.type),
+             pl_addr_format(&p.remote.addr, a, sizeof a));
+    return;
+  }
+}
+
 static void on_selected(pl_call *c, pl_time_us now, const pl_ice_selected *sel) {
   pl_wrtc *w = c->wrtc;
   w->sel = *sel;
   w->have_sel = true;
+  describe_selected(w);
   c->remote = sel->remote;
   c->remote_known = true;
   c->tx_sock = sel->socket_id;
@@ -559,19 +575,9 @@ void pl_wrtc_fill_stats(pl_call *c, pl_call_stats *s) {
     s->ice_checks_sent = is.checks_sent;
     s->ice_checks_received = is.checks_received;
     s->consent_ok = is.consent_ok;
-    size_t n = pl_ice_pair_count(w->ice);
-    pl_ice_pair_info p;
-    for (size_t i = 0; i < n; i++) {
-      if (pl_ice_get_pair(w->ice, i, &p) != 0 || !p.selected)
-        continue;
-      char a[PL_ADDR_STRLEN];
-      snprintf(s->local_candidate, sizeof s->local_candidate, "%s %s",
-               pl_ice_cand_type_name(p.local.type), pl_addr_format(&p.local.addr, a, sizeof a));
-      snprintf(s->remote_candidate, sizeof s->remote_candidate, "%s %s",
-               pl_ice_cand_type_name(p.remote.type),
-               pl_addr_format(&p.remote.addr, a, sizeof a));
-    }
   }
+  snprintf(s->local_candidate, sizeof s->local_candidate, "%s", w->sel_local);
+  snprintf(s->remote_candidate, sizeof s->remote_candidate, "%s", w->sel_remote);
   if (c->srtp) {
     const pl_srtp_profile_info *pi = pl_srtp_profile_get(pl_srtp_get_profile(c->srtp));
     snprintf(s->srtp_profile, sizeof s->srtp_profile, "%s", pi ? pi->name : "?");

@@ -34,6 +34,7 @@ typedef struct pl_wrtc {
   int ice_state, dtls_state, conn_state; /* public enums */
   bool have_sel;
   pl_ice_selected sel;
+  char sel_local[64], sel_remote[64]; /* "type addr", kept after ICE closes */
   /* Where the DTLS server answers before its own ICE agent selected a
    * pair: the validated source of the peer's last DTLS datagram. */
   bool have_dtls_peer;
