@@ -99,6 +99,7 @@ struct pl_call {
   /* Network half. */
   pl_pkt_pool pool;
   pl_pkt_queue txq;
+  pl_pkt_queue early; /* WebRTC: SRTP that came before our keys */
   uint8_t pkt_sock[PL_CALL_TXQ]; /* socket id of each queued pool packet */
   uint16_t seq;
   pl_rtp_recv_stats rstats;
@@ -157,6 +158,8 @@ pl_time_us pl_call_net_deadline(const pl_call *c);
 /* Takes encoded packets from the media half and queues them as SRTP. */
 void pl_call_net_flush(pl_call *c, pl_time_us now);
 void pl_call_net_bye(pl_call *c, pl_time_us now);
+/* An RTCP report now (the WebRTC client's "keyed" signal to the server). */
+void pl_call_net_rtcp_now(pl_call *c, pl_time_us now);
 pl_pkt *pl_call_net_next_tx(pl_call *c);
 /* Queues a ready datagram to send from socket `sock` (to p->addr). */
 void pl_call_net_queue(pl_call *c, pl_pkt *p, int sock);

@@ -13,6 +13,7 @@
 
 int pl_call_net_init(pl_call *c) {
   pl_pkt_queue_init(&c->txq);
+  pl_pkt_queue_init(&c->early);
   int rc = pl_pkt_pool_init(&c->pool, PL_CALL_TXQ);
   if (rc)
     return rc;
@@ -26,6 +27,8 @@ int pl_call_net_init(pl_call *c) {
 void pl_call_net_destroy(pl_call *c) {
   pl_pkt *p;
   while ((p = pl_pkt_queue_pop(&c->txq)))
+    pl_pkt_put(&c->pool, p);
+  while ((p = pl_pkt_queue_pop(&c->early)))
     pl_pkt_put(&c->pool, p);
   pl_pkt_pool_destroy(&c->pool);
   if (c->srtp)
@@ -112,6 +115,11 @@ static void send_rtcp(pl_call *c, pl_time_us now, bool bye) {
   }
   p->len = (size_t)n;
   queue_protected(c, p, true);
+}
+
+void pl_call_net_rtcp_now(pl_call *c, pl_time_us now) {
+  if (c->srtp && c->remote_known)
+    send_rtcp(c, now, false);
 }
 
 void pl_call_net_bye(pl_call *c, pl_time_us now) {
@@ -272,8 +280,31 @@ static void handle_rtp(pl_call *c, pl_time_us now, const uint8_t *data, size_t l
   pl_ring_commit(&c->rx_ring);
 }
 
+static int net_input(pl_call *c, pl_time_us now, int sock, const pl_addr *from, uint8_t *data,
+                     size_t len);
+
+/* Media held back before our DTLS finished, handed over as arriving now. */
+static void drain_early(pl_call *c, pl_time_us now) {
+  pl_pkt *p;
+  while ((p = pl_pkt_queue_pop(&c->early))) {
+    if (atomic_load(&c->state) == PL_CALL_ACTIVE)
+      net_input(c, now, c->pkt_sock[p - c->pool.slab], &p->addr, p->data, p->len);
+    else
+      c->dropped++;
+    pl_pkt_put(&c->pool, p);
+  }
+}
+
 int pl_call_net_input(pl_call *c, pl_time_us now, int sock, const pl_addr *from,
                       uint8_t *data, size_t len) {
+  int rc = net_input(c, now, sock, from, data, len);
+  if (c->early.count && atomic_load(&c->state) != PL_CALL_CONNECTING)
+    drain_early(c, now);
+  return rc;
+}
+
+static int net_input(pl_call *c, pl_time_us now, int sock, const pl_addr *from, uint8_t *data,
+                     size_t len) {
   int st = atomic_load(&c->state);
   if (c->webrtc && st != PL_CALL_IDLE && st != PL_CALL_CLOSED) {
     /* ICE and DTLS first; what comes back is SRTP from the selected path. */
@@ -285,7 +316,9 @@ int pl_call_net_input(pl_call *c, pl_time_us now, int sock, const pl_addr *from,
     }
     st = atomic_load(&c->state);
   }
-  if (st != PL_CALL_ACTIVE || !c->srtp) {
+  /* A keyed DTLS server waiting for the client's first packet. */
+  bool awaiting = c->webrtc && st == PL_CALL_CONNECTING && c->wrtc->await_peer;
+  if ((st != PL_CALL_ACTIVE && !awaiting) || !c->srtp) {
     c->dropped++;
     return PL_ESTATE;
   }
@@ -297,10 +330,14 @@ int pl_call_net_input(pl_call *c, pl_time_us now, int sock, const pl_addr *from,
   int rc;
   if (k == PL_DEMUX_RTCP) {
     rc = pl_srtp_unprotect_rtcp(c->srtp, data, &len);
+    if (rc == 0 && awaiting)
+      pl_wrtc_peer_keyed(c, now);
     if (rc == 0)
       handle_rtcp(c, now, data, len);
   } else if (k == PL_DEMUX_RTP) {
     rc = pl_srtp_unprotect_rtp(c->srtp, data, &len);
+    if (rc == 0 && awaiting)
+      pl_wrtc_peer_keyed(c, now);
     if (rc == 0)
       handle_rtp(c, now, data, len);
   } else {
@@ -323,6 +360,8 @@ void pl_call_net_timeout(pl_call *c, pl_time_us now) {
   int st = atomic_load(&c->state);
   if (c->webrtc && st != PL_CALL_IDLE && st != PL_CALL_CLOSED)
     pl_wrtc_timeout(c, now);
+  if (c->early.count && atomic_load(&c->state) != PL_CALL_CONNECTING)
+    drain_early(c, now);
   if (atomic_load(&c->state) != PL_CALL_ACTIVE)
     return;
   if (now >= c->next_rtcp) {

@@ -246,6 +246,16 @@ static void set_dtls_state(pl_call *c, int s, int err, const char *why) {
   set_conn_state(c, err, why);
 }
 
+static void activate(pl_call *c, pl_time_us now) {
+  c->wrtc->await_peer = false;
+  if (atomic_load(&c->state) != PL_CALL_CONNECTING)
+    return;
+  atomic_store(&c->state, PL_CALL_ACTIVE);
+  c->start_us = now ? now : 1;
+  c->last_heard = now;
+  c->next_rtcp = now + PL_MS(500);
+}
+
 /* Keys only now: the handshake finished and the certificate matched the
  * fingerprint (pl_dtls reports CONNECTED for nothing less). */
 static void dtls_connected(pl_call *c, pl_time_us now) {
@@ -262,13 +272,20 @@ static void dtls_connected(pl_call *c, pl_time_us now) {
     return;
   }
   w->t_dtls_connected = now;
-  if (atomic_load(&c->state) == PL_CALL_CONNECTING) {
-    atomic_store(&c->state, PL_CALL_ACTIVE);
-    c->start_us = now ? now : 1;
-    c->last_heard = now;
-    c->next_rtcp = now + PL_MS(500);
+  if (w->dtls_role == PL_DTLS_SERVER) {
+    /* Media sent now would reach a client that has no keys yet. */
+    w->await_peer = true;
+    w->await_until = now + PL_WRTC_AWAIT_PEER;
+  } else {
+    activate(c, now);
+    pl_call_net_rtcp_now(c, now); /* tells the server we are keyed */
   }
   set_dtls_state(c, PL_DTLS_TRANSPORT_CONNECTED, 0, NULL);
+}
+
+void pl_wrtc_peer_keyed(pl_call *c, pl_time_us now) {
+  if (c->wrtc->await_peer)
+    activate(c, now);
 }
 
 /* ---- output pumps -------------------------------------------------------- */
@@ -476,6 +493,22 @@ static void note_stun_server(pl_wrtc *w, const pl_addr *from, const uint8_t *p, 
     pl_addr_format(&m.xor_mapped, w->stun_mapped, sizeof w->stun_mapped);
 }
 
+/* The DTLS client is keyed one flight after the server, which may already
+ * send media: its first packets wait here (a few, from the pool) instead of
+ * being lost, and go through SRTP once the keys exist. */
+static int hold_early(pl_call *c, int sock, const pl_addr *from, const uint8_t *data,
+                      size_t len) {
+  if (c->early.count >= PL_WRTC_MAX_EARLY)
+    return PL_EFULL;
+  pl_pkt *p = pl_pkt_from(&c->pool, data, len);
+  if (!p)
+    return PL_EFULL;
+  p->addr = *from;
+  c->pkt_sock[p - c->pool.slab] = (uint8_t)sock;
+  pl_pkt_queue_push(&c->early, p);
+  return 0;
+}
+
 int pl_wrtc_input(pl_call *c, pl_time_us now, int sock, const pl_addr *from,
                   const uint8_t *data, size_t len) {
   pl_wrtc *w = c->wrtc;
@@ -506,7 +539,12 @@ int pl_wrtc_input(pl_call *c, pl_time_us now, int sock, const pl_addr *from,
     break;
   case PL_DEMUX_RTP:
   case PL_DEMUX_RTCP:
-    rc = c->srtp && pl_ice_classify(w->ice, sock, from) ? 1 : PL_EAUTH;
+    if (c->srtp)
+      rc = pl_ice_classify(w->ice, sock, from) ? 1 : PL_EAUTH;
+    else if (w->dtls_state == PL_DTLS_TRANSPORT_CONNECTING && from_valid_pair(w, sock, from))
+      rc = hold_early(c, sock, from, data, len);
+    else
+      rc = PL_ESTATE;
     break;
   default:
     rc = PL_EPARSE;
@@ -527,6 +565,8 @@ void pl_wrtc_timeout(pl_call *c, pl_time_us now) {
   }
   if (w->remote_desc && !w->t_negotiated)
     w->t_negotiated = now;
+  if (w->await_peer && now >= w->await_until)
+    activate(c, now); /* a peer that sends nothing still hears us */
   if (pl_ice_deadline(w->ice) <= now)
     pl_ice_timeout(w->ice, now);
   if (w->dtls && pl_dtls_deadline(w->dtls) <= now)
@@ -542,6 +582,8 @@ pl_time_us pl_wrtc_deadline(const pl_call *c) {
   if (w->start_pending || (w->remote_desc && !w->t_negotiated))
     return 0;
   pl_time_us d = pl_ice_deadline(w->ice);
+  if (w->await_peer)
+    d = pl_time_min(d, w->await_until);
   if (w->dtls)
     d = pl_time_min(d, pl_dtls_deadline(w->dtls));
   return d;

@@ -15,6 +15,10 @@
 #define PL_CALL_MAX_SOCKETS 8
 #define PL_WRTC_MAX_CANDS 24
 #define PL_WRTC_CAND_LEN 200
+#define PL_WRTC_MAX_EARLY 32 /* SRTP held while our DTLS finishes (640 ms of audio) */
+/* The DTLS server is keyed one flight before the client; it starts media on
+ * the client's first authenticated packet, or after this. */
+#define PL_WRTC_AWAIT_PEER PL_MS(250)
 
 typedef struct pl_wrtc_cand {
   char line[PL_WRTC_CAND_LEN]; /* "candidate:..." */
@@ -31,6 +35,8 @@ typedef struct pl_wrtc {
   bool remote_lite, remote_desc, start_pending, started, restart_pending;
   bool closing; /* we closed it: a CLOSED from DTLS is ours, not the peer's */
   pl_time_us now, t_negotiated, t_dtls_connected;
+  bool await_peer; /* keyed DTLS server waiting for the client's first packet */
+  pl_time_us await_until;
   int ice_state, dtls_state, conn_state; /* public enums */
   bool have_sel;
   pl_ice_selected sel;
@@ -71,6 +77,8 @@ void pl_wrtc_pump(struct pl_call *c);
 int pl_wrtc_input(struct pl_call *c, pl_time_us now, int sock,
                   const pl_addr *from, const uint8_t *data, size_t len);
 void pl_wrtc_timeout(struct pl_call *c, pl_time_us now);
+/* SRTP from the peer authenticated while we wait for it: media starts. */
+void pl_wrtc_peer_keyed(struct pl_call *c, pl_time_us now);
 pl_time_us pl_wrtc_deadline(const struct pl_call *c);
 /* Sends close_notify, closes the agent. */
 void pl_wrtc_close(struct pl_call *c);
