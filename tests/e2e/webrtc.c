@@ -11,6 +11,7 @@
 #include "engine/call/call.h"
 #include "engine/sim.h"
 #include "net/demux/demux.h"
+#include "net/dtls/dtls.h"
 #include "net/stun/stun.h"
 #include "parley.h"
 
@@ -472,4 +473,39 @@ Test(webrtc, chromium_offer_answered_with_audio_only_bundle_and_setup_active) {
   free(answer);
   pl_call_free(c);
   pl_engine_free(e);
+}
+
+Test(webrtc, app_certificate_gives_the_signalled_fingerprint) {
+  pl_dtls_cert *cert;
+  cr_assert_eq(pl_dtls_cert_generate(&cert), 0);
+  char *cpem = malloc(8192), *kpem = malloc(8192);
+  cr_assert_eq(pl_dtls_cert_to_pem(cert, cpem, 8192, kpem, 8192), 0);
+  pl_engine *e;
+  cr_assert_eq(pl_engine_new(&e, NULL), 0);
+  cr_assert_neq(pl_engine_set_certificate(e, "not a pem", kpem), 0);
+  cr_assert_eq(pl_engine_set_certificate(e, cpem, kpem), 0);
+  char fp[200];
+  cr_assert_eq(pl_engine_fingerprint(e, fp, sizeof fp), 0);
+  cr_assert_str_eq(fp, pl_dtls_cert_fingerprint(cert));
+  cr_assert_eq(strncmp(fp, "sha-256 ", 8), 0);
+  pl_call_config cfg;
+  pl_call_config_init(&cfg);
+  cfg.transport = PL_TRANSPORT_WEBRTC;
+  cfg.bind = cfg.advertise = "10.0.0.1:5000";
+  pl_call *c;
+  cr_assert_eq(pl_call_new(&c, e, &cfg), 0);
+  char *offer = malloc(SDP_CAP);
+  cr_assert_eq(pl_call_create_offer(c, offer, SDP_CAP), 0);
+  char line[256];
+  snprintf(line, sizeof line, "a=fingerprint:%s\r\n", fp);
+  cr_assert_not_null(strstr(offer, line));
+  cr_assert_not_null(strstr(offer, "a=setup:actpass\r\n"));
+  cr_assert_eq(pl_engine_set_certificate(e, cpem, kpem), PL_ESTATE,
+               "a call already signalled this identity");
+  pl_call_free(c);
+  pl_engine_free(e);
+  pl_dtls_cert_free(cert);
+  free(cpem);
+  free(kpem);
+  free(offer);
 }
