@@ -46,10 +46,11 @@ typedef struct events {
 } events;
 
 static void on_event(pl_call *call, const pl_event *ev, void *user) {
-  (void)call;
   events *e = user;
   pl_time_us now = e->sim && *e->sim ? (*e->sim)->now : 0;
-  if (getenv("PL_TEST_VERBOSE")) fprintf(stderr, "%p t=%lld ev %d state %d err %d %s\n", (void*)call, (long long)now, ev->type, ev->state, ev->error, ev->detail ? ev->detail : "");
+  if (getenv("PL_TEST_VERBOSE")) /* the event trace, when a test needs reading */
+    fprintf(stderr, "%p t=%lld event %d state %d error %d %s\n", (void *)call, (long long)now,
+            ev->type, ev->state, ev->error, ev->detail ? ev->detail : "");
   switch (ev->type) {
   case PL_EVENT_CONNECTED: e->connected++; break;
   case PL_EVENT_REMOTE_BYE: e->bye++; break;
