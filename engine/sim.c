@@ -4,7 +4,7 @@
 #include <string.h>
 
 #define SDP_CAP 16384
-#define START_US PL_SEC(1) /* not 0: 0 means "now" to a fresh call */
+#define START_US PL_SIM_START_US /* not 0: 0 means "now" to a fresh call */
 
 int pl_sim_new(pl_sim **out, const pl_call_config *ca, const pl_call_config *cb,
                const pl_emu_config *ab, const pl_emu_config *ba, uint64_t seed) {
@@ -59,7 +59,10 @@ static void drain(pl_sim *s, pl_call *from, pl_emu_link *link, uint64_t *count) 
   pl_addr to;
   int n;
   while ((n = pl_call_poll_transmit(from, buf, sizeof buf, &to.ss)) > 0) {
-    pl_emu_link_input(link, s->now, buf, (size_t)n, &to);
+    size_t len = (size_t)n;
+    if (s->tap && !s->tap(s->tap_user, from == s->a ? 0 : 1, s->now, buf, &len))
+      continue;
+    pl_emu_link_input(link, s->now, buf, len, &to);
     (*count)++;
   }
 }
