@@ -340,7 +340,7 @@ int pl_call_add_remote_candidate(pl_call *c, const char *cand) {
   if (!c->webrtc || !w->ice || !w->remote_desc)
     return PL_ESTATE;
   if (c->engine->loop)
-    w->now = (pl_time_us)(uv_hrtime() / 1000);
+    w->now = pl_time_now_real();
   while (cand && (*cand == ' ' || *cand == '\t'))
     cand++;
   if (!cand || !*cand || !strncmp(cand, "end-of-candidates", 17) ||

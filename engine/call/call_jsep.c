@@ -21,7 +21,7 @@
 
 static pl_time_us api_now(pl_call *c) {
   if (c->engine->loop)
-    c->wrtc->now = (pl_time_us)(uv_hrtime() / 1000);
+    c->wrtc->now = pl_time_now_real();
   return c->wrtc->now;
 }
 
