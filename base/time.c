@@ -2,11 +2,15 @@
 
 #include <time.h>
 
-static pl_time_us real_now(pl_clock *c) {
-  (void)c;
+pl_time_us pl_time_now_real(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (pl_time_us)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static pl_time_us real_now(pl_clock *c) {
+  (void)c;
+  return pl_time_now_real();
 }
 
 static pl_time_us sim_now(pl_clock *c) { return c->sim_now; }

@@ -24,6 +24,8 @@ typedef struct pl_clock {
 } pl_clock;
 
 void pl_clock_init_real(pl_clock *c);
+/* CLOCK_MONOTONIC now: for drivers only (the same base as uv_hrtime). */
+pl_time_us pl_time_now_real(void);
 void pl_clock_init_sim(pl_clock *c, pl_time_us start);
 /* Simulated clocks only: jump to t (never backwards). */
 void pl_clock_advance_to(pl_clock *c, pl_time_us t);

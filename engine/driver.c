@@ -1,8 +1,10 @@
 /* The libuv driver: the only code that owns sockets, timers and threads.
  *
- * Network half, on the app's loop: one uv_udp_t and one uv_timer_t per
- * call. Every datagram goes to pl_call_net_input; afterwards the driver
- * flushes what the call queued and re-arms the timer at its deadline.
+ * Network half, on the app's loop: one uv_udp_t per local address (the
+ * bind address, then the extra ICE host addresses) and one uv_timer_t per
+ * call. Every datagram goes to pl_call_net_input with its socket id;
+ * afterwards the driver flushes what the call queued and re-arms the timer
+ * at its deadline.
  *
  * Media half, on one media thread per engine: an absolute 10 ms clock
  * (clock_nanosleep) ticks every call's media half. When a tick produced
@@ -18,8 +20,11 @@
 #include "base/log.h"
 #include "engine/call/call.h"
 #include "engine/engine.h"
+#include "net/ice/ifaces.h"
 
-static pl_time_us mono_now(void) { return (pl_time_us)(uv_hrtime() / 1000); }
+/* The real clock: CLOCK_MONOTONIC, the same base as uv_hrtime and the media
+ * thread's clock_nanosleep, so both halves of a call agree on `now`. */
+static pl_time_us mono_now(void) { return pl_time_now_real(); }
 
 /* ---- network half -------------------------------------------------------- */
 
@@ -27,7 +32,10 @@ static void send_all(pl_call *c) {
   pl_pkt *p;
   while ((p = pl_call_net_next_tx(c))) {
     uv_buf_t b = uv_buf_init((char *)p->data, (unsigned)p->len);
-    int rc = uv_udp_try_send(&c->udp, &b, 1, (const struct sockaddr *)&p->addr.ss);
+    int sock = pl_call_net_pkt_socket(c, p);
+    int rc = sock < c->n_socks
+                 ? uv_udp_try_send(&c->udp[sock], &b, 1, (const struct sockaddr *)&p->addr.ss)
+                 : UV_EBADF;
     if (rc < 0)
       c->dropped++; /* socket buffer full or unreachable: a counted loss */
     pl_call_net_release(c, p);
@@ -76,6 +84,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
 static void on_recv(uv_udp_t *u, ssize_t nread, const uv_buf_t *buf,
                     const struct sockaddr *addr, unsigned flags) {
   pl_call *c = u->data;
+  int sock = (int)(u - c->udp);
   if (nread <= 0 || !addr)
     return;
   if (flags & UV_UDP_PARTIAL) {
@@ -88,37 +97,105 @@ static void on_recv(uv_udp_t *u, ssize_t nread, const uv_buf_t *buf,
                                                      : sizeof(struct sockaddr_in));
   pl_time_us now = mono_now();
   pl_call_start_clock_(c, now);
-  pl_call_net_input(c, now, &from, (uint8_t *)buf->base, (size_t)nread);
+  pl_call_net_input(c, now, sock, &from, (uint8_t *)buf->base, (size_t)nread);
   pl_driver_kick(c);
 }
 
-/* The socket is made and bound before libuv sees it, so a port in use is a
+/* Sockets are made and bound before libuv sees them, so a port in use is a
  * plain error with nothing to close (pl_call_new may run inside a libuv
  * callback, where spinning the loop to close a handle is not allowed). */
+static int bind_socket(const pl_addr *a, int *fd_out, pl_addr *bound) {
+  int fd = socket(a->ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return PL_EIO;
+  if (a->ss.ss_family == AF_INET6) {
+    int on = 1; /* an IPv6 host candidate is IPv6 only */
+    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+  }
+  if (bind(fd, (const struct sockaddr *)&a->ss, pl_addr_len(a)) != 0) {
+    int err = errno;
+    close(fd);
+    return err == EADDRINUSE ? PL_EADDRINUSE : PL_EIO;
+  }
+  socklen_t len = sizeof bound->ss;
+  memset(bound, 0, sizeof *bound);
+  getsockname(fd, (struct sockaddr *)&bound->ss, &len);
+  *fd_out = fd;
+  return 0;
+}
+
+static bool have_ip(const pl_call *c, int n, const pl_addr *a) {
+  char x[PL_ADDR_STRLEN], y[PL_ADDR_STRLEN];
+  pl_addr_ip(a, x, sizeof x);
+  for (int i = 0; i < n; i++)
+    if (!strcmp(pl_addr_ip(&c->socks[i], y, sizeof y), x))
+      return true;
+  return false;
+}
+
+/* An extra host address: bind's port when free (one port to open in a
+ * firewall), else any. Failures only cost that candidate. */
+static void add_host(pl_call *c, int *fds, const char *ip, unsigned port) {
+  pl_addr a;
+  if (c->n_socks == PL_CALL_MAX_SOCKETS || pl_addr_from_ip_port(&a, ip, port) != 0 ||
+      have_ip(c, c->n_socks, &a)) {
+    if (c->n_socks == PL_CALL_MAX_SOCKETS)
+      PL_WARN("driver", "host %s left out: %d sockets at most", ip, PL_CALL_MAX_SOCKETS);
+    return;
+  }
+  int rc = bind_socket(&a, &fds[c->n_socks], &c->socks[c->n_socks]);
+  if (rc == PL_EADDRINUSE && port) {
+    pl_addr_set_port(&a, 0);
+    rc = bind_socket(&a, &fds[c->n_socks], &c->socks[c->n_socks]);
+  }
+  if (rc) {
+    PL_WARN("driver", "cannot bind host %s: %s", ip, pl_strerror(rc));
+    return;
+  }
+  c->n_socks++;
+}
+
 int pl_driver_call_open(pl_call *c) {
   pl_addr a;
   if (pl_addr_parse(&a, c->cfg.bind) != 0)
     return PL_EINVAL;
-  int fd = socket(a.ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return PL_EIO;
-  if (bind(fd, (const struct sockaddr *)&a.ss, pl_addr_len(&a)) != 0) {
-    int err = errno;
-    close(fd);
-    PL_WARN("driver", "cannot bind %s: %s", c->cfg.bind, strerror(err));
-    return err == EADDRINUSE ? PL_EADDRINUSE : PL_EIO;
+  int fds[PL_CALL_MAX_SOCKETS];
+  int rc = bind_socket(&a, &fds[0], &c->local);
+  if (rc) {
+    PL_WARN("driver", "cannot bind %s: %s", c->cfg.bind, pl_strerror(rc));
+    return rc;
   }
-  socklen_t len = sizeof c->local.ss;
-  memset(&c->local, 0, sizeof c->local);
-  getsockname(fd, (struct sockaddr *)&c->local.ss, &len);
+  c->socks[0] = c->local;
+  c->n_socks = 1;
+  unsigned port = pl_addr_port(&c->local);
+  if (c->cfg.ice_hosts) {
+    char list[512];
+    snprintf(list, sizeof list, "%s", c->cfg.ice_hosts);
+    char *save = NULL;
+    for (char *ip = strtok_r(list, ", ", &save); ip; ip = strtok_r(NULL, ", ", &save))
+      add_host(c, fds, ip, port);
+  }
+  if (c->cfg.ice_all_interfaces) {
+    pl_ice_iface_opts o = {.loopback = c->cfg.ice_loopback, .ipv6 = true};
+    pl_addr ifs[PL_CALL_MAX_SOCKETS];
+    int n = pl_ice_list_interfaces(&o, ifs, PL_CALL_MAX_SOCKETS);
+    for (int i = 0; i < n; i++) {
+      char ip[PL_ADDR_STRLEN];
+      add_host(c, fds, pl_addr_ip(&ifs[i], ip, sizeof ip), port);
+    }
+  }
   uv_loop_t *loop = c->engine->loop;
-  uv_udp_init(loop, &c->udp);
   uv_timer_init(loop, &c->timer);
-  c->udp.data = c->timer.data = c;
-  c->uv_handles = 2;
+  c->timer.data = c;
+  c->uv_handles = 1 + c->n_socks;
   c->udp_open = true;
-  if (uv_udp_open(&c->udp, fd) != 0 || uv_udp_recv_start(&c->udp, on_alloc, on_recv) != 0)
-    PL_ERROR("driver", "libuv refused a bound UDP socket");
+  for (int i = 0; i < c->n_socks; i++) {
+    uv_udp_init(loop, &c->udp[i]);
+    c->udp[i].data = c;
+    if (uv_udp_open(&c->udp[i], fds[i]) != 0 ||
+        uv_udp_recv_start(&c->udp[i], on_alloc, on_recv) != 0)
+      PL_ERROR("driver", "libuv refused a bound UDP socket");
+  }
   return 0;
 }
 
@@ -135,7 +212,8 @@ void pl_driver_call_close(pl_call *c) {
   }
   c->udp_open = false;
   uv_timer_stop(&c->timer);
-  uv_close((uv_handle_t *)&c->udp, on_call_handle_closed);
+  for (int i = 0; i < c->n_socks; i++)
+    uv_close((uv_handle_t *)&c->udp[i], on_call_handle_closed);
   uv_close((uv_handle_t *)&c->timer, on_call_handle_closed);
 }
 

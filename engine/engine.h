@@ -19,10 +19,13 @@ struct pl_engine {
   pl_call *calls;
   uv_async_t wake;
   int n_calls;
+  struct pl_dtls_cert *cert; /* WebRTC identity, made on first use */
 };
 
 uv_loop_t *pl_engine_loop(const pl_engine *e);
 pl_engine *pl_call_engine(const pl_call *call);
+/* The engine's DTLS certificate, generated on first use; NULL on failure. */
+const struct pl_dtls_cert *pl_engine_cert(pl_engine *e);
 
 /* Driver hooks (engine/driver.c), libuv mode only. */
 int pl_driver_call_open(pl_call *call);  /* bind the UDP socket */

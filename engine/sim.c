@@ -4,7 +4,7 @@
 #include <string.h>
 
 #define SDP_CAP 16384
-#define START_US PL_SEC(1) /* not 0: 0 means "now" to a fresh call */
+#define START_US PL_SIM_START_US /* not 0: 0 means "now" to a fresh call */
 
 int pl_sim_new(pl_sim **out, const pl_call_config *ca, const pl_call_config *cb,
                const pl_emu_config *ab, const pl_emu_config *ba, uint64_t seed) {
@@ -12,7 +12,8 @@ int pl_sim_new(pl_sim **out, const pl_call_config *ca, const pl_call_config *cb,
   pl_sim *s = calloc(1, sizeof *s);
   if (!s)
     return PL_ENOMEM;
-  s->now = START_US;
+  pl_clock_init_sim(&s->clock, START_US);
+  s->now = pl_clock_now(&s->clock);
   int rc = pl_engine_new(&s->engine, NULL);
   pl_call_config a = *ca, b = *cb;
   a.bind = a.advertise = "10.0.0.1:5000";
@@ -58,7 +59,10 @@ static void drain(pl_sim *s, pl_call *from, pl_emu_link *link, uint64_t *count) 
   pl_addr to;
   int n;
   while ((n = pl_call_poll_transmit(from, buf, sizeof buf, &to.ss)) > 0) {
-    pl_emu_link_input(link, s->now, buf, (size_t)n, &to);
+    size_t len = (size_t)n;
+    if (s->tap && !s->tap(s->tap_user, from == s->a ? 0 : 1, s->now, buf, &len))
+      continue;
+    pl_emu_link_input(link, s->now, buf, len, &to);
     (*count)++;
   }
 }
@@ -82,8 +86,8 @@ int pl_sim_run_until(pl_sim *s, pl_time_us until) {
     t = pl_time_min(t, pl_emu_link_deadline(s->ba));
     if (t > until)
       break;
-    if (t > s->now)
-      s->now = t;
+    pl_clock_advance_to(&s->clock, t);
+    s->now = pl_clock_now(&s->clock);
     if (pl_call_deadline(s->a) <= s->now)
       pl_call_timeout(s->a, s->now);
     if (pl_call_deadline(s->b) <= s->now)
@@ -95,7 +99,8 @@ int pl_sim_run_until(pl_sim *s, pl_time_us until) {
     drain(s, s->a, s->ab, &s->datagrams_ab);
     drain(s, s->b, s->ba, &s->datagrams_ba);
   }
-  s->now = until;
+  pl_clock_advance_to(&s->clock, until);
+  s->now = pl_clock_now(&s->clock);
   return 0;
 }
 

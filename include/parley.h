@@ -76,6 +76,16 @@ int pl_engine_new(pl_engine **out, struct uv_loop_s *loop);
 /* Frees the engine; every call must have been freed first. */
 void pl_engine_free(pl_engine *engine);
 
+/* The DTLS identity of every WebRTC call on this engine (RFC 8827 6.5): by
+ * default an ECDSA P-256 key and self-signed certificate made when the first
+ * WebRTC call needs it; an app that wants a stable identity gives its own in
+ * PEM before creating calls (PL_ESTATE after). */
+int pl_engine_set_certificate(pl_engine *engine, const char *cert_pem,
+                              const char *key_pem);
+/* Writes "sha-256 AB:CD:..." (the a=fingerprint value) of that certificate,
+ * making it first if needed. */
+int pl_engine_fingerprint(pl_engine *engine, char *buf, size_t cap);
+
 /* ------------------------------------------------------------------------
  * Audio I/O: sources and sinks speak 48 kHz float PCM, interleaved, in
  * blocks of 10 ms (480 samples per channel). They run on the media thread:
@@ -107,18 +117,77 @@ typedef enum {
   PL_CRYPTO_AEAD_AES_128_GCM = 2,
 } pl_crypto_suite;
 
+/* How keys and addresses are negotiated.
+ * WEBRTC: JSEP (RFC 8829) with ICE (RFC 8445, trickle, consent), DTLS-SRTP
+ *   (RFC 5763/5764) verified against a=fingerprint, BUNDLE and rtcp-mux on
+ *   one port (RFC 8843, RFC 7983): what a browser speaks.
+ * SDES: a=crypto keys (RFC 4568) and the c=/m= address, no ICE, no DTLS.
+ * AUTO: offers use WEBRTC on an engine bound to a loop and SDES on a
+ *   sans-IO engine (the lab, whose runs must replay exactly; DTLS draws its
+ *   randomness from OpenSSL). Answers always follow the offer. */
+typedef enum {
+  PL_TRANSPORT_AUTO = 0,
+  PL_TRANSPORT_SDES,
+  PL_TRANSPORT_WEBRTC,
+} pl_transport;
+
 typedef enum {
   PL_EVENT_CONNECTED = 1, /* first authenticated media from the peer */
-  PL_EVENT_REMOTE_BYE,    /* the peer said RTCP BYE */
+  PL_EVENT_REMOTE_BYE,    /* the peer said RTCP BYE (or DTLS close_notify) */
   PL_EVENT_SOURCE_ENDED,  /* our audio source ran out */
   PL_EVENT_ERROR,         /* `error` says what; the call may go on */
   PL_EVENT_TIMEOUT,       /* nothing heard from the peer for too long */
+  /* WebRTC transport (state: the enum named in each line). */
+  PL_EVENT_ICE_STATE,        /* pl_ice_connection_state */
+  PL_EVENT_DTLS_STATE,       /* pl_dtls_transport_state; FAILED with error
+                                PL_EAUTH when the fingerprint did not match */
+  PL_EVENT_CONNECTION_STATE, /* pl_connection_state; FAILED or CLOSED ends
+                                the call (consent expiry lands here) */
+  PL_EVENT_TRACK,            /* the peer sends audio: detail "audio MID" */
+  PL_EVENT_LOCAL_CANDIDATE,  /* detail "candidate:..." to trickle to the peer */
+  PL_EVENT_GATHERING_DONE,   /* no more local candidates: signal
+                                end-of-candidates */
 } pl_event_type;
+
+/* W3C RTCIceConnectionState. */
+typedef enum {
+  PL_ICE_CONNECTION_NEW,
+  PL_ICE_CONNECTION_CHECKING,
+  PL_ICE_CONNECTION_CONNECTED,
+  PL_ICE_CONNECTION_COMPLETED,
+  PL_ICE_CONNECTION_FAILED,
+  PL_ICE_CONNECTION_DISCONNECTED,
+  PL_ICE_CONNECTION_CLOSED,
+} pl_ice_connection_state;
+
+/* W3C RTCDtlsTransportState. */
+typedef enum {
+  PL_DTLS_TRANSPORT_NEW,
+  PL_DTLS_TRANSPORT_CONNECTING,
+  PL_DTLS_TRANSPORT_CONNECTED, /* handshake done, fingerprint verified */
+  PL_DTLS_TRANSPORT_CLOSED,
+  PL_DTLS_TRANSPORT_FAILED,
+} pl_dtls_transport_state;
+
+/* W3C RTCPeerConnectionState, from the ICE and DTLS states. */
+typedef enum {
+  PL_CONNECTION_NEW,
+  PL_CONNECTION_CONNECTING,
+  PL_CONNECTION_CONNECTED,
+  PL_CONNECTION_DISCONNECTED,
+  PL_CONNECTION_FAILED,
+  PL_CONNECTION_CLOSED,
+} pl_connection_state;
+
+const char *pl_ice_connection_state_name(pl_ice_connection_state s);
+const char *pl_dtls_transport_state_name(pl_dtls_transport_state s);
+const char *pl_connection_state_name(pl_connection_state s);
 
 typedef struct pl_event {
   pl_event_type type;
-  int error;          /* PL_E* for PL_EVENT_ERROR */
+  int error;          /* PL_E* for PL_EVENT_ERROR (and failed states) */
   const char *detail; /* human-readable, valid during the callback */
+  int state;          /* the new state of the *_STATE events */
 } pl_event;
 
 typedef void (*pl_event_cb)(pl_call *call, const pl_event *ev, void *user);
@@ -138,6 +207,17 @@ typedef struct pl_call_config {
   uint64_t seed;           /* seeds SSRCs/sequence numbers in sans-IO mode; 0: random */
   pl_event_cb on_event;    /* runs on the app's loop (or inside pl_call_* in sans-IO mode) */
   void *user;
+  /* WebRTC transport. Host candidates: `bind` (the first socket), each of
+   * `ice_hosts` (comma-separated IPs, "127.0.0.2,::1", each bound to bind's
+   * port when free, else any) and, with ice_all_interfaces, every interface
+   * that is up (loopback only with ice_loopback). Sans-IO engines have one
+   * socket, `advertise`. */
+  pl_transport transport;  /* default AUTO */
+  const char *ice_hosts;
+  bool ice_all_interfaces;
+  bool ice_loopback;
+  const char *stun_server; /* "IP:port": server-reflexive candidates */
+  bool ice_lite;           /* answer checks only (RFC 8445 2.5) */
 } pl_call_config;
 
 void pl_call_config_init(pl_call_config *cfg);
@@ -156,6 +236,26 @@ int pl_call_accept_offer(pl_call *call, const char *offer, char *answer,
                          size_t cap);
 int pl_call_accept_answer(pl_call *call, const char *answer);
 
+/* Trickle ICE (RFC 8838): a remote candidate, "candidate:..." or
+ * "a=candidate:..." (mDNS ".local" and TCP candidates are ignored: 0 is
+ * returned, nothing added); "end-of-candidates" or NULL ends them. WebRTC
+ * calls only (PL_ESTATE otherwise or before the remote description). */
+int pl_call_add_remote_candidate(pl_call *call, const char *candidate);
+/* Our candidates so far as "a=candidate:...\r\n" lines (plus
+ * "a=end-of-candidates\r\n" once gathering is done); returns the length.
+ * With only_new, just those not returned or put in an SDP before. */
+int pl_call_local_candidates(pl_call *call, bool only_new, char *buf,
+                             size_t cap);
+/* Our ICE credentials ("ufrag", "pwd") for a trickle sdpfrag. */
+int pl_call_ice_credentials(pl_call *call, char *ufrag, size_t ufrag_cap,
+                            char *pwd, size_t pwd_cap);
+/* ICE restart (RFC 8445 9, RFC 8829 5.2.1): a new offer with fresh ICE
+ * credentials for an established WebRTC call; apply the peer's answer with
+ * pl_call_accept_answer. Media keeps flowing on the old path meanwhile. A
+ * peer's restart offer is answered by pl_call_accept_offer on an active
+ * call. */
+int pl_call_restart_ice(pl_call *call, char *offer, size_t cap);
+
 /* Switch a media-graph stage ("denoise", "plc", ...) on or off mid-call.
  * PL_ENOENT when the call has no such stage. */
 int pl_call_set_stage(pl_call *call, const char *name, bool on);
@@ -164,16 +264,22 @@ int pl_call_set_stage(pl_call *call, const char *name, bool on);
 int pl_call_hangup(pl_call *call);
 
 /* ------------------------------------------------------------------------
- * Signaling over HTTP, WHIP-style: POST /whip with an SDP offer, answered by
- * 201 Created, a Location and the SDP answer; DELETE on the Location ends the
- * call. Needs an engine bound to a libuv loop.
+ * Signaling over HTTP per WHIP (RFC 9725): POST /whip with an SDP offer,
+ * answered by 201 Created, a Location, an ETag and the SDP answer; PATCH on
+ * the Location with application/trickle-ice-sdpfrag carries trickled
+ * candidates, end-of-candidates or an ICE restart (answered with 204, or
+ * 200 and the server's own fragment); DELETE ends the call; OPTIONS answers
+ * CORS pre-flights so a page on any origin can call; GET / serves the page
+ * the app set. Needs an engine bound to a libuv loop.
  * ---------------------------------------------------------------------- */
 typedef struct pl_whip_server pl_whip_server;
 
 /* Called for each offer: return a new call configured as the app wants (the
  * server applies the offer to it and sends the answer), or NULL to refuse
- * with 503. on_end (may be NULL) is called when a DELETE ends a call; the app
- * then frees it. */
+ * with 503. on_end (may be NULL) is called when a DELETE ends a call (or an
+ * offer was refused); the app then frees it. Neither callback, nor an event
+ * of a call the server handles, may free the server itself: defer that to
+ * the loop's next turn (a zero timer). */
 typedef pl_call *(*pl_whip_offer_cb)(void *user);
 typedef void (*pl_whip_end_cb)(void *user, pl_call *call);
 
@@ -181,9 +287,17 @@ int pl_whip_server_new(pl_whip_server **out, pl_engine *engine,
                        const char *addr, pl_whip_offer_cb on_offer,
                        pl_whip_end_cb on_end, void *user);
 void pl_whip_server_free(pl_whip_server *server);
+/* The page served on GET / (borrowed: keep it alive while the server is). */
+int pl_whip_server_set_page(pl_whip_server *server, const char *html,
+                            size_t len);
+/* The TCP port the server listens on (useful with port 0). */
+int pl_whip_server_port(const pl_whip_server *server);
 
 /* Offer `call` to a WHIP server at addr ("127.0.0.1:8000"); done is called
- * on the loop with 0 once the answer is applied, or a PL_E* code. */
+ * on the loop with 0 once the answer is applied, or a PL_E* code. A WebRTC
+ * call then trickles: candidates gathered later (server-reflexive ones) go
+ * out in PATCH requests on the Location, and the server's come back in the
+ * replies, until both sent end-of-candidates (RFC 9725 4.3). */
 typedef void (*pl_whip_done_cb)(pl_call *call, int err, int http_status,
                                 void *user);
 int pl_call_dial_whip(pl_call *call, const char *addr, pl_whip_done_cb done,
@@ -223,6 +337,15 @@ typedef struct pl_call_stats {
   uint64_t concealment_events;
   uint64_t inserted_samples_for_deceleration, removed_samples_for_acceleration;
   double mouth_to_ear_s;        /* capture -> playout, -1 until known */
+  /* WebRTC transport (zero/empty with SDES) */
+  int ice_state, dtls_state, connection_state; /* the public enums */
+  char local_candidate[64], remote_candidate[64]; /* selected pair, "type addr" */
+  char srtp_profile[32];        /* "SRTP_AEAD_AES_128_GCM", ... */
+  double dtls_connected_s;      /* negotiation -> verified DTLS, -1 until then */
+  uint64_t stun_bad_integrity;  /* ICE checks dropped for MESSAGE-INTEGRITY */
+  uint64_t ice_checks_sent, ice_checks_received, consent_ok;
+  int local_candidates, srflx_candidates, remote_candidates;
+  char stun_mapped[64];         /* what the STUN server saw us as, or empty */
   /* media graph */
   int n_send_stages, n_recv_stages;
   pl_stage_info send_stages[PL_MAX_STAGES], recv_stages[PL_MAX_STAGES];

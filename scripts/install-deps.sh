@@ -8,7 +8,7 @@ set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libuv1-dev libsrtp2-dev libopus-dev
   libvpx-dev libusrsctp-dev libssl-dev libcriterion-dev libhttp-parser-dev
-  libyuv-dev libspeexdsp-dev libxnnpack-dev codec2-examples)
+  libyuv-dev libspeexdsp-dev libxnnpack-dev libpthreadpool-dev codec2-examples)
 test_pkgs=(clang libclang-rt-14-dev python3 python3-numpy python3-torch sox
   ffmpeg chromium nodejs npm coturn)
 data_pkgs=(codec2-examples flite festival festvox-kallpc16k festvox-kdlpc16k

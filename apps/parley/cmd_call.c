@@ -1,13 +1,18 @@
-/* `parley call`: a two-party audio call between two processes.
+/* `parley call`: a two-party audio call between two processes, or between
+ * a browser and this process.
  *
  *   parley call --listen 127.0.0.1:8000 [--record rx.wav]
  *   parley call --connect 127.0.0.1:8000 [--send speech.wav] [--record rx.wav]
  *
- * The listener serves HTTP on its port: the caller POSTs its SDP offer to
- * /whip and gets the answer (201 Created + Location); DELETE on the
- * Location ends the call. Media flows over SRTP/UDP on the same port number.
- * Only the public header is used: this is also the first embedding example. */
+ * The listener serves WHIP (RFC 9725) on its port: the caller POSTs its SDP
+ * offer to /whip and gets the answer (201 Created + Location), trickles
+ * candidates with PATCH, and DELETE on the Location ends the call; GET /
+ * serves a page that calls from a browser. Media flows over the WebRTC
+ * transport (ICE, DTLS-SRTP) on UDP, the first socket on the same port
+ * number; --sdes selects the older a=crypto transport. Only the public
+ * header is used: this is also the first embedding example. */
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +30,12 @@ typedef struct app {
   uv_timer_t tick, stop_timer;
   uv_signal_t sigint, sigterm;
   const char *listen, *connect, *send_path, *record_path, *stats_json;
+  const char *stun_server, *cert_path, *key_path, *www_dir, *webrtc_json, *bind;
+  char ice_hosts[256];
+  bool sdes, ice_all, ice_loopback, ice_lite;
+  double tone_hz;
+  char *page;
+  size_t page_len;
   double duration;
   int channels, bitrate, frame_ms;
   bool fec, dtx, quiet, tty, loop_source, stopping, connected;
@@ -36,6 +47,22 @@ typedef struct app {
   int exit_code;
   double started_s;
 } app;
+
+static char *read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return NULL;
+  char *buf = NULL;
+  if (fseek(f, 0, SEEK_END) == 0) {
+    long n = ftell(f);
+    if (n >= 0 && n < (1 << 20) && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1))) {
+      *len = fread(buf, 1, (size_t)n, f);
+      buf[*len] = 0;
+    }
+  }
+  fclose(f);
+  return buf;
+}
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -53,10 +80,32 @@ static void usage(FILE *f) {
           "  --crypto aes|gcm     SRTP suite to offer (default aes)\n"
           "  --stage NAME=on|off  switch a media-graph stage\n"
           "  --stats-json FILE    write the final statistics as JSON\n"
+          "  --webrtc-json FILE   write the final transport state (ICE, DTLS, pair) as JSON\n"
+          "  --tone HZ            send a sine tone instead of a file\n"
+          "  --bind IP:PORT       with --connect: local media address (default: by the peer's)\n"
+          "  --sdes               a=crypto keys, no ICE/DTLS (the pre-WebRTC transport)\n"
+          "  --stun-server IP:PORT  gather server-reflexive candidates there\n"
+          "  --ice-host IP        one more host candidate address (repeatable)\n"
+          "  --ice-all            host candidates on every interface that is up\n"
+          "  --ice-loopback       with --ice-all, loopback interfaces too\n"
+          "  --ice-lite           ICE-lite: answer checks only\n"
+          "  --cert PEM --key PEM DTLS identity (default: a fresh ECDSA P-256 one)\n"
+          "  --www DIR            page served on GET / (default: the source tree's www)\n"
           "  --quiet              no live status line\n");
 }
 
 static void stop(app *a, int code);
+static void on_stop_timer(uv_timer_t *t);
+
+/* From inside the engine's callbacks (a call's event, the WHIP server's
+ * handler): stopping frees the call and the server, so it waits for the
+ * loop's next turn. */
+static void stop_later(app *a, int code) {
+  if (code && !a->exit_code)
+    a->exit_code = code;
+  if (!a->stopping)
+    uv_timer_start(&a->stop_timer, on_stop_timer, 0, 0);
+}
 
 static void print_status(app *a, bool final) {
   if (!a->call)
@@ -89,10 +138,60 @@ static void print_status(app *a, bool final) {
 
 static void on_tick(uv_timer_t *t) { print_status(t->data, false); }
 
+static void write_webrtc_json(app *a) {
+  pl_call_stats st;
+  if (!a->webrtc_json || !a->call || pl_call_get_stats(a->call, &st) != 0)
+    return;
+  FILE *f = fopen(a->webrtc_json, "w");
+  if (!f) {
+    fprintf(stderr, "parley call: cannot write %s\n", a->webrtc_json);
+    return;
+  }
+  fprintf(f,
+          "{\"iceState\": \"%s\", \"dtlsState\": \"%s\", \"connectionState\": \"%s\",\n"
+          " \"localCandidate\": \"%s\", \"remoteCandidate\": \"%s\", \"srtpProfile\": \"%s\",\n"
+          " \"dtlsConnectedSeconds\": %.4f, \"stunBadIntegrity\": %llu,\n"
+          " \"iceChecksSent\": %llu, \"iceChecksReceived\": %llu, \"consentOk\": %llu,\n"
+          " \"localCandidates\": %d, \"srflxCandidates\": %d, \"remoteCandidates\": %d,\n"
+          " \"stunMapped\": \"%s\", \"packetsReceived\": %llu, \"packetsSent\": %llu,\n"
+          " \"srtpAuthFailures\": %llu, \"srtpReplays\": %llu, \"packetsDropped\": %llu}\n",
+          pl_ice_connection_state_name(st.ice_state), pl_dtls_transport_state_name(st.dtls_state),
+          pl_connection_state_name(st.connection_state), st.local_candidate, st.remote_candidate,
+          st.srtp_profile, st.dtls_connected_s, (unsigned long long)st.stun_bad_integrity,
+          (unsigned long long)st.ice_checks_sent, (unsigned long long)st.ice_checks_received,
+          (unsigned long long)st.consent_ok, st.local_candidates, st.srflx_candidates,
+          st.remote_candidates, st.stun_mapped, (unsigned long long)st.packets_received,
+          (unsigned long long)st.packets_sent, (unsigned long long)st.srtp_auth_failures,
+          (unsigned long long)st.srtp_replays, (unsigned long long)st.packets_dropped);
+  fclose(f);
+}
+
 static void on_event(pl_call *call, const pl_event *ev, void *user) {
   (void)call;
   app *a = user;
   switch (ev->type) {
+  case PL_EVENT_ICE_STATE:
+    if (!a->quiet)
+      fprintf(stderr, "parley call: ICE %s\n", pl_ice_connection_state_name(ev->state));
+    break;
+  case PL_EVENT_DTLS_STATE:
+    if (!a->quiet || ev->state == PL_DTLS_TRANSPORT_FAILED)
+      fprintf(stderr, "parley call: DTLS %s%s%s\n", pl_dtls_transport_state_name(ev->state),
+              ev->error ? ": " : "", ev->error ? ev->detail : "");
+    break;
+  case PL_EVENT_CONNECTION_STATE:
+    if (!a->quiet || ev->state == PL_CONNECTION_FAILED)
+      fprintf(stderr, "parley call: connection %s%s%s%s\n", pl_connection_state_name(ev->state),
+              ev->error ? " (" : "", ev->error ? ev->detail : "", ev->error ? ")" : "");
+    if (ev->state == PL_CONNECTION_FAILED)
+      stop_later(a, 1);
+    else if (ev->state == PL_CONNECTION_CLOSED)
+      stop_later(a, 0);
+    break;
+  case PL_EVENT_TRACK:
+    if (!a->quiet)
+      fprintf(stderr, "parley call: remote track %s\n", ev->detail ? ev->detail : "");
+    break;
   case PL_EVENT_CONNECTED:
     a->connected = true;
     if (!a->quiet)
@@ -101,14 +200,15 @@ static void on_event(pl_call *call, const pl_event *ev, void *user) {
   case PL_EVENT_REMOTE_BYE:
     if (!a->quiet)
       fprintf(stderr, "\nparley call: peer hung up\n");
-    stop(a, 0);
+    stop_later(a, 0);
     break;
   case PL_EVENT_TIMEOUT:
     fprintf(stderr, "\nparley call: no media from the peer: %s\n",
             ev->detail ? ev->detail : "timeout");
-    stop(a, 1);
+    stop_later(a, 1);
     break;
   case PL_EVENT_SOURCE_ENDED:
+  default:
     break;
   case PL_EVENT_ERROR:
     if (!a->quiet)
@@ -130,6 +230,13 @@ static int setup_call(app *a, const char *bind) {
   cfg.crypto = a->crypto;
   cfg.on_event = on_event;
   cfg.user = a;
+  cfg.transport = a->sdes ? PL_TRANSPORT_SDES : PL_TRANSPORT_WEBRTC;
+  cfg.stun_server = a->stun_server;
+  cfg.ice_hosts = a->ice_hosts[0] ? a->ice_hosts : NULL;
+  /* A wildcard socket is no candidate: take every interface instead. */
+  cfg.ice_all_interfaces = a->ice_all || !strncmp(bind, "0.0.0.0:", 8) || !strncmp(bind, "[::]:", 5);
+  cfg.ice_loopback = a->ice_loopback;
+  cfg.ice_lite = a->ice_lite;
   int rc = pl_call_new(&a->call, a->engine, &cfg);
   if (rc) {
     fprintf(stderr, "parley call: cannot create call on %s: %s\n", bind, pl_strerror(rc));
@@ -137,7 +244,8 @@ static int setup_call(app *a, const char *bind) {
   }
   pl_audio_io src, sink;
   const char *send = a->send_path ? a->send_path : pl_cli_sample_path();
-  rc = pl_audio_io_wav_source(&src, send, a->loop_source);
+  rc = a->tone_hz > 0 ? pl_audio_io_tone_source(&src, a->tone_hz, 0.3)
+                      : pl_audio_io_wav_source(&src, send, a->loop_source);
   if (rc) {
     fprintf(stderr, "parley call: cannot read %s: %s\n", send, pl_strerror(rc));
     return rc;
@@ -169,7 +277,7 @@ static pl_call *on_offer(void *user) {
     if (a->call)
       pl_call_free(a->call);
     a->call = NULL;
-    stop(a, 1);
+    stop_later(a, 1);
     return NULL;
   }
   a->calls_answered++;
@@ -178,10 +286,11 @@ static pl_call *on_offer(void *user) {
   return a->call;
 }
 
+/* A DELETE ended the call: stop once the server has answered it. */
 static void on_end(void *user, pl_call *call) {
   app *a = user;
   if (call == a->call)
-    stop(a, 0);
+    stop_later(a, 0);
 }
 
 static void on_dialed(pl_call *call, int err, int http_status, void *user) {
@@ -193,7 +302,7 @@ static void on_dialed(pl_call *call, int err, int http_status, void *user) {
               pl_strerror(err));
     else
       fprintf(stderr, "parley call: cannot call %s: %s\n", a->connect, pl_strerror(err));
-    stop(a, 1);
+    stop_later(a, 1);
   }
 }
 
@@ -215,6 +324,7 @@ static void stop(app *a, int code) {
     fprintf(stderr, "\n");
   if (a->call) {
     print_status(a, true);
+    write_webrtc_json(a);
     pl_call_hangup(a->call);
     pl_call_free(a->call);
     a->call = NULL;
@@ -248,6 +358,24 @@ int pl_cmd_call(int argc, char **argv) {
     else if (!strcmp(o, "--send")) { NEED_ARG(); a.send_path = v; }
     else if (!strcmp(o, "--record")) { NEED_ARG(); a.record_path = v; }
     else if (!strcmp(o, "--stats-json")) { NEED_ARG(); a.stats_json = v; }
+    else if (!strcmp(o, "--webrtc-json")) { NEED_ARG(); a.webrtc_json = v; }
+    else if (!strcmp(o, "--stun-server")) { NEED_ARG(); a.stun_server = v; }
+    else if (!strcmp(o, "--bind")) { NEED_ARG(); a.bind = v; }
+    else if (!strcmp(o, "--cert")) { NEED_ARG(); a.cert_path = v; }
+    else if (!strcmp(o, "--key")) { NEED_ARG(); a.key_path = v; }
+    else if (!strcmp(o, "--www")) { NEED_ARG(); a.www_dir = v; }
+    else if (!strcmp(o, "--ice-host")) {
+      NEED_ARG();
+      size_t n = strlen(a.ice_hosts);
+      if (n + strlen(v) + 2 > sizeof a.ice_hosts) {
+        fprintf(stderr, "parley call: too many --ice-host\n");
+        return 2;
+      }
+      snprintf(a.ice_hosts + n, sizeof a.ice_hosts - n, "%s%s", n ? "," : "", v);
+    } else if (!strcmp(o, "--tone")) {
+      NEED_ARG();
+      if (pl_cli_parse_double(v, 20, 20000, &a.tone_hz)) return 2;
+    }
     else if (!strcmp(o, "--duration")) {
       NEED_ARG();
       if (pl_cli_parse_double(v, 0.01, 1e6, &a.duration)) return 2;
@@ -277,6 +405,10 @@ int pl_cmd_call(int argc, char **argv) {
     else if (!strcmp(o, "--no-fec")) a.fec = false;
     else if (!strcmp(o, "--dtx")) a.dtx = true;
     else if (!strcmp(o, "--loop")) a.loop_source = true;
+    else if (!strcmp(o, "--sdes")) a.sdes = true;
+    else if (!strcmp(o, "--ice-all")) a.ice_all = true;
+    else if (!strcmp(o, "--ice-loopback")) a.ice_loopback = true;
+    else if (!strcmp(o, "--ice-lite")) a.ice_lite = true;
     else if (!strcmp(o, "--quiet")) a.quiet = true;
     else if (!strcmp(o, "--help") || !strcmp(o, "-h")) { usage(stdout); return 0; }
     else {
@@ -291,12 +423,31 @@ int pl_cmd_call(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
+  if (!!a.cert_path != !!a.key_path) {
+    fprintf(stderr, "parley call: --cert and --key go together\n");
+    return 2;
+  }
   a.tty = isatty(2);
   a.loop = uv_default_loop();
   int rc = pl_engine_new(&a.engine, a.loop);
   if (rc) {
     fprintf(stderr, "parley call: %s\n", pl_strerror(rc));
     return 1;
+  }
+  if (a.cert_path) {
+    size_t cl, kl;
+    char *cert = read_file(a.cert_path, &cl), *key = read_file(a.key_path, &kl);
+    rc = cert && key ? pl_engine_set_certificate(a.engine, cert, key) : PL_ENOENT;
+    free(cert);
+    free(key);
+    if (rc) {
+      fprintf(stderr, "parley call: cannot use %s / %s: %s\n", a.cert_path, a.key_path,
+              pl_strerror(rc));
+      pl_engine_free(a.engine);
+      uv_run(a.loop, UV_RUN_DEFAULT);
+      uv_loop_close(a.loop);
+      return 1;
+    }
   }
   uv_timer_init(a.loop, &a.tick);
   uv_timer_init(a.loop, &a.stop_timer);
@@ -316,12 +467,24 @@ int pl_cmd_call(int argc, char **argv) {
     if (rc) {
       fprintf(stderr, "parley call: cannot listen on %s: %s\n", a.listen, pl_strerror(rc));
       stop(&a, rc == PL_EINVAL ? 2 : 1);
-    } else if (!a.quiet) {
-      fprintf(stderr, "parley call: waiting for a call on %s (HTTP POST /whip)\n", a.listen);
+    } else {
+      char path[1024];
+      snprintf(path, sizeof path, "%s/index.html",
+               a.www_dir ? a.www_dir : PL_SOURCE_DIR "/apps/parley/www");
+      a.page = read_file(path, &a.page_len);
+      if (a.page)
+        pl_whip_server_set_page(a.whip, a.page, a.page_len);
+      else if (a.www_dir)
+        fprintf(stderr, "parley call: no page at %s (GET / will be 404)\n", path);
+      if (!a.quiet)
+        fprintf(stderr, "parley call: waiting for a call on %s (WHIP POST /whip%s)\n", a.listen,
+                a.page ? ", page on GET /" : "");
     }
   } else {
     char bind[64];
     pl_cli_bind_for(a.connect, bind, sizeof bind);
+    if (a.bind)
+      snprintf(bind, sizeof bind, "%s", a.bind);
     rc = setup_call(&a, bind);
     if (!rc)
       rc = pl_call_dial_whip(a.call, a.connect, on_dialed, &a);
@@ -333,6 +496,8 @@ int pl_cmd_call(int argc, char **argv) {
   }
   uv_run(a.loop, UV_RUN_DEFAULT);
   pl_engine_free(a.engine);
+  uv_run(a.loop, UV_RUN_DEFAULT); /* the engine's handles close */
   uv_loop_close(a.loop);
+  free(a.page);
   return a.exit_code;
 }

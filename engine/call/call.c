@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "engine/call/call.h"
 #include "engine/engine.h"
+#include "engine/whip.h"
 
 void pl_call_config_init(pl_call_config *cfg) {
   memset(cfg, 0, sizeof *cfg);
@@ -37,6 +38,11 @@ static int check_config(const pl_call_config *c) {
   if (c->jitter_min_ms < 0 || c->jitter_max_ms < c->jitter_min_ms || c->jitter_max_ms > 5000)
     return PL_EINVAL;
   if (c->peer_timeout_ms <= 0)
+    return PL_EINVAL;
+  if (c->transport != PL_TRANSPORT_AUTO && c->transport != PL_TRANSPORT_SDES &&
+      c->transport != PL_TRANSPORT_WEBRTC)
+    return PL_EINVAL;
+  if (c->transport == PL_TRANSPORT_SDES && c->ice_lite)
     return PL_EINVAL;
   return 0;
 }
@@ -71,6 +77,7 @@ int pl_call_new(pl_call **out, pl_engine *engine, const pl_call_config *cfg) {
   static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
   for (int i = 0; i < 16; i++)
     c->cname[i] = alnum[pl_rng_below(&c->rng, sizeof alnum - 1)];
+  c->sess_id = pl_rng_u64(&c->rng) >> 2; /* < 2^62: RFC 8829 5.2.1 wants < 2^63 */
   pthread_mutex_init(&c->snap_lock, NULL);
   atomic_init(&c->state, PL_CALL_IDLE);
   rc = pl_call_net_init(c);
@@ -87,8 +94,17 @@ int pl_call_new(pl_call **out, pl_engine *engine, const pl_call_config *cfg) {
     const char *adv = cfg->advertise ? cfg->advertise : cfg->bind;
     if (pl_addr_parse(&c->local, adv) != 0)
       rc = PL_EINVAL;
+    c->socks[0] = c->local;
+    c->n_socks = 1;
   }
+  if (!rc)
+    rc = pl_wrtc_init(c);
   if (rc) {
+    if (engine->loop && c->udp_open) {
+      pl_driver_call_close(c); /* frees once libuv let go of the sockets */
+      return rc;
+    }
+    pl_wrtc_free(c);
     pl_call_media_destroy(c);
     pl_call_net_destroy(c);
     pthread_mutex_destroy(&c->snap_lock);
@@ -106,6 +122,7 @@ int pl_call_new(pl_call **out, pl_engine *engine, const pl_call_config *cfg) {
 
 /* Frees what the call owns; the driver calls this once libuv let go. */
 void pl_call_destroy_(pl_call *c) {
+  pl_wrtc_free(c);
   pl_call_media_destroy(c);
   pl_call_net_destroy(c);
   pthread_mutex_destroy(&c->snap_lock);
@@ -116,6 +133,8 @@ void pl_call_free(pl_call *c) {
   if (!c)
     return;
   pl_call_hangup(c);
+  if (c->pending_dial)
+    pl_whip_dial_detach_(c);
   pl_engine *e = c->engine;
   /* Off the media thread's list first: after this no tick touches it. */
   pthread_mutex_lock(&e->calls_lock);
@@ -166,11 +185,18 @@ int pl_call_set_stage(pl_call *c, const char *name, bool on) {
 
 int pl_call_hangup(pl_call *c) {
   int st = atomic_load(&c->state);
-  if (st == PL_CALL_ACTIVE) {
+  if (st == PL_CALL_ACTIVE || (c->webrtc && st != PL_CALL_CLOSED && st != PL_CALL_IDLE)) {
     pl_time_us now = c->last_tx_us > c->last_heard ? c->last_tx_us : c->last_heard;
+    if (c->webrtc && c->wrtc->now > now)
+      now = c->wrtc->now;
     if (c->engine->loop)
-      now = (pl_time_us)(uv_hrtime() / 1000);
-    pl_call_net_bye(c, now);
+      now = pl_time_now_real();
+    if (st == PL_CALL_ACTIVE)
+      pl_call_net_bye(c, now);
+    if (c->webrtc) {
+      c->wrtc->now = now;
+      pl_wrtc_close(c); /* DTLS close_notify after the BYE */
+    }
     if (c->engine->loop)
       pl_driver_kick(c); /* send the BYE now */
   }
@@ -227,6 +253,8 @@ int pl_call_get_stats(pl_call *c, pl_call_stats *s) {
   } else {
     s->mouth_to_ear_s = -1;
   }
+  s->dtls_connected_s = -1;
+  pl_wrtc_fill_stats(c, s);
   s->n_send_stages = m.n_send;
   s->n_recv_stages = m.n_recv;
   memcpy(s->send_stages, m.send_stages, sizeof s->send_stages);
@@ -257,7 +285,7 @@ int pl_call_input(pl_call *c, int64_t now, const void *from, const uint8_t *data
   memcpy(&a.ss, from, sizeof a.ss);
   uint8_t buf[PL_PKT_CAPACITY];
   memcpy(buf, data, len); /* SRTP decrypts in place; the caller's bytes are const */
-  return pl_call_net_input(c, now, &a, buf, len);
+  return pl_call_net_input(c, now, 0, &a, buf, len);
 }
 
 int pl_call_timeout(pl_call *c, int64_t now) {
@@ -294,11 +322,59 @@ int pl_call_poll_transmit(pl_call *c, uint8_t *buf, size_t cap, void *to) {
 
 int64_t pl_call_deadline(pl_call *c) {
   if (atomic_load(&c->state) != PL_CALL_ACTIVE)
-    return PL_TIME_NEVER;
+    return c->webrtc ? pl_call_net_deadline(c) : PL_TIME_NEVER;
   if (!c->start_us)
     return 0;
   pl_time_us d = pl_call_net_deadline(c);
   if (c->enc)
     d = pl_time_min(d, c->media_started ? c->next_tick : 0);
   return d;
+}
+
+/* ---- WebRTC signaling helpers ------------------------------------------- */
+
+int pl_call_add_remote_candidate(pl_call *c, const char *cand) {
+  if (!c)
+    return PL_EINVAL;
+  pl_wrtc *w = c->wrtc;
+  if (!c->webrtc || !w->ice || !w->remote_desc)
+    return PL_ESTATE;
+  if (c->engine->loop)
+    w->now = pl_time_now_real();
+  while (cand && (*cand == ' ' || *cand == '\t'))
+    cand++;
+  if (!cand || !*cand || !strncmp(cand, "end-of-candidates", 17) ||
+      !strncmp(cand, "a=end-of-candidates", 19)) {
+    pl_ice_end_of_remote_candidates(w->ice, w->now);
+  } else {
+    size_t n = strcspn(cand, "\r\n");
+    pl_sdp_candidate sc;
+    int rc = pl_sdp_candidate_parse(&sc, cand, n);
+    if (!rc)
+      rc = pl_wrtc_add_candidate(c, &sc);
+    if (rc)
+      return rc;
+  }
+  pl_wrtc_pump(c);
+  if (c->engine->loop)
+    pl_driver_kick(c);
+  return 0;
+}
+
+int pl_call_local_candidates(pl_call *c, bool only_new, char *buf, size_t cap) {
+  if (!c || !buf)
+    return PL_EINVAL;
+  if (!c->webrtc)
+    return PL_ESTATE;
+  return pl_wrtc_candidates_text(c, only_new, buf, cap);
+}
+
+int pl_call_ice_credentials(pl_call *c, char *ufrag, size_t ucap, char *pwd, size_t pcap) {
+  if (!c || !ufrag || !pwd)
+    return PL_EINVAL;
+  if (!c->webrtc)
+    return PL_ESTATE;
+  int a = snprintf(ufrag, ucap, "%s", c->wrtc->ufrag);
+  int b = snprintf(pwd, pcap, "%s", c->wrtc->pwd);
+  return a < 0 || (size_t)a >= ucap || b < 0 || (size_t)b >= pcap ? PL_EFULL : 0;
 }

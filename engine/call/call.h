@@ -16,6 +16,7 @@
 #include "base/addr.h"
 #include "base/pkt.h"
 #include "base/rng.h"
+#include "engine/call/webrtc.h"
 #include "engine/graph/graph.h"
 #include "engine/ring.h"
 #include "net/rtcp/rtcp.h"
@@ -27,6 +28,7 @@
 
 #define PL_CALL_MAX_PAYLOAD 1276 /* largest Opus packet for one frame */
 #define PL_CALL_TXQ 256          /* datagrams awaiting the socket */
+#define PL_CALL_CAPTURE_EXT_URI "http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time"
 
 /* net -> media: one received audio packet. */
 typedef struct pl_rx_item {
@@ -50,6 +52,7 @@ typedef struct pl_tx_item {
 typedef enum {
   PL_CALL_IDLE,     /* no offer/answer yet */
   PL_CALL_OFFERED,  /* our offer is out */
+  PL_CALL_CONNECTING, /* WebRTC: negotiated, ICE/DTLS still on the way */
   PL_CALL_ACTIVE,   /* keys and peer known: media flows */
   PL_CALL_CLOSED,   /* hung up or BYE received */
 } pl_call_state;
@@ -69,6 +72,14 @@ struct pl_call {
   pl_rng rng;
   _Atomic int state;
   bool offerer;
+  bool webrtc;        /* the transport chosen for this call */
+  pl_wrtc *wrtc;      /* ICE, DTLS and their state (always allocated) */
+  uint64_t sess_id, sess_version;
+  /* Local sockets (the driver's, or the one sans-IO address) by id; ICE
+   * host candidates are these. tx_sock sends media (the selected pair's). */
+  int n_socks;
+  pl_addr socks[PL_CALL_MAX_SOCKETS];
+  int tx_sock;
 
   /* Negotiated. */
   uint32_t local_ssrc, remote_ssrc;
@@ -76,6 +87,7 @@ struct pl_call {
   char cname[24];
   int pt;             /* Opus payload type */
   int ext_capture_id; /* abs-capture-time extension id, 0 if not negotiated */
+  int ext_mid_id;     /* RFC 8843 mid extension id, 0 if not negotiated */
   int channels;
   pl_srtp_keys keys;
   pl_sdes_crypto offered[2]; /* our a=crypto lines, while the offer is out */
@@ -87,6 +99,8 @@ struct pl_call {
   /* Network half. */
   pl_pkt_pool pool;
   pl_pkt_queue txq;
+  pl_pkt_queue early; /* WebRTC: SRTP that came before our keys */
+  uint8_t pkt_sock[PL_CALL_TXQ]; /* socket id of each queued pool packet */
   uint16_t seq;
   pl_rtp_recv_stats rstats;
   pl_rtp_send_stats sstats;
@@ -126,7 +140,7 @@ struct pl_call {
   pl_media_snapshot snap;
 
   /* libuv driver state (engine/driver.c). */
-  uv_udp_t udp;
+  uv_udp_t udp[PL_CALL_MAX_SOCKETS];
   uv_timer_t timer;
   bool udp_open;
   int uv_handles;
@@ -136,14 +150,20 @@ struct pl_call {
 /* Network half (call_net.c). */
 int pl_call_net_init(pl_call *c);
 void pl_call_net_destroy(pl_call *c);
-int pl_call_net_input(pl_call *c, pl_time_us now, const pl_addr *from,
+/* A datagram that arrived on local socket `sock` (0 in sans-IO mode). */
+int pl_call_net_input(pl_call *c, pl_time_us now, int sock, const pl_addr *from,
                       uint8_t *data, size_t len);
 void pl_call_net_timeout(pl_call *c, pl_time_us now);
 pl_time_us pl_call_net_deadline(const pl_call *c);
 /* Takes encoded packets from the media half and queues them as SRTP. */
 void pl_call_net_flush(pl_call *c, pl_time_us now);
 void pl_call_net_bye(pl_call *c, pl_time_us now);
+/* An RTCP report now (the WebRTC client's "keyed" signal to the server). */
+void pl_call_net_rtcp_now(pl_call *c, pl_time_us now);
 pl_pkt *pl_call_net_next_tx(pl_call *c);
+/* Queues a ready datagram to send from socket `sock` (to p->addr). */
+void pl_call_net_queue(pl_call *c, pl_pkt *p, int sock);
+int pl_call_net_pkt_socket(const pl_call *c, const pl_pkt *p);
 void pl_call_net_release(pl_call *c, pl_pkt *p);
 
 /* Media half (call_media.c). */
@@ -154,6 +174,9 @@ void pl_call_media_destroy(pl_call *c);
 /* One 10 ms step if now >= next_tick. Returns true when packets were queued. */
 bool pl_call_media_tick(pl_call *c, pl_time_us now);
 void pl_call_media_snapshot(pl_call *c, pl_media_snapshot *out);
+
+/* SDES offer/answer helpers (call_sdp.c) shared with JSEP. */
+int pl_call_opus_fmtp_text(const pl_call *c, char *buf, size_t cap);
 
 /* Events to the app (call.c). */
 void pl_call_emit(pl_call *c, pl_event_type type, int err, const char *detail);

@@ -13,6 +13,7 @@
 
 int pl_call_net_init(pl_call *c) {
   pl_pkt_queue_init(&c->txq);
+  pl_pkt_queue_init(&c->early);
   int rc = pl_pkt_pool_init(&c->pool, PL_CALL_TXQ);
   if (rc)
     return rc;
@@ -27,6 +28,8 @@ void pl_call_net_destroy(pl_call *c) {
   pl_pkt *p;
   while ((p = pl_pkt_queue_pop(&c->txq)))
     pl_pkt_put(&c->pool, p);
+  while ((p = pl_pkt_queue_pop(&c->early)))
+    pl_pkt_put(&c->pool, p);
   pl_pkt_pool_destroy(&c->pool);
   if (c->srtp)
     pl_srtp_free(c->srtp);
@@ -34,6 +37,16 @@ void pl_call_net_destroy(pl_call *c) {
 }
 
 pl_pkt *pl_call_net_next_tx(pl_call *c) { return pl_pkt_queue_pop(&c->txq); }
+
+/* The pool is one slab, so a packet's index names its socket slot. */
+void pl_call_net_queue(pl_call *c, pl_pkt *p, int sock) {
+  c->pkt_sock[p - c->pool.slab] = (uint8_t)sock;
+  pl_pkt_queue_push(&c->txq, p);
+}
+
+int pl_call_net_pkt_socket(const pl_call *c, const pl_pkt *p) {
+  return c->pkt_sock[p - c->pool.slab];
+}
 void pl_call_net_release(pl_call *c, pl_pkt *p) { pl_pkt_put(&c->pool, p); }
 
 static uint64_t wall_ntp(const pl_call *c, pl_time_us now) {
@@ -50,7 +63,7 @@ static void queue_protected(pl_call *c, pl_pkt *p, bool rtcp) {
     return;
   }
   p->addr = c->remote;
-  pl_pkt_queue_push(&c->txq, p);
+  pl_call_net_queue(c, p, c->tx_sock);
   c->bytes_sent += p->len;
 }
 
@@ -104,6 +117,11 @@ static void send_rtcp(pl_call *c, pl_time_us now, bool bye) {
   queue_protected(c, p, true);
 }
 
+void pl_call_net_rtcp_now(pl_call *c, pl_time_us now) {
+  if (c->srtp && c->remote_known)
+    send_rtcp(c, now, false);
+}
+
 void pl_call_net_bye(pl_call *c, pl_time_us now) {
   if (c->bye_sent || !c->srtp || !c->remote_known)
     return;
@@ -148,17 +166,21 @@ void pl_call_net_flush(pl_call *c, pl_time_us now) {
     h.ssrc = c->local_ssrc;
     pl_rtp_ext_builder ext;
     pl_rtp_ext_builder_init(&ext);
+    if (c->ext_mid_id && c->wrtc->mid[0])
+      pl_rtp_ext_add_mid(&ext, (uint8_t)c->ext_mid_id, c->wrtc->mid);
     if (c->ext_capture_id) {
       uint8_t ntp[8];
       pl_put_be64(ntp, wall_ntp(c, it->capture_us));
       pl_rtp_ext_add(&ext, (uint8_t)c->ext_capture_id, ntp, 8);
     }
-    /* The payload goes after the largest header we could write. */
-    size_t hdr_room = 12 + 4 + 12;
+    bool any_ext = c->ext_capture_id || (c->ext_mid_id && c->wrtc->mid[0]);
+    /* The payload goes after the largest header we could write: 12 fixed,
+     * 4 extension header, mid (up to 16 + 1) and abs-capture-time (9). */
+    size_t hdr_room = 12 + 4 + 28;
     memcpy(p->data + hdr_room, it->payload, it->len);
     h.payload = p->data + hdr_room;
     h.payload_len = it->len;
-    int n = pl_rtp_write(&h, c->ext_capture_id ? &ext : NULL, p->data,
+    int n = pl_rtp_write(&h, any_ext ? &ext : NULL, p->data,
                          PL_PKT_CAPACITY - 64);
     pl_ring_release(&c->tx_ring);
     if (n < 0) {
@@ -258,13 +280,49 @@ static void handle_rtp(pl_call *c, pl_time_us now, const uint8_t *data, size_t l
   pl_ring_commit(&c->rx_ring);
 }
 
-int pl_call_net_input(pl_call *c, pl_time_us now, const pl_addr *from, uint8_t *data,
-                      size_t len) {
-  if (atomic_load(&c->state) != PL_CALL_ACTIVE || !c->srtp) {
+static int net_input(pl_call *c, pl_time_us now, int sock, const pl_addr *from, uint8_t *data,
+                     size_t len);
+
+/* Media held back before our DTLS finished, handed over as arriving now. */
+static void drain_early(pl_call *c, pl_time_us now) {
+  pl_pkt *p;
+  while ((p = pl_pkt_queue_pop(&c->early))) {
+    if (atomic_load(&c->state) == PL_CALL_ACTIVE)
+      net_input(c, now, c->pkt_sock[p - c->pool.slab], &p->addr, p->data, p->len);
+    else
+      c->dropped++;
+    pl_pkt_put(&c->pool, p);
+  }
+}
+
+int pl_call_net_input(pl_call *c, pl_time_us now, int sock, const pl_addr *from,
+                      uint8_t *data, size_t len) {
+  int rc = net_input(c, now, sock, from, data, len);
+  if (c->early.count && atomic_load(&c->state) != PL_CALL_CONNECTING)
+    drain_early(c, now);
+  return rc;
+}
+
+static int net_input(pl_call *c, pl_time_us now, int sock, const pl_addr *from, uint8_t *data,
+                     size_t len) {
+  int st = atomic_load(&c->state);
+  if (c->webrtc && st != PL_CALL_IDLE && st != PL_CALL_CLOSED) {
+    /* ICE and DTLS first; what comes back is SRTP from the selected path. */
+    int r = pl_wrtc_input(c, now, sock, from, data, len);
+    if (r <= 0) {
+      if (r < 0)
+        c->dropped++;
+      return r;
+    }
+    st = atomic_load(&c->state);
+  }
+  /* A keyed DTLS server waiting for the client's first packet. */
+  bool awaiting = c->webrtc && st == PL_CALL_CONNECTING && c->wrtc->await_peer;
+  if ((st != PL_CALL_ACTIVE && !awaiting) || !c->srtp) {
     c->dropped++;
     return PL_ESTATE;
   }
-  if (c->remote_known && !pl_addr_equal(from, &c->remote)) {
+  if (!c->webrtc && c->remote_known && !pl_addr_equal(from, &c->remote)) {
     c->dropped++; /* not our peer: no latching onto strangers */
     return PL_EAUTH;
   }
@@ -272,10 +330,14 @@ int pl_call_net_input(pl_call *c, pl_time_us now, const pl_addr *from, uint8_t *
   int rc;
   if (k == PL_DEMUX_RTCP) {
     rc = pl_srtp_unprotect_rtcp(c->srtp, data, &len);
+    if (rc == 0 && awaiting)
+      pl_wrtc_peer_keyed(c, now);
     if (rc == 0)
       handle_rtcp(c, now, data, len);
   } else if (k == PL_DEMUX_RTP) {
     rc = pl_srtp_unprotect_rtp(c->srtp, data, &len);
+    if (rc == 0 && awaiting)
+      pl_wrtc_peer_keyed(c, now);
     if (rc == 0)
       handle_rtp(c, now, data, len);
   } else {
@@ -295,6 +357,11 @@ int pl_call_net_input(pl_call *c, pl_time_us now, const pl_addr *from, uint8_t *
 }
 
 void pl_call_net_timeout(pl_call *c, pl_time_us now) {
+  int st = atomic_load(&c->state);
+  if (c->webrtc && st != PL_CALL_IDLE && st != PL_CALL_CLOSED)
+    pl_wrtc_timeout(c, now);
+  if (c->early.count && atomic_load(&c->state) != PL_CALL_CONNECTING)
+    drain_early(c, now);
   if (atomic_load(&c->state) != PL_CALL_ACTIVE)
     return;
   if (now >= c->next_rtcp) {
@@ -313,9 +380,12 @@ void pl_call_net_timeout(pl_call *c, pl_time_us now) {
 }
 
 pl_time_us pl_call_net_deadline(const pl_call *c) {
-  if (atomic_load(&c->state) != PL_CALL_ACTIVE)
-    return PL_TIME_NEVER;
-  pl_time_us d = c->next_rtcp;
+  int st = atomic_load(&c->state);
+  pl_time_us w = c->webrtc && st != PL_CALL_IDLE && st != PL_CALL_CLOSED ? pl_wrtc_deadline(c)
+                                                                         : PL_TIME_NEVER;
+  if (st != PL_CALL_ACTIVE)
+    return w;
+  pl_time_us d = pl_time_min(c->next_rtcp, w);
   if (!c->timeout_event)
     d = pl_time_min(d, c->last_heard + PL_MS(c->cfg.peer_timeout_ms) + 1);
   return d;

@@ -1,6 +1,7 @@
-/* Offer/answer for the first transport: one Opus audio section, RTP/SAVP
- * with rtcp-mux, SRTP keyed by RFC 4568 a=crypto (SDES). DTLS-SRTP and ICE
- * replace the keying and addressing later behind the same pl_srtp_keys. */
+/* Offer/answer entry points, and the SDES transport: one Opus audio
+ * section, RTP/SAVP with rtcp-mux, SRTP keyed by RFC 4568 a=crypto. WebRTC
+ * descriptions (ICE + fingerprint) go to call_jsep.c; both transports end
+ * in the same pl_srtp_keys. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,14 +15,14 @@
 
 #define OPUS_PT 111
 #define CAPTURE_EXT_ID 1
-#define CAPTURE_EXT_URI "http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time"
+#define CAPTURE_EXT_URI PL_CALL_CAPTURE_EXT_URI
 
 static pl_srtp_profile profile_of(pl_crypto_suite s) {
   return s == PL_CRYPTO_AEAD_AES_128_GCM ? PL_SRTP_AEAD_AES_128_GCM
                                          : PL_SRTP_AES128_CM_SHA1_80;
 }
 
-static int fmtp_text(const pl_call *c, char *buf, size_t cap) {
+int pl_call_opus_fmtp_text(const pl_call *c, char *buf, size_t cap) {
   pl_opus_fmtp f;
   pl_opus_fmtp_default(&f);
   f.minptime = 10;
@@ -69,7 +70,7 @@ static int build(pl_call *c, pl_sdp *s, int pt, const char *mid, int ext_id,
   k->clock = 48000;
   k->channels = 2; /* RFC 7587 7: always 2 in rtpmap */
   char fmtp[128];
-  if (fmtp_text(c, fmtp, sizeof fmtp) < 0 || pl_sdp_codec_set_fmtp(k, fmtp) != 0)
+  if (pl_call_opus_fmtp_text(c, fmtp, sizeof fmtp) < 0 || pl_sdp_codec_set_fmtp(k, fmtp) != 0)
     return PL_EINVAL;
   if (ext_id) {
     m->n_extmaps = 1;
@@ -151,6 +152,10 @@ int pl_call_create_offer(pl_call *c, char *sdp, size_t cap) {
     return PL_EINVAL;
   if (atomic_load(&c->state) != PL_CALL_IDLE)
     return PL_ESTATE;
+  c->webrtc = c->cfg.transport == PL_TRANSPORT_WEBRTC ||
+              (c->cfg.transport == PL_TRANSPORT_AUTO && c->engine->loop);
+  if (c->webrtc)
+    return pl_jsep_create_offer(c, sdp, cap, false);
   pl_sdp *s = pl_sdp_new();
   if (!s)
     return PL_ENOMEM;
@@ -185,7 +190,8 @@ int pl_call_create_offer(pl_call *c, char *sdp, size_t cap) {
 int pl_call_accept_offer(pl_call *c, const char *offer, char *answer, size_t cap) {
   if (!offer || !answer || !cap)
     return PL_EINVAL;
-  if (atomic_load(&c->state) != PL_CALL_IDLE)
+  int st = atomic_load(&c->state);
+  if (st != PL_CALL_IDLE && !(c->webrtc && (st == PL_CALL_ACTIVE || st == PL_CALL_CONNECTING)))
     return PL_ESTATE;
   pl_sdp *s = pl_sdp_new();
   pl_sdp *a = pl_sdp_new();
@@ -193,6 +199,15 @@ int pl_call_accept_offer(pl_call *c, const char *offer, char *answer, size_t cap
   pl_sdp_error err = {0};
   if (!rc && (rc = pl_sdp_parse(s, offer, strlen(offer), &err)) != 0)
     PL_WARN("sdp", "offer line %u: %s", err.line, err.reason ? err.reason : "?");
+  if (!rc && (st != PL_CALL_IDLE || pl_jsep_is_webrtc_offer(s))) {
+    rc = c->cfg.transport == PL_TRANSPORT_SDES ? PL_ENOTSUP
+                                               : pl_jsep_accept_offer(c, s, answer, cap);
+    pl_sdp_free(s);
+    pl_sdp_free(a);
+    return rc;
+  }
+  if (!rc && c->cfg.transport == PL_TRANSPORT_WEBRTC)
+    rc = PL_ENOTSUP; /* an SDES offer to a call that wants WebRTC only */
   const pl_sdp_codec *opus = NULL;
   const pl_sdp_media *m = rc ? NULL : find_audio(s, &opus);
   if (!rc && !m)
@@ -240,7 +255,8 @@ int pl_call_accept_offer(pl_call *c, const char *offer, char *answer, size_t cap
 int pl_call_accept_answer(pl_call *c, const char *answer) {
   if (!answer)
     return PL_EINVAL;
-  if (atomic_load(&c->state) != PL_CALL_OFFERED)
+  int st = atomic_load(&c->state);
+  if (st != PL_CALL_OFFERED && !(c->webrtc && c->wrtc->restart_pending))
     return PL_ESTATE;
   pl_sdp *s = pl_sdp_new();
   if (!s)
@@ -249,6 +265,11 @@ int pl_call_accept_answer(pl_call *c, const char *answer) {
   int rc = pl_sdp_parse(s, answer, strlen(answer), &err);
   if (rc)
     PL_WARN("sdp", "answer line %u: %s", err.line, err.reason ? err.reason : "?");
+  if (!rc && c->webrtc) {
+    rc = pl_jsep_accept_answer(c, s);
+    pl_sdp_free(s);
+    return rc;
+  }
   const pl_sdp_codec *opus = NULL;
   const pl_sdp_media *m = rc ? NULL : find_audio(s, &opus);
   if (!rc && (!m || opus->pt != OPUS_PT))

@@ -59,6 +59,7 @@ typedef struct pl_http_response {
   int status;
   char content_type[64];
   char location[256];
+  char headers[512]; /* more header lines, each ending in CRLF, or empty */
   const char *body; /* borrowed until the handler returns (copied) */
   size_t body_len;
 } pl_http_response;

@@ -137,6 +137,8 @@ const char *pl_http_reason(int status) {
   case 404: return "Not Found";
   case 405: return "Method Not Allowed";
   case 409: return "Conflict";
+  case 412: return "Precondition Failed";
+  case 422: return "Unprocessable Content";
   case 413: return "Payload Too Large";
   case 415: return "Unsupported Media Type";
   case 500: return "Internal Server Error";

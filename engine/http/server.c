@@ -71,7 +71,7 @@ static void on_written(uv_write_t *w, int status) {
 
 static void respond(conn *c, const pl_http_response *r) {
   const char *ct = r->content_type[0] ? r->content_type : "text/plain";
-  size_t cap = 512 + r->body_len;
+  size_t cap = 1024 + sizeof r->headers + r->body_len;
   char *buf = malloc(cap);
   if (!buf) {
     close_conn(c);
@@ -80,11 +80,11 @@ static void respond(conn *c, const pl_http_response *r) {
   int n = snprintf(buf, cap,
                    "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
                    "Access-Control-Allow-Origin: *\r\n"
-                   "Access-Control-Expose-Headers: Location\r\n"
-                   "%s%s%sConnection: close\r\n\r\n",
+                   "Access-Control-Expose-Headers: Location, ETag, Link\r\n"
+                   "%s%s%s%sConnection: close\r\n\r\n",
                    r->status, pl_http_reason(r->status), ct, r->body_len,
                    r->location[0] ? "Location: " : "", r->location,
-                   r->location[0] ? "\r\n" : "");
+                   r->location[0] ? "\r\n" : "", r->headers);
   if (n < 0 || (size_t)n + r->body_len > cap) {
     free(buf);
     close_conn(c);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/rng.h"
 #include "engine/sim.h"
 #include "parley.h"
 
@@ -173,4 +174,176 @@ Test(e2e, hangup_sends_bye_that_the_peer_reports) {
   pl_sim_free(s);
   free(ra.pcm);
   free(rb.pcm);
+}
+
+/* Hostile datagrams from the peer's own address: garbage, truncated and
+ * oversized packets, a forged packet under other keys and a replayed copy
+ * of a real one are all counted drops; the call goes on unharmed. */
+Test(e2e, bad_datagrams_are_counted_drops_and_the_call_survives) {
+  pl_emu_config net;
+  memset(&net, 0, sizeof net);
+  net.delay = PL_MS(10);
+  events ea = {0}, eb = {0};
+  capture ra, rb;
+  cap_init(&ra, 4);
+  cap_init(&rb, 4);
+  pl_sim *s = make_sim(&net, &ea, &eb, &ra, &rb, 440, 1000);
+  pl_sim_run_until(s, PL_SEC(1));
+  pl_addr from;
+  pl_addr_parse(&from, "10.0.0.1:5000");
+  pl_time_us now = s->now;
+  pl_call_stats before;
+  pl_call_get_stats(s->b, &before);
+
+  /* A real packet from A, captured on its way out, then replayed. */
+  uint8_t real[1600];
+  pl_addr to;
+  int n = 0;
+  for (int i = 0; i < 20 && n <= 0; i++) {
+    pl_call_timeout(s->a, now + PL_MS(10) * i);
+    n = pl_call_poll_transmit(s->a, real, sizeof real, &to.ss);
+  }
+  cr_assert_gt(n, 12);
+  cr_assert_eq(pl_call_input(s->b, now, &from.ss, real, (size_t)n), 0);
+  cr_assert_eq(pl_call_input(s->b, now, &from.ss, real, (size_t)n), PL_EREPLAY);
+
+  /* The next packet with one payload bit flipped: authentication fails
+   * (a replayed one would be refused as a replay before that check). */
+  uint8_t next[1600];
+  int m = 0;
+  for (int i = 20; i < 40 && m <= 0; i++) {
+    pl_call_timeout(s->a, now + PL_MS(10) * i);
+    m = pl_call_poll_transmit(s->a, next, sizeof next, &to.ss);
+  }
+  cr_assert_gt(m, 12);
+  next[m - 12] ^= 1;
+  cr_assert_eq(pl_call_input(s->b, now, &from.ss, next, (size_t)m), PL_EAUTH);
+
+  uint8_t junk[1600];
+  pl_rng rng;
+  pl_rng_seed(&rng, 3);
+  int rejected = 0;
+  for (int i = 0; i < 2000; i++) {
+    size_t len = (size_t)pl_rng_below(&rng, 200);
+    for (size_t k = 0; k < len; k++)
+      junk[k] = (uint8_t)pl_rng_u64(&rng);
+    if (i % 2)
+      junk[0] = 0x80; /* looks like RTP: reaches SRTP, fails there */
+    rejected += pl_call_input(s->b, now, &from.ss, junk, len) != 0;
+  }
+  cr_assert_eq(rejected, 2000);
+  /* Truncated copies of a real packet, and one bigger than any MTU. */
+  for (int len = 0; len < n; len++)
+    cr_assert_neq(pl_call_input(s->b, now, &from.ss, real, (size_t)len), 0);
+  static uint8_t huge[70000];
+  cr_assert_eq(pl_call_input(s->b, now, &from.ss, huge, sizeof huge), PL_ETRUNC);
+  /* From a stranger: ignored before any crypto. */
+  pl_addr stranger;
+  pl_addr_parse(&stranger, "10.9.9.9:5000");
+  cr_assert_eq(pl_call_input(s->b, now, &stranger.ss, real, (size_t)n), PL_EAUTH);
+
+  pl_call_stats after;
+  pl_call_get_stats(s->b, &after);
+  cr_assert_geq(after.packets_dropped - before.packets_dropped, 2000 + (uint64_t)n + 3);
+  cr_assert_geq(after.srtp_replays - before.srtp_replays, 1); /* truncated copies may be too */
+  cr_assert_geq(after.srtp_auth_failures - before.srtp_auth_failures, 1);
+  /* The call carries on. */
+  pl_sim_run_until(s, PL_SEC(3));
+  pl_call_stats end;
+  pl_call_get_stats(s->b, &end);
+  cr_assert_gt(end.packets_received, after.packets_received + 50);
+  pl_sim_free(s);
+  free(ra.pcm);
+  free(rb.pcm);
+}
+
+/* Two calls that never agreed on keys: B's answer is applied to a third
+ * call, so A's packets reach a receiver with the wrong keys. */
+Test(e2e, wrong_keys_mean_no_media_and_counted_auth_failures) {
+  pl_engine *e;
+  cr_assert_eq(pl_engine_new(&e, NULL), 0);
+  pl_call_config ca, cb;
+  pl_call_config_init(&ca);
+  pl_call_config_init(&cb);
+  ca.bind = ca.advertise = "10.0.0.1:5000";
+  cb.bind = cb.advertise = "10.0.0.2:5000";
+  ca.seed = 11;
+  cb.seed = 12;
+  pl_call *a, *b, *b2;
+  cr_assert_eq(pl_call_new(&a, e, &ca), 0);
+  cr_assert_eq(pl_call_new(&b, e, &cb), 0);
+  cr_assert_eq(pl_call_new(&b2, e, &cb), 0);
+  pl_audio_io t;
+  pl_audio_io_tone_source(&t, 300, 0.3);
+  pl_call_set_audio_source(a, &t);
+  static char offer[16384], answer[16384], answer2[16384];
+  cr_assert_eq(pl_call_create_offer(a, offer, sizeof offer), 0);
+  cr_assert_eq(pl_call_accept_offer(b, offer, answer, sizeof answer), 0);
+  cr_assert_eq(pl_call_accept_offer(b2, offer, answer2, sizeof answer2), 0);
+  cr_assert_eq(pl_call_accept_answer(a, answer), 0); /* a keys its receive side for b, not b2 */
+  cr_assert_eq(pl_call_accept_answer(a, answer), PL_ESTATE, "an answer applies once");
+  /* b2 sends with its own keys to a: a cannot authenticate any of it. */
+  pl_audio_io t2;
+  pl_audio_io_tone_source(&t2, 500, 0.3);
+  pl_addr from;
+  pl_addr_parse(&from, "10.0.0.2:5000");
+  uint8_t buf[1600];
+  int got = 0;
+  for (pl_time_us now = PL_SEC(1); now < PL_SEC(2); now += PL_MS(10)) {
+    pl_call_timeout(b2, now);
+    int n;
+    while ((n = pl_call_poll_transmit(b2, buf, sizeof buf, NULL)) > 0) {
+      cr_assert_neq(pl_call_input(a, now, &from.ss, buf, (size_t)n), 0);
+      got++;
+    }
+  }
+  cr_assert_gt(got, 40);
+  pl_call_stats st;
+  pl_call_get_stats(a, &st);
+  cr_assert_eq(st.packets_received, 0);
+  cr_assert_geq(st.srtp_auth_failures, (uint64_t)got - 2, "auth failures %llu of %d",
+                (unsigned long long)st.srtp_auth_failures, got);
+  pl_call_free(a);
+  pl_call_free(b);
+  pl_call_free(b2);
+  pl_engine_free(e);
+}
+
+Test(e2e, hostile_sdp_is_refused_with_a_clear_error) {
+  pl_engine *e;
+  cr_assert_eq(pl_engine_new(&e, NULL), 0);
+  pl_call_config c;
+  pl_call_config_init(&c);
+  c.advertise = "10.0.0.2:5000";
+  static char answer[16384];
+  const char *bad[] = {
+      "",
+      "garbage",
+      "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\nm=video 5000 RTP/SAVP 96\r\n"
+      "c=IN IP4 1.2.3.4\r\na=rtpmap:96 VP8/90000\r\n",
+      "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\nm=audio 5000 RTP/SAVP 111\r\n"
+      "c=IN IP4 1.2.3.4\r\na=rtpmap:111 opus/48000/2\r\n", /* no keys */
+      "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\nm=audio 5000 RTP/SAVP 111\r\n"
+      "c=IN IP4 1.2.3.4\r\na=rtpmap:111 opus/48000/2\r\n"
+      "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:tooshort\r\n",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    pl_call *b;
+    cr_assert_eq(pl_call_new(&b, e, &c), 0);
+    int rc = pl_call_accept_offer(b, bad[i], answer, sizeof answer);
+    cr_assert(rc == PL_EPARSE || rc == PL_ENOTSUP, "case %zu: %s", i, pl_strerror(rc));
+    pl_call_free(b);
+  }
+  /* A huge SDP (megabytes of repeated lines) is refused by size, fast. */
+  size_t big = 4 << 20;
+  char *huge = malloc(big + 1);
+  for (size_t i = 0; i < big; i++)
+    huge[i] = "a=x:y\r\n"[i % 7];
+  huge[big] = 0;
+  pl_call *b;
+  cr_assert_eq(pl_call_new(&b, e, &c), 0);
+  cr_assert_neq(pl_call_accept_offer(b, huge, answer, sizeof answer), 0);
+  pl_call_free(b);
+  free(huge);
+  pl_engine_free(e);
 }
