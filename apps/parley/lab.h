@@ -29,7 +29,8 @@ typedef struct pl_lab_dir {
   const char *send_path, *ref_path;
   float *ref; size_t n_ref; int ref_rate;  /* reference, mono, at its rate */
   float *rx; size_t n_rx;                  /* received, mono, 48 kHz */
-  pl_audio_metrics m;
+  pl_audio_metrics m;    /* averaged over aligned segments (cmd_loopback.c) */
+  int segments;          /* how many; 0 when the call was too short */
   int metrics_rc;
   pl_call_stats final;
 } pl_lab_dir;
