@@ -60,11 +60,14 @@ static void sink_init(vsink *k) {
   cr_assert_eq(pl_video_buffer_alloc(&k->ref, W, H), 0);
 }
 
+static pl_transport g_transport = PL_TRANSPORT_AUTO;
+
 static pl_sim *make(const pl_emu_config *ab, const pl_emu_config *ba, int codec, vsink *ka,
                     vsink *kb) {
   pl_call_config a, b;
   pl_call_config_init(&a);
   pl_call_config_init(&b);
+  a.transport = b.transport = g_transport;
   a.video = b.video = true;
   a.video_codec = b.video_codec = codec;
   a.video_bitrate = b.video_bitrate = 400000;
@@ -142,6 +145,26 @@ static void clean(int codec) {
 
 Test(e2e_video, vp8_both_ways_on_a_clean_network) { clean(8); }
 Test(e2e_video, vp9_both_ways_on_a_clean_network) { clean(9); }
+
+/* The same over ICE + DTLS-SRTP with BUNDLE: the JSEP m=video section. */
+Test(e2e_video, vp8_over_webrtc_bundle) {
+  g_transport = PL_TRANSPORT_WEBRTC;
+  pl_emu_config net = {.delay = PL_MS(20)};
+  vsink ka, kb;
+  pl_sim *s = make(&net, &net, 8, &ka, &kb);
+  cr_assert_eq(pl_sim_run_until(s, PL_SEC(4)), 0);
+  pl_call_stats sa, sb;
+  pl_call_get_stats(s->a, &sa);
+  pl_call_get_stats(s->b, &sb);
+  show("a", &sa, &ka);
+  show("b", &sb, &kb);
+  cr_assert_neq(sa.srtp_profile[0], 0); /* keyed by DTLS */
+  cr_assert_geq(ka.frames, 90);
+  cr_assert_geq(kb.frames, 90);
+  cr_assert_eq(ka.unreadable + kb.unreadable, 0);
+  cr_assert_gt(sa.total_samples_received, 48000 * 2);
+  pl_sim_free(s);
+}
 
 Test(e2e_video, nack_and_rtx_recover_5pct_loss_with_50ms_jitter) {
   pl_emu_config net = {.loss_model = PL_EMU_LOSS_RANDOM, .loss = 0.05, .delay = PL_MS(50), .jitter = PL_MS(50),
