@@ -115,7 +115,7 @@ typedef struct pl_call_video {
   pl_freeze_detector fd;
   pl_video_pic_counter pc;
   uint32_t ts_base;
-  pl_time_us next_frame, frame_iv, last_forced_key, fps_t0;
+  pl_time_us next_frame, frame_iv, last_forced_key, fps_t0, ts_t0;
   uint64_t fps_frames0;
   int64_t frame_no;
   uint32_t bitrate;

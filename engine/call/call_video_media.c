@@ -205,7 +205,9 @@ static void capture_frame(pl_call *c, pl_call_video *v, pl_time_us now) {
                       .stride_y = pic.stride_y, .stride_u = pic.stride_u,
                       .stride_v = pic.stride_v, .width = pic.width, .height = pic.height,
                       .capture_us = now, .index = v->frame_no++};
-  f.rtp_ts = v->ts_base + (uint32_t)((now - c->start_us) * 9 / 100);
+  if (!v->ts_t0)
+    v->ts_t0 = now; /* media-thread time only: start_us belongs to the network half */
+  f.rtp_ts = v->ts_base + (uint32_t)((now - v->ts_t0) * 9 / 100);
   pl_vpx_frame ef;
   rc = pl_vpx_encoder_encode(v->enc, &f, &ef);
   if (rc <= 0) {
