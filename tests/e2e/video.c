@@ -62,6 +62,12 @@ static void sink_init(vsink *k) {
 
 static pl_transport g_transport = PL_TRANSPORT_AUTO;
 
+static void finish(pl_sim *s, vsink *ka, vsink *kb) {
+  pl_sim_free(s);
+  pl_video_buffer_free(&ka->ref);
+  pl_video_buffer_free(&kb->ref);
+}
+
 static pl_sim *make(const pl_emu_config *ab, const pl_emu_config *ba, int codec, vsink *ka,
                     vsink *kb) {
   pl_call_config a, b;
@@ -140,7 +146,7 @@ static void clean(int codec) {
   }
   /* Audio still flows beside it. */
   cr_assert_gt(sa.total_samples_received, 48000 * 4);
-  pl_sim_free(s);
+  finish(s, &ka, &kb);
 }
 
 Test(e2e_video, vp8_both_ways_on_a_clean_network) { clean(8); }
@@ -163,7 +169,7 @@ Test(e2e_video, vp8_over_webrtc_bundle) {
   cr_assert_geq(kb.frames, 90);
   cr_assert_eq(ka.unreadable + kb.unreadable, 0);
   cr_assert_gt(sa.total_samples_received, 48000 * 2);
-  pl_sim_free(s);
+  finish(s, &ka, &kb);
 }
 
 Test(e2e_video, nack_and_rtx_recover_5pct_loss_with_50ms_jitter) {
@@ -195,7 +201,7 @@ Test(e2e_video, nack_and_rtx_recover_5pct_loss_with_50ms_jitter) {
     cr_assert_eq(st->pli_count, 0); /* NACK alone was enough */
     cr_assert_gt(k->psnr_sum / k->frames, 28.0);
   }
-  pl_sim_free(s);
+  finish(s, &ka, &kb);
 }
 
 Test(e2e_video, outage_pli_keyframe_and_decoding_resumes) {
@@ -222,7 +228,7 @@ Test(e2e_video, outage_pli_keyframe_and_decoding_resumes) {
   cr_assert_geq(kb.first_after, 0);
   cr_assert_leq(kb.first_after, 5 * 30 + 30, "first after %lld", (long long)kb.first_after);
   cr_assert_geq(kb.last_index, 9 * 30 - 10);
-  pl_sim_free(s);
+  finish(s, &ka, &kb);
 }
 
 /* ---- corrupt payloads: a tap that decrypts a -> b video, damages it and
@@ -297,5 +303,5 @@ Test(e2e_video, corrupt_video_payloads_are_counted_and_the_call_goes_on) {
   cr_assert_geq(ka.frames, 8 * 30 - 20);
   pl_srtp_free(k.as_a);
   pl_srtp_free(k.as_b);
-  pl_sim_free(s);
+  finish(s, &ka, &kb);
 }
