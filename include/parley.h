@@ -177,7 +177,8 @@ typedef enum {
                                 PL_EAUTH when the fingerprint did not match */
   PL_EVENT_CONNECTION_STATE, /* pl_connection_state; FAILED or CLOSED ends
                                 the call (consent expiry lands here) */
-  PL_EVENT_TRACK,            /* the peer sends audio: detail "audio MID" */
+  PL_EVENT_TRACK,            /* the peer sends audio or video: detail
+                                "audio MID" or "video MID" */
   PL_EVENT_LOCAL_CANDIDATE,  /* detail "candidate:..." to trickle to the peer */
   PL_EVENT_GATHERING_DONE,   /* no more local candidates: signal
                                 end-of-candidates */

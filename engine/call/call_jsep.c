@@ -127,6 +127,15 @@ static int answer_video(pl_call *c, const pl_sdp *o, pl_sdp *a, int audio) {
   return video_section(c, a, &a->media[vi], &aa, &o->media[vi], o->media[vi].mid);
 }
 
+/* PL_EVENT_TRACK "video MID" when the peer will send video. */
+static void emit_video_track(pl_call *c) {
+  const pl_call_video *v = c->video;
+  if (!v || !v->on || !v->remote_ssrc_known)
+    return; /* a section without SSRCs is one the peer does not send on */
+  snprintf(c->wrtc->detail, sizeof c->wrtc->detail, "video %s", v->mid);
+  pl_call_emit(c, PL_EVENT_TRACK, 0, c->wrtc->detail);
+}
+
 static void take_extensions(pl_call *c, const pl_sdp_media *m) {
   c->ext_capture_id = c->ext_mid_id = 0;
   for (int i = 0; i < m->n_extmaps; i++) {
@@ -454,6 +463,7 @@ int pl_jsep_accept_offer(pl_call *c, const pl_sdp *o, char *out, size_t cap) {
       snprintf(w->detail, sizeof w->detail, "audio %s", w->mid);
       pl_call_emit(c, PL_EVENT_TRACK, 0, w->detail);
     }
+    emit_video_track(c);
     if (c->engine->loop)
       pl_driver_kick(c);
   }
@@ -514,6 +524,7 @@ int pl_jsep_accept_answer(pl_call *c, const pl_sdp *s) {
     snprintf(w->detail, sizeof w->detail, "audio %s", m->mid);
     pl_call_emit(c, PL_EVENT_TRACK, 0, w->detail);
   }
+  emit_video_track(c);
   if (c->engine->loop)
     pl_driver_kick(c);
   return 0;

@@ -99,6 +99,9 @@ static int build_rtcp(pl_call *c, pl_time_us now, uint8_t *buf, size_t cap, bool
       rr.report_count++;
     pl_rtcp_write_rr(&w, &rr);
   }
+  pl_rtcp_sr vsr;
+  if (pl_call_video_sender_report(c, now, &vsr))
+    pl_rtcp_write_sr(&w, &vsr);
   pl_rtcp_sdes_chunk chunk = {.ssrc = c->local_ssrc, .cname = (const uint8_t *)c->cname,
                               .cname_len = (uint8_t)strlen(c->cname)};
   pl_rtcp_write_sdes(&w, &chunk, 1);
@@ -217,6 +220,8 @@ static void handle_rtcp(pl_call *c, pl_time_us now, const uint8_t *data, size_t 
     if (pkt.pt == 200 && pl_rtcp_sr_parse(&sr, &pkt) == 0) {
       if (c->rstats_started && sr.ssrc == c->remote_ssrc)
         pl_rtp_recv_stats_on_sr(&c->rstats, sr.ntp, now);
+      else
+        pl_call_video_on_sr(c, &sr, now);
       rbs = sr.reports;
       nrb = sr.report_count;
     } else if (pkt.pt == 201 && pl_rtcp_rr_parse(&rr, &pkt) == 0) {

@@ -92,6 +92,9 @@ typedef struct pl_call_video {
   pl_fir_filter fir_filter;
   pl_rtp_recv_stats rstats;
   bool rstats_started;
+  pl_rtp_send_stats sstats;
+  uint32_t last_tx_ts;
+  pl_time_us last_tx_us, last_tx_capture;
   uint64_t packets_sent, packets_received, bytes_received, dropped;
   uint64_t nack_sent, nacked_seqs, pli_sent, fir_sent;
   uint64_t nack_received, pli_received, fir_received;
@@ -140,6 +143,11 @@ bool pl_call_video_net_rtcp(struct pl_call *c, pl_time_us now, const pl_rtcp_pac
 void pl_call_video_net_flush(struct pl_call *c, pl_time_us now);
 void pl_call_video_net_timeout(struct pl_call *c, pl_time_us now);
 pl_time_us pl_call_video_net_deadline(const struct pl_call *c);
+/* Our video sender report (RFC 3550 6.4.1), so the peer can map video RTP
+ * time to the wall clock (lip sync); false before video was sent. */
+bool pl_call_video_sender_report(struct pl_call *c, pl_time_us now, pl_rtcp_sr *sr);
+/* The peer's video SR: LSR/DLSR for our report block about its stream. */
+void pl_call_video_on_sr(struct pl_call *c, const pl_rtcp_sr *sr, pl_time_us now);
 /* The report block about the video stream we receive, if any. */
 bool pl_call_video_report_block(struct pl_call *c, pl_time_us now, pl_rtcp_report_block *rb);
 void pl_call_video_set_rtt(struct pl_call *c, pl_time_us rtt);

@@ -214,6 +214,9 @@ void pl_call_video_net_flush(pl_call *c, pl_time_us now) {
       continue;
     }
     p->len = (size_t)n;
+    pl_rtp_send_stats_on_packet(&v->sstats, h.payload_len);
+    v->last_tx_ts = h.ts;
+    v->last_tx_capture = it->capture_us;
     pl_send_history_put(v->hist, now, p->data, p->len);
     v->packets_sent++;
     c->packets_sent++;
@@ -288,6 +291,23 @@ pl_time_us pl_call_video_net_deadline(const pl_call *c) {
   if (v->kr.wanted)
     d = pl_time_min(d, pl_keyframe_deadline(&v->kr));
   return d;
+}
+
+bool pl_call_video_sender_report(pl_call *c, pl_time_us now, pl_rtcp_sr *sr) {
+  pl_call_video *v = c->video;
+  if (!v || !v->on || v->sstats.packets == 0)
+    return false;
+  memset(sr, 0, sizeof *sr);
+  /* RTP time of `now`: the last frame's timestamp is its capture time. */
+  uint32_t ts = v->last_tx_ts + (uint32_t)((now - v->last_tx_capture) * 9 / 100);
+  pl_rtp_send_stats_fill_sr(&v->sstats, sr, v->local_ssrc, pl_call_wall_ntp(c, now), ts);
+  return true;
+}
+
+void pl_call_video_on_sr(pl_call *c, const pl_rtcp_sr *sr, pl_time_us now) {
+  pl_call_video *v = c->video;
+  if (v && v->on && v->rstats_started && sr->ssrc == v->remote_ssrc)
+    pl_rtp_recv_stats_on_sr(&v->rstats, sr->ntp, now);
 }
 
 bool pl_call_video_report_block(pl_call *c, pl_time_us now, pl_rtcp_report_block *rb) {
