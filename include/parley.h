@@ -110,6 +110,40 @@ int pl_audio_io_wav_sink(pl_audio_io *io, const char *path, int channels);
 int pl_audio_io_tone_source(pl_audio_io *io, double hz, double amplitude);
 
 /* ------------------------------------------------------------------------
+ * Video I/O: 8-bit I420 pictures. A source is read at the call's frame rate
+ * and a sink gets each decoded picture at its playout time, both on the
+ * media thread: keep them quick and non-blocking.
+ * ---------------------------------------------------------------------- */
+typedef struct pl_video_picture {
+  const uint8_t *y, *u, *v; /* valid until the next call on the io */
+  int stride_y, stride_u, stride_v;
+  int width, height;
+  int64_t capture_us; /* sender's capture time (the call's clock), or 0 */
+  int64_t render_us;  /* sinks: when it was shown */
+  uint32_t rtp_ts;
+} pl_video_picture;
+
+typedef struct pl_video_io {
+  /* Source: point *pic at the next picture; 1 for a picture, 0 when the
+   * source ended, or a PL_E* code. */
+  int (*read)(void *user, pl_video_picture *pic);
+  /* Sink: consume one decoded picture; 0 or a PL_E* code. */
+  int (*write)(void *user, const pl_video_picture *pic);
+  void (*close)(void *user);
+  void *user;
+} pl_video_io;
+
+/* The moving test pattern (its frame number is drawn into each picture, so
+ * a receiver can match what it decoded to what was sent). */
+int pl_video_io_pattern_source(pl_video_io *io, int width, int height);
+/* A source reading a .y4m file (4:2:0 8-bit), from the start again at the
+ * end when loop is set. */
+int pl_video_io_y4m_source(pl_video_io *io, const char *path, bool loop);
+/* A sink writing a .y4m file; each FRAME line carries XPL_CAPTURE_US and
+ * XPL_RECV_US. The size is taken from the first picture. */
+int pl_video_io_y4m_sink(pl_video_io *io, const char *path, int fps);
+
+/* ------------------------------------------------------------------------
  * Calls
  * ---------------------------------------------------------------------- */
 typedef enum {
@@ -143,7 +177,8 @@ typedef enum {
                                 PL_EAUTH when the fingerprint did not match */
   PL_EVENT_CONNECTION_STATE, /* pl_connection_state; FAILED or CLOSED ends
                                 the call (consent expiry lands here) */
-  PL_EVENT_TRACK,            /* the peer sends audio: detail "audio MID" */
+  PL_EVENT_TRACK,            /* the peer sends audio or video: detail
+                                "audio MID" or "video MID" */
   PL_EVENT_LOCAL_CANDIDATE,  /* detail "candidate:..." to trickle to the peer */
   PL_EVENT_GATHERING_DONE,   /* no more local candidates: signal
                                 end-of-candidates */
@@ -218,6 +253,12 @@ typedef struct pl_call_config {
   bool ice_loopback;
   const char *stun_server; /* "IP:port": server-reflexive candidates */
   bool ice_lite;           /* answer checks only (RFC 8445 2.5) */
+  /* Video: an m=video section with VP8 and VP9 (preferred first), their
+   * RTX types, NACK, PLI and FIR feedback. */
+  bool video;
+  int video_codec;         /* 8 (VP8, default) or 9 (VP9): our preference */
+  int video_bitrate;       /* bits/s (default 800000) */
+  int video_fps;           /* source frame rate (default 30) */
 } pl_call_config;
 
 void pl_call_config_init(pl_call_config *cfg);
@@ -228,6 +269,11 @@ void pl_call_free(pl_call *call);
 /* The call takes the io (its close() is called when the call lets go). */
 int pl_call_set_audio_source(pl_call *call, const pl_audio_io *source);
 int pl_call_set_audio_sink(pl_call *call, const pl_audio_io *sink);
+/* Video: the call takes the io too (PL_ENOTSUP without cfg.video). */
+int pl_call_set_video_source(pl_call *call, const pl_video_io *source);
+int pl_call_set_video_sink(pl_call *call, const pl_video_io *sink);
+/* Asks the peer for a keyframe now (a PLI, rate-limited like any other). */
+int pl_call_request_keyframe(pl_call *call);
 
 /* Offer/answer. SDP text is NUL-terminated; cap bounds what is written.
  * PL_EFULL when cap is too small, PL_EPARSE/PL_ENOTSUP for unusable SDP. */
@@ -346,6 +392,30 @@ typedef struct pl_call_stats {
   uint64_t ice_checks_sent, ice_checks_received, consent_ok;
   int local_candidates, srflx_candidates, remote_candidates;
   char stun_mapped[64];         /* what the STUN server saw us as, or empty */
+  /* video (webrtc-stats names in comments); zero without a video track */
+  bool video;
+  int video_codec;                  /* 8 or 9 once negotiated */
+  uint64_t video_packets_sent, video_packets_received, video_bytes_received;
+  int64_t video_packets_lost;
+  uint64_t frames_encoded, key_frames_encoded, frames_sent_dropped;
+  int frame_width_sent, frame_height_sent;
+  uint64_t frames_received, frames_decoded, key_frames_decoded;
+  uint64_t frames_dropped;          /* assembled or buffered but never shown */
+  uint64_t decode_errors;           /* corrupt or refused by the decoder */
+  uint64_t video_packets_dropped;   /* bad payloads, counted and discarded */
+  int frame_width, frame_height;    /* last decoded */
+  double frames_per_second;         /* decoded, last second */
+  uint64_t freeze_count;            /* freezeCount */
+  double total_freezes_duration_s;  /* totalFreezesDuration */
+  uint64_t nack_count;              /* NACK packets we sent (nackCount) */
+  uint64_t nacked_packets;          /* sequence numbers in them */
+  uint64_t pli_count, fir_count;    /* we sent */
+  uint64_t nacks_received, plis_received, firs_received;
+  uint64_t retransmitted_packets_sent; /* RTX answers */
+  uint64_t retransmitted_packets_received;
+  uint64_t keyframes_requested_by_peer; /* keyframes we made for PLI/FIR */
+  double video_delay_s;             /* capture -> render, mean, -1 unknown */
+  double video_jitter_buffer_delay_s; /* frame buffer render delay now */
   /* media graph */
   int n_send_stages, n_recv_stages;
   pl_stage_info send_stages[PL_MAX_STAGES], recv_stages[PL_MAX_STAGES];

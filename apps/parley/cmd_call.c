@@ -31,6 +31,9 @@ typedef struct app {
   uv_signal_t sigint, sigterm;
   const char *listen, *connect, *send_path, *record_path, *stats_json;
   const char *stun_server, *cert_path, *key_path, *www_dir, *webrtc_json, *bind;
+  const char *send_video, *record_video, *video_json;
+  int video_codec, video_bitrate, video_w, video_h;
+  bool video;
   char ice_hosts[256];
   bool sdes, ice_all, ice_loopback, ice_lite;
   double tone_hz;
@@ -91,6 +94,13 @@ static void usage(FILE *f) {
           "  --ice-lite           ICE-lite: answer checks only\n"
           "  --cert PEM --key PEM DTLS identity (default: a fresh ECDSA P-256 one)\n"
           "  --www DIR            page served on GET / (default: the source tree's www)\n"
+          "  --send-video FILE.y4m|pattern  send video (pattern: the moving test picture)\n"
+          "  --record-video OUT.y4m         record the received video (XPL_* timing tags)\n"
+          "  --video-codec vp8|vp9          preferred video codec (default vp8)\n"
+          "  --video-bitrate BPS            video encoder target (default 800000)\n"
+          "  --video-size WxH               pattern size (default 640x480)\n"
+          "  --video                        negotiate video even with neither of the above\n"
+          "  --video-json FILE              write the final video statistics as JSON\n"
           "  --quiet              no live status line\n");
 }
 
@@ -166,6 +176,43 @@ static void write_webrtc_json(app *a) {
   fclose(f);
 }
 
+static void write_video_json(app *a) {
+  pl_call_stats st;
+  if (!a->video_json || !a->call || pl_call_get_stats(a->call, &st) != 0)
+    return;
+  FILE *f = fopen(a->video_json, "w");
+  if (!f) {
+    fprintf(stderr, "parley call: cannot write %s\n", a->video_json);
+    return;
+  }
+  fprintf(f,
+          "{\"video\": %s, \"codec\": \"%s\", \"packetsSent\": %llu, \"packetsReceived\": %llu,\n"
+          " \"packetsLost\": %lld, \"framesEncoded\": %llu, \"keyFramesEncoded\": %llu,\n"
+          " \"frameWidthSent\": %d, \"frameHeightSent\": %d, \"framesReceived\": %llu,\n"
+          " \"framesDecoded\": %llu, \"keyFramesDecoded\": %llu, \"framesDropped\": %llu,\n"
+          " \"decodeErrors\": %llu, \"packetsDropped\": %llu, \"frameWidth\": %d,\n"
+          " \"frameHeight\": %d, \"framesPerSecond\": %.2f, \"freezeCount\": %llu,\n"
+          " \"totalFreezesDuration\": %.3f, \"nackCount\": %llu, \"pliCount\": %llu,\n"
+          " \"firCount\": %llu, \"nacksReceived\": %llu, \"plisReceived\": %llu,\n"
+          " \"firsReceived\": %llu, \"retransmittedPacketsSent\": %llu,\n"
+          " \"retransmittedPacketsReceived\": %llu, \"delaySeconds\": %.4f}\n",
+          st.video ? "true" : "false", st.video_codec == 9 ? "VP9" : st.video_codec == 8 ? "VP8" : "",
+          (unsigned long long)st.video_packets_sent, (unsigned long long)st.video_packets_received,
+          (long long)st.video_packets_lost, (unsigned long long)st.frames_encoded,
+          (unsigned long long)st.key_frames_encoded, st.frame_width_sent, st.frame_height_sent,
+          (unsigned long long)st.frames_received, (unsigned long long)st.frames_decoded,
+          (unsigned long long)st.key_frames_decoded, (unsigned long long)st.frames_dropped,
+          (unsigned long long)st.decode_errors, (unsigned long long)st.video_packets_dropped,
+          st.frame_width, st.frame_height, st.frames_per_second,
+          (unsigned long long)st.freeze_count, st.total_freezes_duration_s,
+          (unsigned long long)st.nack_count, (unsigned long long)st.pli_count,
+          (unsigned long long)st.fir_count, (unsigned long long)st.nacks_received,
+          (unsigned long long)st.plis_received, (unsigned long long)st.firs_received,
+          (unsigned long long)st.retransmitted_packets_sent,
+          (unsigned long long)st.retransmitted_packets_received, st.video_delay_s);
+  fclose(f);
+}
+
 static void on_event(pl_call *call, const pl_event *ev, void *user) {
   (void)call;
   app *a = user;
@@ -237,6 +284,11 @@ static int setup_call(app *a, const char *bind) {
   cfg.ice_all_interfaces = a->ice_all || !strncmp(bind, "0.0.0.0:", 8) || !strncmp(bind, "[::]:", 5);
   cfg.ice_loopback = a->ice_loopback;
   cfg.ice_lite = a->ice_lite;
+  cfg.video = a->video;
+  if (a->video_codec)
+    cfg.video_codec = a->video_codec;
+  if (a->video_bitrate)
+    cfg.video_bitrate = a->video_bitrate;
   int rc = pl_call_new(&a->call, a->engine, &cfg);
   if (rc) {
     fprintf(stderr, "parley call: cannot create call on %s: %s\n", bind, pl_strerror(rc));
@@ -258,6 +310,26 @@ static int setup_call(app *a, const char *bind) {
       return rc;
     }
     pl_call_set_audio_sink(a->call, &sink);
+  }
+  if (a->send_video) {
+    pl_video_io vsrc;
+    rc = !strcmp(a->send_video, "pattern")
+             ? pl_video_io_pattern_source(&vsrc, a->video_w, a->video_h)
+             : pl_video_io_y4m_source(&vsrc, a->send_video, true);
+    if (rc) {
+      fprintf(stderr, "parley call: cannot read %s: %s\n", a->send_video, pl_strerror(rc));
+      return rc;
+    }
+    pl_call_set_video_source(a->call, &vsrc);
+  }
+  if (a->record_video) {
+    pl_video_io vsink;
+    rc = pl_video_io_y4m_sink(&vsink, a->record_video, 30);
+    if (rc) {
+      fprintf(stderr, "parley call: cannot write %s: %s\n", a->record_video, pl_strerror(rc));
+      return rc;
+    }
+    pl_call_set_video_sink(a->call, &vsink);
   }
   for (int i = 0; i < a->n_stages; i++) {
     rc = pl_call_set_stage(a->call, a->stages[i].name, a->stages[i].on);
@@ -325,6 +397,7 @@ static void stop(app *a, int code) {
   if (a->call) {
     print_status(a, true);
     write_webrtc_json(a);
+    write_video_json(a);
     pl_call_hangup(a->call);
     pl_call_free(a->call);
     a->call = NULL;
@@ -340,7 +413,8 @@ static void stop(app *a, int code) {
 }
 
 int pl_cmd_call(int argc, char **argv) {
-  app a = {.channels = 1, .bitrate = 32000, .frame_ms = 20, .fec = true,
+  app a = {.channels = 1, .bitrate = 32000, .frame_ms = 20, .fec = true, .video_w = 640,
+           .video_h = 480,
            .crypto = PL_CRYPTO_AES_CM_128_HMAC_SHA1_80};
   for (int i = 1; i < argc; i++) {
     const char *o = argv[i];
@@ -364,6 +438,29 @@ int pl_cmd_call(int argc, char **argv) {
     else if (!strcmp(o, "--cert")) { NEED_ARG(); a.cert_path = v; }
     else if (!strcmp(o, "--key")) { NEED_ARG(); a.key_path = v; }
     else if (!strcmp(o, "--www")) { NEED_ARG(); a.www_dir = v; }
+    else if (!strcmp(o, "--send-video")) { NEED_ARG(); a.send_video = v; a.video = true; }
+    else if (!strcmp(o, "--record-video")) { NEED_ARG(); a.record_video = v; a.video = true; }
+    else if (!strcmp(o, "--video-json")) { NEED_ARG(); a.video_json = v; }
+    else if (!strcmp(o, "--video")) a.video = true;
+    else if (!strcmp(o, "--video-codec")) {
+      NEED_ARG();
+      if (!strcmp(v, "vp8")) a.video_codec = 8;
+      else if (!strcmp(v, "vp9")) a.video_codec = 9;
+      else { fprintf(stderr, "parley call: --video-codec vp8|vp9\n"); return 2; }
+      a.video = true;
+    } else if (!strcmp(o, "--video-bitrate")) {
+      NEED_ARG();
+      double b;
+      if (pl_cli_parse_double(v, 30000, 20000000, &b)) return 2;
+      a.video_bitrate = (int)b;
+    } else if (!strcmp(o, "--video-size")) {
+      NEED_ARG();
+      if (sscanf(v, "%dx%d", &a.video_w, &a.video_h) != 2 || a.video_w < 16 || a.video_h < 16 ||
+          a.video_w > 3840 || a.video_h > 2160) {
+        fprintf(stderr, "parley call: --video-size WxH (16x16 .. 3840x2160)\n");
+        return 2;
+      }
+    }
     else if (!strcmp(o, "--ice-host")) {
       NEED_ARG();
       size_t n = strlen(a.ice_hosts);

@@ -4,7 +4,11 @@
  *
  *   parley loopback [--net SCENARIO|FLAGS] [--send A.wav] [--send-b B.wav]
  *                   [--ref CLEAN.wav] [--duration S] [--stage NAME=on|off]
- *                   [--out DIR] [--seed N] [--quiet] */
+ *                   [--out DIR] [--seed N] [--quiet]
+ *                   [--video pattern|FILE.y4m] [--video-codec vp8|vp9] ...
+ * With --video both directions carry video too: each shown frame is matched
+ * to the source frame it shows (the pattern's drawn frame number, or for a
+ * file the capture time the RTP header extension carried) and scored. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -21,6 +25,169 @@
 #include "engine/call/call.h"
 #include "engine/sim.h"
 #include "net/emu/scenario.h"
+#include "video/pattern/pattern.h"
+
+/* ---- video: sources that remember what they sent, sinks that score ---- */
+
+#define VRING 64 /* source frames kept for matching a file's frames (~2 s) */
+
+typedef struct vlab {
+  pl_video_io inner;
+  bool pattern;
+  const pl_sim *sim;
+  int64_t next;
+  pl_video_buffer ring[VRING];
+  pl_time_us ring_cap[VRING];
+  int64_t ring_idx[VRING];
+  pl_video_buffer ref; /* the pattern, redrawn for a shown frame */
+  int32_t *scratch;
+  int scratch_w;
+  pl_lab_video *out;
+} vlab;
+
+static int vlab_read(void *user, pl_video_picture *pic) {
+  vlab *v = user;
+  int rc = v->inner.read(v->inner.user, pic);
+  if (rc != 1)
+    return rc;
+  int64_t i = v->next++;
+  v->out->frames_sent = v->next;
+  if (v->pattern)
+    return 1;
+  /* The call stamps the frame with the tick it reads it on: sim->now. */
+  int slot = (int)(i % VRING);
+  pl_video_buffer *b = &v->ring[slot];
+  if (b->f.width != pic->width || b->f.height != pic->height) {
+    pl_video_buffer_free(b);
+    if (pl_video_buffer_alloc(b, pic->width, pic->height) != 0)
+      return 1;
+  }
+  for (int y = 0; y < pic->height; y++)
+    memcpy(b->f.y + (size_t)y * (size_t)b->f.stride_y, pic->y + (size_t)y * (size_t)pic->stride_y,
+           (size_t)pic->width);
+  v->ring_cap[slot] = v->sim->now;
+  v->ring_idx[slot] = i;
+  return 1;
+}
+
+static int vlab_write(void *user, const pl_video_picture *pic) {
+  vlab *v = user;
+  pl_lab_video *o = v->out;
+  pl_video_frame f = {.y = (uint8_t *)pic->y, .u = (uint8_t *)pic->u, .v = (uint8_t *)pic->v,
+                      .stride_y = pic->stride_y, .stride_u = pic->stride_u,
+                      .stride_v = pic->stride_v, .width = pic->width, .height = pic->height};
+  const pl_video_frame *ref = NULL;
+  int64_t idx = -1;
+  if (v->pattern) {
+    idx = pl_pattern_read_index(&f);
+    if (idx >= 0 && (v->ref.f.width != f.width || v->ref.f.height != f.height)) {
+      pl_video_buffer_free(&v->ref);
+      if (pl_video_buffer_alloc(&v->ref, f.width, f.height) != 0)
+        idx = -1;
+    }
+    if (idx >= 0) {
+      pl_pattern_draw(&v->ref.f, idx);
+      ref = &v->ref.f;
+    }
+  } else if (pic->capture_us) {
+    /* The capture time went out as abs-capture-time (NTP, ~1 us steps). */
+    for (int s = 0; s < VRING && !ref; s++)
+      if (v->ring[s].mem && llabs(v->ring_cap[s] - pic->capture_us) < PL_MS(2) &&
+          v->ring[s].f.width == f.width && v->ring[s].f.height == f.height) {
+        ref = &v->ring[s].f;
+        idx = v->ring_idx[s];
+      }
+  }
+  if (!ref) {
+    o->unmatched++;
+    return 0;
+  }
+  if (o->n == o->cap) {
+    size_t cap = o->cap ? o->cap * 2 : 1024;
+    pl_lab_vframe *p = realloc(o->frames, cap * sizeof *p);
+    if (!p)
+      return PL_ENOMEM;
+    o->frames = p;
+    o->cap = cap;
+  }
+  if (v->scratch_w < f.width) {
+    free(v->scratch);
+    v->scratch = malloc(pl_ssim_scratch_ints(f.width) * sizeof(int32_t));
+    v->scratch_w = v->scratch ? f.width : 0;
+  }
+  pl_lab_vframe *r = &o->frames[o->n++];
+  r->index = idx;
+  r->render_s = (double)(pic->render_us - PL_SIM_START_US) / 1e6;
+  r->delay_ms = pic->capture_us ? (double)(pic->render_us - pic->capture_us) / 1e3 : -1;
+  r->psnr = pl_psnr_from_mse(
+      pl_plane_mse(ref->y, ref->stride_y, f.y, f.stride_y, f.width, f.height));
+  if (r->psnr > 100)
+    r->psnr = 100;
+  r->ssim = v->scratch ? pl_plane_ssim(ref->y, ref->stride_y, f.y, f.stride_y, f.width,
+                                       f.height, v->scratch)
+                       : NAN;
+  return 0;
+}
+
+static void vlab_close(void *user) {
+  vlab *v = user;
+  if (v->inner.close)
+    v->inner.close(v->inner.user);
+  v->inner.close = NULL;
+}
+
+static void vlab_free(vlab *v) {
+  for (int s = 0; s < VRING; s++)
+    pl_video_buffer_free(&v->ring[s]);
+  pl_video_buffer_free(&v->ref);
+  free(v->scratch);
+  v->scratch = NULL;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static void vlab_summarise(pl_lab_video *o) {
+  if (!o->n)
+    return;
+  pl_time_us *render = malloc(o->n * sizeof *render);
+  double *delay = malloc(o->n * sizeof *delay);
+  double ps = 0, ss = 0;
+  size_t nd = 0;
+  o->psnr_min = o->ssim_min = 1e9;
+  for (size_t i = 0; i < o->n; i++) {
+    const pl_lab_vframe *r = &o->frames[i];
+    ps += r->psnr;
+    ss += r->ssim;
+    o->psnr_min = fmin(o->psnr_min, r->psnr);
+    o->ssim_min = fmin(o->ssim_min, r->ssim);
+    if (render)
+      render[i] = (pl_time_us)llround(r->render_s * 1e6);
+    if (delay && r->delay_ms >= 0)
+      delay[nd++] = r->delay_ms;
+  }
+  o->psnr_mean = ps / (double)o->n;
+  o->ssim_mean = ss / (double)o->n;
+  if (render)
+    pl_video_timing_analyze(render, NULL, o->n, &o->timing);
+  /* Delay over the frames whose capture time arrived with them. */
+  if (delay && nd) {
+    qsort(delay, nd, sizeof *delay, cmp_double);
+    double sum = 0;
+    for (size_t i = 0; i < nd; i++)
+      sum += delay[i];
+    o->timing.has_delay = true;
+    o->timing.delay_mean_ms = sum / (double)nd;
+    o->timing.delay_min_ms = delay[0];
+    o->timing.delay_p50_ms = delay[nd / 2];
+    o->timing.delay_p95_ms = delay[(size_t)((double)(nd - 1) * 0.95)];
+    o->timing.delay_max_ms = delay[nd - 1];
+  }
+  free(render);
+  free(delay);
+}
 
 typedef struct capture {
   float *pcm;
@@ -50,6 +217,10 @@ static void usage(FILE *f) {
           "  --bitrate BPS       Opus bitrate (default 32000)\n"
           "  --seed N            emulator and engine seed (default 1)\n"
           "  --out DIR           where rx_*.wav, stats.json, report.html go (default out/loopback)\n"
+          "  --video SRC         video both ways too: pattern or FILE.y4m (looped)\n"
+          "  --video-codec C     vp8 (default) or vp9\n"
+          "  --video-bitrate BPS video target (default 800000)\n"
+          "  --video-size WxH    pattern size (default 640x360)\n"
           "  --quiet             no progress bar\n",
           names);
 }
@@ -218,6 +389,11 @@ static int ensure_dir(const char *dir) {
 int pl_cmd_loopback(int argc, char **argv) {
   const char *net = "clean", *send_a = NULL, *send_b = NULL, *ref_a = NULL;
   const char *out_dir = "out/loopback";
+  const char *video = NULL;
+  int video_codec = 8, vw = 640, vh = 360;
+  double video_bitrate = 800000;
+  vlab vl[2];
+  memset(vl, 0, sizeof vl);
   double duration = 0, bitrate = 32000;
   uint64_t seed = 1;
   bool quiet = false;
@@ -235,6 +411,21 @@ int pl_cmd_loopback(int argc, char **argv) {
     else if (!strcmp(o, "--send-b")) send_b = v;
     else if (!strcmp(o, "--ref")) ref_a = v;
     else if (!strcmp(o, "--out")) out_dir = v;
+    else if (!strcmp(o, "--video")) video = v;
+    else if (!strcmp(o, "--video-codec")) {
+      if (strcmp(v, "vp8") && strcmp(v, "vp9")) {
+        fprintf(stderr, "parley loopback: --video-codec vp8|vp9\n");
+        return 2;
+      }
+      video_codec = v[2] - '0';
+    } else if (!strcmp(o, "--video-bitrate")) {
+      if (pl_cli_parse_double(v, 30000, 20000000, &video_bitrate)) return 2;
+    } else if (!strcmp(o, "--video-size")) {
+      if (sscanf(v, "%dx%d", &vw, &vh) != 2 || vw < 16 || vh < 16 || vw > 3840 || vh > 2160) {
+        fprintf(stderr, "parley loopback: --video-size WxH\n");
+        return 2;
+      }
+    }
     else if (!strcmp(o, "--duration")) {
       if (pl_cli_parse_double(v, 0.5, PL_LAB_MAX_SECONDS - 1, &duration)) return 2;
     } else if (!strcmp(o, "--bitrate")) {
@@ -309,6 +500,11 @@ int pl_cmd_loopback(int argc, char **argv) {
   pl_call_config_init(&ca);
   pl_call_config_init(&cb);
   ca.opus_bitrate = cb.opus_bitrate = (int)bitrate;
+  if (video) {
+    ca.video = cb.video = true;
+    ca.video_codec = cb.video_codec = video_codec;
+    ca.video_bitrate = cb.video_bitrate = (int)video_bitrate;
+  }
   int rc = pl_sim_new(&sim, &ca, &cb, &sc.fwd, &sc.rev, seed);
   if (rc) {
     fprintf(stderr, "parley loopback: %s\n", pl_strerror(rc));
@@ -330,6 +526,25 @@ int pl_cmd_loopback(int argc, char **argv) {
       goto done;
     pl_audio_io sink = {.write = cap_write, .user = &rx[d]};
     pl_call_set_audio_sink(calls[1 - d], &sink);
+    if (video) {
+      /* Direction d: calls[d] sends, calls[1 - d] shows and scores. */
+      vlab *v = &vl[d];
+      v->sim = sim;
+      v->out = &run->dir[d].video;
+      v->out->on = true;
+      snprintf(v->out->source, sizeof v->out->source, "%s", video);
+      v->pattern = !strcmp(video, "pattern");
+      rc = v->pattern ? pl_video_io_pattern_source(&v->inner, vw, vh)
+                      : pl_video_io_y4m_source(&v->inner, video, true);
+      if (rc) {
+        fprintf(stderr, "parley loopback: %s: %s\n", video, pl_strerror(rc));
+        goto done;
+      }
+      pl_video_io vs = {.read = vlab_read, .close = vlab_close, .user = v};
+      pl_video_io vk = {.write = vlab_write, .user = v};
+      pl_call_set_video_source(calls[d], &vs);
+      pl_call_set_video_sink(calls[1 - d], &vk);
+    }
     for (int i = 0; i < n_stages; i++) {
       if (pl_call_set_stage(calls[d], stages[i].name, stages[i].on) != 0) {
         fprintf(stderr, "parley loopback: no stage '%s' in this build\n", stages[i].name);
@@ -372,6 +587,7 @@ int pl_cmd_loopback(int argc, char **argv) {
     pl_wav_spec spec = {.rate = PL_AUDIO_RATE, .channels = 1, .format = PL_WAV_PCM_S16};
     if (pl_wav_write_file(path, &spec, rx[d].pcm, rx[d].n) != 0)
       fprintf(stderr, "parley loopback: cannot write %s\n", path);
+    vlab_summarise(&dir->video);
     dir->metrics_rc = lab_metrics(dir);
   }
   char path[600];
@@ -399,11 +615,24 @@ int pl_cmd_loopback(int argc, char **argv) {
              dir->m.stoi, dir->m.si_sdr_db, dir->m.lsd_db);
     else
       printf("  metrics: %s\n", pl_strerror(dir->metrics_rc));
+    const pl_lab_video *lv = &dir->video;
+    if (lv->on)
+      printf("        video %s: shown %zu of %lld  PSNR %.2f dB (min %.2f)  SSIM %.4f  "
+             "%.1f fps  freezes %u (%.2f s)  delay %.0f ms (p95 %.0f)  NACK %llu  PLI %llu\n",
+             st->video_codec == 9 ? "VP9" : "VP8", lv->n, (long long)lv->frames_sent,
+             lv->psnr_mean, lv->psnr_min, lv->ssim_mean, lv->timing.fps,
+             lv->timing.freeze_count, lv->timing.freeze_total_s, lv->timing.delay_mean_ms,
+             lv->timing.delay_p95_ms, (unsigned long long)st->nack_count,
+             (unsigned long long)st->pli_count);
   }
   printf("  report: %s/report.html\n", out_dir);
   code = 0;
 done:
   pl_sim_free(sim);
+  for (int d = 0; d < 2; d++) {
+    vlab_free(&vl[d]);
+    free(run->dir[d].video.frames);
+  }
   pl_emu_scenario_free(&sc);
   for (int d = 0; d < 2; d++) {
     free(rx[d].pcm);

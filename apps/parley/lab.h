@@ -9,6 +9,7 @@
 
 #include "audio/metrics/metrics.h"
 #include "parley.h"
+#include "video/metrics/vmetrics.h"
 
 #define PL_LAB_MAX_SECONDS 3600
 
@@ -25,6 +26,25 @@ typedef struct pl_lab_second {
   uint64_t conceal_events;
 } pl_lab_second;
 
+/* One rendered video frame, matched to the source frame it shows. */
+typedef struct pl_lab_vframe {
+  int64_t index;   /* source frame number */
+  double render_s; /* simulated time it was shown */
+  double delay_ms; /* capture -> render */
+  double psnr, ssim; /* luma, against the source frame */
+} pl_lab_vframe;
+
+typedef struct pl_lab_video {
+  bool on;
+  char source[128];
+  pl_lab_vframe *frames;
+  size_t n, cap;
+  size_t unmatched;    /* shown, but no source frame found for it */
+  int64_t frames_sent; /* read from the source */
+  pl_video_timing timing; /* fps, freezes, delay of what was shown */
+  double psnr_mean, psnr_min, ssim_mean, ssim_min;
+} pl_lab_video;
+
 typedef struct pl_lab_dir {
   const char *send_path, *ref_path;
   float *ref; size_t n_ref; int ref_rate;  /* reference, mono, at its rate */
@@ -33,6 +53,7 @@ typedef struct pl_lab_dir {
   int segments;          /* how many; 0 when the call was too short */
   int metrics_rc;
   pl_call_stats final;
+  pl_lab_video video;
 } pl_lab_dir;
 
 typedef struct pl_lab_run {

@@ -31,6 +31,45 @@ static void json_num(FILE *f, double v) {
     fputc(']', f);                                                             \
   } while (0)
 
+static void video_json(FILE *f, const pl_lab_video *v, const pl_call_stats *st) {
+  fprintf(f, ",\"video\":{\"source\":\"%s\",\"codec\":\"%s\",\"frames_sent\":%lld,"
+             "\"frames_shown\":%zu,\"unmatched\":%zu,\"psnr_mean\":",
+          v->source, st->video_codec == 9 ? "VP9" : "VP8", (long long)v->frames_sent, v->n,
+          v->unmatched);
+  json_num(f, v->psnr_mean);
+  fprintf(f, ",\"psnr_min\":");
+  json_num(f, v->psnr_min);
+  fprintf(f, ",\"ssim_mean\":");
+  json_num(f, v->ssim_mean);
+  fprintf(f, ",\"ssim_min\":");
+  json_num(f, v->ssim_min);
+  fprintf(f, ",\"fps\":");
+  json_num(f, v->timing.fps);
+  fprintf(f, ",\"freeze_count\":%u,\"freeze_total_s\":", v->timing.freeze_count);
+  json_num(f, v->timing.freeze_total_s);
+  fprintf(f, ",\"delay_mean_ms\":");
+  json_num(f, v->timing.has_delay ? v->timing.delay_mean_ms : NAN);
+  fprintf(f, ",\"delay_p95_ms\":");
+  json_num(f, v->timing.has_delay ? v->timing.delay_p95_ms : NAN);
+  fprintf(f, ",\"nack_count\":%llu,\"pli_count\":%llu,\"retransmitted_packets_received\":%llu,"
+             "\"frames_decoded\":%llu,\"frames_dropped\":%llu,\"frames\":[",
+          (unsigned long long)st->nack_count, (unsigned long long)st->pli_count,
+          (unsigned long long)st->retransmitted_packets_received,
+          (unsigned long long)st->frames_decoded, (unsigned long long)st->frames_dropped);
+  /* One row per shown frame: [index, render s, delay ms, PSNR dB, SSIM]. */
+  for (size_t i = 0; i < v->n; i++) {
+    const pl_lab_vframe *r = &v->frames[i];
+    fprintf(f, "%s[%lld,%.4f,", i ? "," : "", (long long)r->index, r->render_s);
+    json_num(f, r->delay_ms);
+    fputc(',', f);
+    json_num(f, r->psnr);
+    fputc(',', f);
+    json_num(f, r->ssim);
+    fputc(']', f);
+  }
+  fprintf(f, "]}");
+}
+
 int pl_lab_write_json(const char *path, const pl_lab_run *r) {
   FILE *f = fopen(path, "w");
   if (!f)
@@ -60,6 +99,8 @@ int pl_lab_write_json(const char *path, const pl_lab_run *r) {
     }
     fprintf(f, ",\"stats\":");
     pl_cli_stats_json(f, &dir->final);
+    if (dir->video.on)
+      video_json(f, &dir->video, &dir->final);
     fprintf(f, ",\"per_second\":{");
     SERIES(send_kbps);
     fputc(',', f);
@@ -159,6 +200,77 @@ static void fill(series *s, const pl_lab_run *r, int d, size_t off, const char *
   s->n = r->n_seconds;
   for (int k = 0; k < r->n_seconds; k++)
     s->v[k] = *(const double *)((const char *)&r->sec[d][k] + off);
+}
+
+/* Per-frame PSNR (x: when each frame was shown), both directions. */
+static void frame_chart(FILE *f, const pl_lab_run *r, double tmax) {
+  double ymax = 60, ymin = 20;
+  for (int d = 0; d < 2; d++)
+    for (size_t i = 0; i < r->dir[d].video.n; i++) {
+      double p = r->dir[d].video.frames[i].psnr;
+      if (isfinite(p) && p > ymax)
+        ymax = ceil(p / 10) * 10;
+      if (isfinite(p) && p < ymin)
+        ymin = floor(p / 10) * 10;
+    }
+  double pw = W - ML - MR, ph = H - MT - MB;
+  fprintf(f, "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+             "height=\"%d\" viewBox=\"0 0 %d %d\">\n<text x=\"%d\" y=\"18\" class=\"t\">"
+             "PSNR of every shown frame (luma, against the source frame it shows)</text>\n",
+          W, H, W, H, ML);
+  for (int g = 0; g <= 4; g++) {
+    double y = MT + ph - ph * g / 4;
+    fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" class=\"grid\"/>"
+               "<text x=\"%d\" y=\"%.1f\" class=\"ax\" text-anchor=\"end\">%g</text>\n",
+            ML, y, W - MR, y, ML - 4, y + 4, ymin + (ymax - ymin) * g / 4);
+  }
+  for (int g = 0; g <= 5; g++)
+    fprintf(f, "<text x=\"%.1f\" y=\"%d\" class=\"ax\" text-anchor=\"middle\">%.0f s</text>\n",
+            ML + pw * g / 5, H - MB + 16, tmax * g / 5);
+  fprintf(f, "<text x=\"12\" y=\"%d\" class=\"ax\" transform=\"rotate(-90 12 %d)\" "
+             "text-anchor=\"middle\">dB</text>\n",
+          MT + (int)ph / 2, MT + (int)ph / 2);
+  static const char *col[2] = {"#1b9e77", "#d95f02"};
+  for (int d = 0; d < 2; d++) {
+    const pl_lab_video *v = &r->dir[d].video;
+    fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.2\" points=\"", col[d]);
+    for (size_t i = 0; i < v->n; i++) {
+      double p = v->frames[i].psnr;
+      if (!isfinite(p))
+        continue;
+      fprintf(f, "%.1f,%.1f ", ML + pw * v->frames[i].render_s / tmax,
+              MT + ph - ph * (p - ymin) / (ymax - ymin));
+    }
+    fprintf(f, "\"/>\n<text x=\"%d\" y=\"%d\" class=\"lg\" fill=\"%s\">%s</text>\n",
+            ML + 10 + d * 170, H - 4, col[d], dir_name[d]);
+  }
+  fprintf(f, "</svg>\n");
+}
+
+static void video_section(FILE *f, const pl_lab_run *r, double tmax) {
+  if (!r->dir[0].video.on) {
+    fprintf(f, "<h2>Video</h2><p>This run carried audio only (see --video).</p>\n");
+    return;
+  }
+  fprintf(f, "<h2>Video</h2><table><tr><th>direction</th><th>codec</th><th>sent</th>"
+             "<th>shown</th><th>PSNR mean (dB)</th><th>PSNR min</th><th>SSIM mean</th>"
+             "<th>fps</th><th>freezes</th><th>frozen (s)</th><th>delay mean (ms)</th>"
+             "<th>delay p95 (ms)</th><th>NACKs</th><th>RTX in</th><th>PLIs</th></tr>\n");
+  for (int d = 0; d < 2; d++) {
+    const pl_lab_video *v = &r->dir[d].video;
+    const pl_call_stats *st = &r->dir[d].final;
+    fprintf(f, "<tr><td>%s</td><td>%s</td><td>%lld</td><td>%zu</td><td>%.2f</td><td>%.2f</td>"
+               "<td>%.4f</td><td>%.1f</td><td>%u</td><td>%.2f</td><td>%.0f</td><td>%.0f</td>"
+               "<td>%llu</td><td>%llu</td><td>%llu</td></tr>\n",
+            dir_name[d], st->video_codec == 9 ? "VP9" : "VP8", (long long)v->frames_sent, v->n,
+            v->psnr_mean, v->psnr_min, v->ssim_mean, v->timing.fps, v->timing.freeze_count,
+            v->timing.freeze_total_s, v->timing.delay_mean_ms, v->timing.delay_p95_ms,
+            (unsigned long long)st->nack_count,
+            (unsigned long long)st->retransmitted_packets_received,
+            (unsigned long long)st->pli_count);
+  }
+  fprintf(f, "</table>\n");
+  frame_chart(f, r, tmax);
 }
 
 /* ---- waveform and spectrogram -------------------------------------------- */
@@ -352,7 +464,7 @@ int pl_lab_write_html(const char *path, const pl_lab_run *r) {
       spectrogram(f, "Spectrogram, received", dir->rx, dir->n_rx, 48000, lag48, secs);
     }
   }
-  fprintf(f, "<h2>Video</h2><p>This run carried audio only, so there is no per-frame PSNR.</p>\n");
+  video_section(f, r, tmax);
   fprintf(f, "</body></html>\n");
   return fclose(f) == 0 ? 0 : -1;
 }

@@ -9,6 +9,7 @@
 
 #include "base/log.h"
 #include "engine/call/call.h"
+#include "engine/call/call_video.h"
 #include "engine/engine.h"
 #include "engine/whip.h"
 
@@ -23,6 +24,9 @@ void pl_call_config_init(pl_call_config *cfg) {
   cfg->jitter_min_ms = 20;
   cfg->jitter_max_ms = 500;
   cfg->peer_timeout_ms = 10000;
+  cfg->video_codec = 8;
+  cfg->video_bitrate = 800000;
+  cfg->video_fps = 30;
 }
 
 static int check_config(const pl_call_config *c) {
@@ -36,6 +40,9 @@ static int check_config(const pl_call_config *c) {
   if (c->crypto != PL_CRYPTO_AES_CM_128_HMAC_SHA1_80 && c->crypto != PL_CRYPTO_AEAD_AES_128_GCM)
     return PL_EINVAL;
   if (c->jitter_min_ms < 0 || c->jitter_max_ms < c->jitter_min_ms || c->jitter_max_ms > 5000)
+    return PL_EINVAL;
+  if (c->video && ((c->video_codec != 8 && c->video_codec != 9) || c->video_bitrate < 30000 ||
+                   c->video_bitrate > 20000000 || c->video_fps < 1 || c->video_fps > 60))
     return PL_EINVAL;
   if (c->peer_timeout_ms <= 0)
     return PL_EINVAL;
@@ -255,6 +262,7 @@ int pl_call_get_stats(pl_call *c, pl_call_stats *s) {
   }
   s->dtls_connected_s = -1;
   pl_wrtc_fill_stats(c, s);
+  pl_call_video_fill_stats(c, s);
   s->n_send_stages = m.n_send;
   s->n_recv_stages = m.n_recv;
   memcpy(s->send_stages, m.send_stages, sizeof s->send_stages);

@@ -139,6 +139,9 @@ struct pl_call {
   pthread_mutex_t snap_lock;
   pl_media_snapshot snap;
 
+  struct pl_call_video *video; /* NULL without cfg.video (call_video.h) */
+  bool video_offered;          /* the peer's offer had an m=video */
+
   /* libuv driver state (engine/driver.c). */
   uv_udp_t udp[PL_CALL_MAX_SOCKETS];
   uv_timer_t timer;
@@ -161,6 +164,9 @@ void pl_call_net_bye(pl_call *c, pl_time_us now);
 /* An RTCP report now (the WebRTC client's "keyed" signal to the server). */
 void pl_call_net_rtcp_now(pl_call *c, pl_time_us now);
 pl_pkt *pl_call_net_next_tx(pl_call *c);
+/* Protects a cleartext RTP/RTCP packet in p->data and queues it to the peer. */
+void pl_call_net_send_protected(pl_call *c, pl_pkt *p, bool rtcp);
+uint64_t pl_call_wall_ntp(const pl_call *c, pl_time_us now);
 /* Queues a ready datagram to send from socket `sock` (to p->addr). */
 void pl_call_net_queue(pl_call *c, pl_pkt *p, int sock);
 int pl_call_net_pkt_socket(const pl_call *c, const pl_pkt *p);

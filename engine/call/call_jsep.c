@@ -12,6 +12,8 @@
 #include "base/log.h"
 #include "engine/call/call.h"
 #include "engine/call/webrtc.h"
+#include "engine/call/call_video.h"
+#include "engine/call/call_video_sdp.h"
 #include "engine/engine.h"
 
 #define OPUS_PT 111 /* Chromium's choice; any dynamic type works */
@@ -55,6 +57,83 @@ static void add_sender(pl_call *c, pl_sdp *s, pl_sdp_media *m) {
   snprintf(m->ssrcs[0].cname, sizeof m->ssrcs[0].cname, "%s", c->cname);
   m->ssrcs[0].has_msid = true;
   m->ssrcs[0].msid = m->msids[0];
+}
+
+/* The video section beside audio section `aa` (same BUNDLE transport),
+ * as an offer (om NULL) or as the answer to the peer's om. */
+static int video_section(pl_call *c, pl_sdp *s, pl_sdp_media *vm, const pl_sdp_media *aa,
+                         const pl_sdp_media *om, const char *mid) {
+  memset(vm, 0, sizeof *vm);
+  int rc = pl_call_video_sdp_section(c, vm, mid);
+  if (rc)
+    return rc;
+  vm->port = aa->port;
+  snprintf(vm->proto, sizeof vm->proto, "%s", aa->proto);
+  vm->conn = aa->conn;
+  vm->rtcp_mux = aa->rtcp_mux;
+  vm->rtcp_rsize = aa->rtcp_rsize;
+  vm->transport = aa->transport;
+  vm->dir = PL_SDP_SENDRECV;
+  if (om) {
+    pl_sdp_dir od = pl_sdp_media_dir(s, om);
+    vm->dir = od == PL_SDP_SENDONLY   ? PL_SDP_RECVONLY
+              : od == PL_SDP_RECVONLY ? PL_SDP_SENDONLY
+              : od == PL_SDP_INACTIVE ? PL_SDP_INACTIVE
+                                      : PL_SDP_SENDRECV;
+  }
+  /* RFC 8843 9.1: an extension has one id in a BUNDLE group: audio's. */
+  for (int i = 0; i < aa->n_extmaps && vm->n_extmaps < PL_SDP_MAX_EXTMAPS; i++)
+    vm->extmaps[vm->n_extmaps++] = aa->extmaps[i];
+  if (vm->dir == PL_SDP_SENDRECV || vm->dir == PL_SDP_SENDONLY) {
+    vm->n_msids = 1;
+    snprintf(vm->msids[0].stream, sizeof vm->msids[0].stream, "parley-%s", c->cname);
+    snprintf(vm->msids[0].track, sizeof vm->msids[0].track, "video-%08x", c->video->local_ssrc);
+    for (int i = 0; i < vm->n_ssrcs; i++) {
+      vm->ssrcs[i].has_msid = true;
+      vm->ssrcs[i].msid = vm->msids[0];
+    }
+  } else {
+    vm->n_ssrcs = 0;
+    vm->n_ssrc_groups = 0;
+  }
+  pl_sdp_group *g = NULL;
+  for (int i = 0; i < s->n_groups; i++)
+    if (!strcmp(s->groups[i].semantics, "BUNDLE"))
+      g = &s->groups[i];
+  bool listed = false;
+  for (int j = 0; g && j < g->n; j++)
+    listed |= !strcmp(g->mids[j], mid);
+  if (g && !listed && g->n < PL_SDP_MAX_GROUP_MIDS)
+    snprintf(g->mids[g->n++], sizeof g->mids[0], "%s", mid);
+  return 0;
+}
+
+/* Our answer to the peer's first usable m=video, in place of the rejected
+ * section net/sdp's generator wrote for it. */
+static int answer_video(pl_call *c, const pl_sdp *o, pl_sdp *a, int audio) {
+  if (!c->video)
+    return 0;
+  int vi = -1;
+  for (int i = 0; i < o->n_media && vi < 0; i++)
+    if (o->media[i].type == PL_SDP_VIDEO && o->media[i].port && o->media[i].is_rtp)
+      vi = i;
+  if (vi < 0 || vi >= a->n_media)
+    return 0;
+  c->video_offered = true;
+  int rc = pl_call_video_sdp_take(c, o, &o->media[vi]);
+  if (rc || !c->video->on)
+    return rc;
+  const pl_sdp_media aa = a->media[audio];
+  return video_section(c, a, &a->media[vi], &aa, &o->media[vi], o->media[vi].mid);
+}
+
+/* PL_EVENT_TRACK "video MID" when the peer will send video. */
+static void emit_video_track(pl_call *c) {
+  const pl_call_video *v = c->video;
+  if (!v || !v->on || !v->remote_ssrc_known)
+    return; /* a section without SSRCs is one the peer does not send on */
+  snprintf(c->wrtc->detail, sizeof c->wrtc->detail, "video %s", v->mid);
+  pl_call_emit(c, PL_EVENT_TRACK, 0, c->wrtc->detail);
 }
 
 static void take_extensions(pl_call *c, const pl_sdp_media *m) {
@@ -174,6 +253,13 @@ int pl_jsep_create_offer(pl_call *c, char *out, size_t cap, bool restart) {
     rc = local_fingerprint(c, &t->fingerprints[0]);
   add_sender(c, s, m);
   pl_wrtc_candidates_to_sdp(c, m);
+  if (!rc && c->video && !c->video->on) { /* not on a restart: keep what was agreed */
+    s->n_media = 2;
+    rc = video_section(c, s, &s->media[1], m, NULL, "1");
+  } else if (!rc && c->video && c->video->on) {
+    s->n_media = 2;
+    rc = video_section(c, s, &s->media[1], m, NULL, c->video->mid);
+  }
   if (!rc)
     rc = finish_text(s, out, cap);
   pl_sdp_free(s);
@@ -311,6 +397,9 @@ int pl_jsep_answer_struct(pl_call *c, const pl_sdp *o, pl_sdp *a, pl_sdp_setup s
   if (am->dir == PL_SDP_SENDRECV || am->dir == PL_SDP_SENDONLY)
     add_sender(c, a, am);
   pl_wrtc_candidates_to_sdp(c, am);
+  int rc2 = answer_video(c, o, a, found);
+  if (rc2)
+    return rc2;
   if (audio)
     *audio = found;
   return 0;
@@ -374,6 +463,7 @@ int pl_jsep_accept_offer(pl_call *c, const pl_sdp *o, char *out, size_t cap) {
       snprintf(w->detail, sizeof w->detail, "audio %s", w->mid);
       pl_call_emit(c, PL_EVENT_TRACK, 0, w->detail);
     }
+    emit_video_track(c);
     if (c->engine->loop)
       pl_driver_kick(c);
   }
@@ -416,6 +506,12 @@ int pl_jsep_accept_answer(pl_call *c, const pl_sdp *s) {
   opus_fmtp_of(ok, &fmtp);
   take_extensions(c, m);
   take_remote_sender(c, m);
+  if (c->video) {
+    const pl_sdp_media *vm = pl_call_video_sdp_find(s);
+    int vrc = pl_call_video_sdp_take(c, s, vm);
+    if (vrc)
+      return vrc;
+  }
   int rc = pl_wrtc_remote(c, s, transport_section(s, m),
                           t.setup == PL_SDP_SETUP_ACTIVE ? PL_DTLS_SERVER : PL_DTLS_CLIENT);
   if (!rc)
@@ -428,6 +524,7 @@ int pl_jsep_accept_answer(pl_call *c, const pl_sdp *s) {
     snprintf(w->detail, sizeof w->detail, "audio %s", m->mid);
     pl_call_emit(c, PL_EVENT_TRACK, 0, w->detail);
   }
+  emit_video_track(c);
   if (c->engine->loop)
     pl_driver_kick(c);
   return 0;

@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "engine/call/call.h"
+#include "engine/call/call_video.h"
 
 #define TICK_US PL_MS(PL_AUDIO_FRAME_MS)
 
@@ -16,6 +17,8 @@ int pl_call_media_init(pl_call *c) {
   int rc = pl_ring_init(&c->rx_ring, sizeof(pl_rx_item), 256);
   if (!rc)
     rc = pl_ring_init(&c->tx_ring, sizeof(pl_tx_item), 64);
+  if (!rc)
+    rc = pl_call_video_new(c);
   return rc;
 }
 
@@ -42,7 +45,7 @@ int pl_call_media_start(pl_call *c, const pl_opus_fmtp *remote_fmtp) {
   if (!c->enc || !c->jb)
     return PL_ENOMEM;
   c->media_ts = (uint32_t)pl_rng_u64(&c->rng);
-  return 0;
+  return pl_call_video_start(c);
 }
 
 void pl_call_media_destroy(pl_call *c) {
@@ -61,6 +64,7 @@ void pl_call_media_destroy(pl_call *c) {
   c->has_source = c->has_sink = false;
   pl_ring_destroy(&c->rx_ring);
   pl_ring_destroy(&c->tx_ring);
+  pl_call_video_free(c);
 }
 
 static void capture(pl_call *c, pl_time_us now) {
@@ -132,6 +136,7 @@ static void publish(pl_call *c) {
   c->snap.target_delay_ms = pl_jitter_target_ms(c->jb);
   stage_infos(&c->send_graph, c->snap.send_stages, &c->snap.n_send);
   stage_infos(&c->recv_graph, c->snap.recv_stages, &c->snap.n_recv);
+  pl_call_video_publish(c);
   pthread_mutex_unlock(&c->snap_lock);
 }
 
@@ -156,6 +161,7 @@ bool pl_call_media_tick(pl_call *c, pl_time_us now) {
     capture(c, c->next_tick);
     playout(c, c->next_tick);
     sent |= pl_ring_size(&c->tx_ring) != before;
+    sent |= pl_call_video_media_tick(c, c->next_tick);
     c->next_tick += TICK_US;
   }
   if (now >= c->next_tick)

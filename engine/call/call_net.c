@@ -6,6 +6,7 @@
 #include "base/bytes.h"
 #include "base/log.h"
 #include "engine/call/call.h"
+#include "engine/call/call_video.h"
 #include "net/demux/demux.h"
 
 #define RTCP_INTERVAL_US PL_MS(1000) /* small two-party session: fixed ~1 s */
@@ -53,6 +54,8 @@ static uint64_t wall_ntp(const pl_call *c, pl_time_us now) {
   return pl_ntp_from_unix_us(now + c->wall_offset_us);
 }
 
+uint64_t pl_call_wall_ntp(const pl_call *c, pl_time_us now) { return wall_ntp(c, now); }
+
 /* Queue a cleartext RTP or RTCP packet already in p->data as SRTP. */
 static void queue_protected(pl_call *c, pl_pkt *p, bool rtcp) {
   int rc = rtcp ? pl_srtp_protect_rtcp(c->srtp, p->data, &p->len, pl_pkt_tailroom(p) + p->len)
@@ -67,6 +70,8 @@ static void queue_protected(pl_call *c, pl_pkt *p, bool rtcp) {
   c->bytes_sent += p->len;
 }
 
+void pl_call_net_send_protected(pl_call *c, pl_pkt *p, bool rtcp) { queue_protected(c, p, rtcp); }
+
 static int build_rtcp(pl_call *c, pl_time_us now, uint8_t *buf, size_t cap, bool bye) {
   pl_rtcp_writer w;
   pl_rtcp_writer_init(&w, buf, cap, false);
@@ -79,21 +84,24 @@ static int build_rtcp(pl_call *c, pl_time_us now, uint8_t *buf, size_t cap, bool
     /* RTP time of `now`, extrapolated from the last packet sent. */
     uint32_t ts = c->last_tx_ts + (uint32_t)((now - c->last_tx_us) * PL_OPUS_RTP_CLOCK / 1000000);
     pl_rtp_send_stats_fill_sr(&c->sstats, &sr, c->local_ssrc, wall_ntp(c, now), ts);
-    if (have_rb) {
-      sr.report_count = 1;
-      sr.reports[0] = rb;
-    }
+    if (have_rb)
+      sr.reports[sr.report_count++] = rb;
+    if (pl_call_video_report_block(c, now, &sr.reports[sr.report_count]))
+      sr.report_count++;
     pl_rtcp_write_sr(&w, &sr);
   } else {
     pl_rtcp_rr rr;
     memset(&rr, 0, sizeof rr);
     rr.ssrc = c->local_ssrc;
-    if (have_rb) {
-      rr.report_count = 1;
-      rr.reports[0] = rb;
-    }
+    if (have_rb)
+      rr.reports[rr.report_count++] = rb;
+    if (pl_call_video_report_block(c, now, &rr.reports[rr.report_count]))
+      rr.report_count++;
     pl_rtcp_write_rr(&w, &rr);
   }
+  pl_rtcp_sr vsr;
+  if (pl_call_video_sender_report(c, now, &vsr))
+    pl_rtcp_write_sr(&w, &vsr);
   pl_rtcp_sdes_chunk chunk = {.ssrc = c->local_ssrc, .cname = (const uint8_t *)c->cname,
                               .cname_len = (uint8_t)strlen(c->cname)};
   pl_rtcp_write_sdes(&w, &chunk, 1);
@@ -195,6 +203,7 @@ void pl_call_net_flush(pl_call *c, pl_time_us now) {
     c->last_tx_us = now;
     queue_protected(c, p, false);
   }
+  pl_call_video_net_flush(c, now);
   update_rates(c, now);
 }
 
@@ -211,11 +220,15 @@ static void handle_rtcp(pl_call *c, pl_time_us now, const uint8_t *data, size_t 
     if (pkt.pt == 200 && pl_rtcp_sr_parse(&sr, &pkt) == 0) {
       if (c->rstats_started && sr.ssrc == c->remote_ssrc)
         pl_rtp_recv_stats_on_sr(&c->rstats, sr.ntp, now);
+      else
+        pl_call_video_on_sr(c, &sr, now);
       rbs = sr.reports;
       nrb = sr.report_count;
     } else if (pkt.pt == 201 && pl_rtcp_rr_parse(&rr, &pkt) == 0) {
       rbs = rr.reports;
       nrb = rr.report_count;
+    } else if (pl_call_video_net_rtcp(c, now, &pkt)) {
+      continue;
     } else if (pkt.pt == 203) {
       pl_rtcp_bye bye;
       if (pl_rtcp_bye_parse(&bye, &pkt) == 0 && atomic_load(&c->state) != PL_CALL_CLOSED) {
@@ -229,8 +242,10 @@ static void handle_rtcp(pl_call *c, pl_time_us now, const uint8_t *data, size_t 
         continue;
       c->remote_fraction_lost = rbs[i].fraction_lost / 256.0;
       pl_time_us rtt;
-      if (pl_rtcp_rtt_us(&rbs[i], pl_ntp_compact(wall_ntp(c, now)), &rtt) == 0)
+      if (pl_rtcp_rtt_us(&rbs[i], pl_ntp_compact(wall_ntp(c, now)), &rtt) == 0) {
         c->rtt_us = rtt;
+        pl_call_video_set_rtt(c, rtt);
+      }
     }
   }
   if (rc < 0)
@@ -239,6 +254,10 @@ static void handle_rtcp(pl_call *c, pl_time_us now, const uint8_t *data, size_t 
 
 static void handle_rtp(pl_call *c, pl_time_us now, const uint8_t *data, size_t len) {
   pl_rtp_header h;
+  if (pl_rtp_parse(&h, data, len) == 0 && pl_call_video_owns_rtp(c, &h)) {
+    pl_call_video_net_rtp(c, now, &h, data, len);
+    return;
+  }
   if (pl_rtp_parse(&h, data, len) != 0 || h.pt != c->pt ||
       (c->remote_ssrc_known && h.ssrc != c->remote_ssrc) ||
       h.payload_len > PL_CALL_MAX_PAYLOAD) {
@@ -370,6 +389,7 @@ void pl_call_net_timeout(pl_call *c, pl_time_us now) {
     c->next_rtcp = now + RTCP_INTERVAL_US / 2 +
                    (pl_time_us)pl_rng_below(&c->rng, (uint64_t)RTCP_INTERVAL_US);
   }
+  pl_call_video_net_timeout(c, now);
   pl_time_us quiet = PL_MS(c->cfg.peer_timeout_ms);
   if (!c->timeout_event && now - c->last_heard > quiet) {
     c->timeout_event = true;
@@ -386,6 +406,7 @@ pl_time_us pl_call_net_deadline(const pl_call *c) {
   if (st != PL_CALL_ACTIVE)
     return w;
   pl_time_us d = pl_time_min(c->next_rtcp, w);
+  d = pl_time_min(d, pl_call_video_net_deadline(c));
   if (!c->timeout_event)
     d = pl_time_min(d, c->last_heard + PL_MS(c->cfg.peer_timeout_ms) + 1);
   return d;

@@ -9,6 +9,8 @@
 
 #include "base/log.h"
 #include "engine/call/call.h"
+#include "engine/call/call_video.h"
+#include "engine/call/call_video_sdp.h"
 #include "engine/engine.h"
 #include "net/sdp/sdp.h"
 #include "net/srtp/sdes.h"
@@ -39,7 +41,7 @@ static void split_addr(const pl_addr *a, char *ip, size_t cap, const char **type
 
 /* Our single audio section, offer or answer alike. */
 static int build(pl_call *c, pl_sdp *s, int pt, const char *mid, int ext_id,
-                 const pl_sdes_crypto *cryptos, int n_crypto, pl_sdp_dir dir) {
+                 const pl_sdes_crypto *cryptos, int n_crypto, pl_sdp_dir dir, bool offer) {
   char ip[64];
   const char *type;
   split_addr(&c->local, ip, sizeof ip, &type);
@@ -84,6 +86,24 @@ static int build(pl_call *c, pl_sdp *s, int pt, const char *mid, int ext_id,
   for (int i = 0; i < n_crypto; i++)
     if (pl_sdes_write(&cryptos[i], m->crypto[i], sizeof m->crypto[i]) < 0)
       return PL_EINVAL;
+  if (!c->video || (!offer && !c->video_offered))
+    return 0;
+  /* Video shares the audio port and SRTP context (one 5-tuple, told apart
+   * by payload type and SSRC), but is a section of its own. */
+  pl_sdp_media *vm = &s->media[s->n_media++];
+  int rc = pl_call_video_sdp_section(c, vm, "1");
+  if (rc)
+    return rc;
+  vm->port = offer || c->video->on ? m->port : 0;
+  snprintf(vm->proto, sizeof vm->proto, "RTP/SAVPF");
+  vm->conn = m->conn;
+  vm->dir = dir;
+  vm->n_crypto = m->n_crypto;
+  memcpy(vm->crypto, m->crypto, sizeof vm->crypto);
+  if (ext_id) {
+    vm->n_extmaps = 1;
+    vm->extmaps[0] = m->extmaps[0];
+  }
   return 0;
 }
 
@@ -173,7 +193,7 @@ int pl_call_create_offer(pl_call *c, char *sdp, size_t cap) {
   if (!rc && n == 0)
     rc = PL_ENOTSUP;
   if (!rc)
-    rc = build(c, s, OPUS_PT, "0", CAPTURE_EXT_ID, c->offered, n, PL_SDP_SENDRECV);
+    rc = build(c, s, OPUS_PT, "0", CAPTURE_EXT_ID, c->offered, n, PL_SDP_SENDRECV, true);
   if (!rc) {
     int w = pl_sdp_write(s, sdp, cap);
     rc = w < 0 ? w : 0;
@@ -229,6 +249,11 @@ int pl_call_accept_offer(pl_call *c, const char *offer, char *answer, size_t cap
     rc = pl_sdes_keys(&c->keys, &local, &remote);
   if (!rc)
     rc = take_remote(c, s, m, opus, &fmtp);
+  if (!rc && c->video) {
+    const pl_sdp_media *vm = pl_call_video_sdp_find(s);
+    c->video_offered = vm != NULL;
+    rc = pl_call_video_sdp_take(c, s, vm);
+  }
   if (!rc) {
     int ext = c->ext_capture_id;
     pl_sdp_dir dir = PL_SDP_SENDRECV;
@@ -239,7 +264,7 @@ int pl_call_accept_offer(pl_call *c, const char *offer, char *answer, size_t cap
       dir = PL_SDP_SENDONLY;
     else if (od == PL_SDP_INACTIVE)
       dir = PL_SDP_INACTIVE;
-    rc = build(c, a, c->pt, m->mid[0] ? m->mid : "0", ext, &local, 1, dir);
+    rc = build(c, a, c->pt, m->mid[0] ? m->mid : "0", ext, &local, 1, dir, false);
   }
   if (!rc) {
     int w = pl_sdp_write(a, answer, cap);
@@ -288,6 +313,8 @@ int pl_call_accept_answer(pl_call *c, const char *answer) {
     rc = pl_sdes_keys(&c->keys, local, &remote);
   if (!rc)
     rc = take_remote(c, s, m, opus, &fmtp);
+  if (!rc && c->video)
+    rc = pl_call_video_sdp_take(c, s, pl_call_video_sdp_find(s));
   if (!rc)
     rc = activate(c, &fmtp);
   pl_sdp_free(s);

@@ -285,6 +285,7 @@ Test(e2e, wrong_keys_mean_no_media_and_counted_auth_failures) {
   /* b2 sends with its own keys to a: a cannot authenticate any of it. */
   pl_audio_io t2;
   pl_audio_io_tone_source(&t2, 500, 0.3);
+  pl_call_set_audio_source(b2, &t2);
   pl_addr from;
   pl_addr_parse(&from, "10.0.0.2:5000");
   uint8_t buf[1600];

@@ -2,7 +2,8 @@
 // engine serves (GET /) sends Chromium's fake microphone over WHIP, plays
 // what the engine sends, and reports getStats(). Writes the browser's view
 // as JSON for test_chromium.sh to check together with the engine's.
-//   node chromium_call.js http://127.0.0.1:PORT/ OUT.json SECONDS
+//   node chromium_call.js http://127.0.0.1:PORT/ OUT.json SECONDS [video [VP8|VP9]]
+// With "video" the page sends Chromium's fake camera too.
 const { chromium } = require('playwright-core');
 const fs = require('fs');
 
@@ -19,7 +20,8 @@ const fs = require('fs');
     const page = await browser.newPage();
     page.on('console', (m) => console.log('page:', m.text()));
     await page.goto(url);
-    await page.evaluate(() => window.parley.call());
+    const opts = { video: process.argv[5] === 'video', codec: process.argv[6] };
+    await page.evaluate((o) => window.parley.call(undefined, o), opts);
     const t0 = Date.now();
     let s;
     for (;;) {

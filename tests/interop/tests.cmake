@@ -6,3 +6,10 @@ foreach(t chromium_call coturn_two_engines)
   set_tests_properties(interop/${t} PROPERTIES ENVIRONMENT "${PL_INTEROP_ENV}" TIMEOUT 180
                        LABELS interop RUN_SERIAL TRUE)
 endforeach()
+# Video both ways with Chromium (fake camera in, test pattern out), per codec.
+foreach(codec vp8 vp9)
+  add_test(NAME interop/chromium_video_${codec}
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_chromium_video.sh ${codec})
+  set_tests_properties(interop/chromium_video_${codec} PROPERTIES ENVIRONMENT "${PL_INTEROP_ENV}"
+                       TIMEOUT 180 LABELS interop RUN_SERIAL TRUE)
+endforeach()
