@@ -279,13 +279,13 @@ Test(e2e, wrong_keys_mean_no_media_and_counted_auth_failures) {
   static char offer[16384], answer[16384], answer2[16384];
   cr_assert_eq(pl_call_create_offer(a, offer, sizeof offer), 0);
   cr_assert_eq(pl_call_accept_offer(b, offer, answer, sizeof answer), 0);
+  pl_audio_io t2;
+  pl_audio_io_tone_source(&t2, 500, 0.3);
+  cr_assert_eq(pl_call_set_audio_source(b2, &t2), 0);
   cr_assert_eq(pl_call_accept_offer(b2, offer, answer2, sizeof answer2), 0);
   cr_assert_eq(pl_call_accept_answer(a, answer), 0); /* a keys its receive side for b, not b2 */
   cr_assert_eq(pl_call_accept_answer(a, answer), PL_ESTATE, "an answer applies once");
   /* b2 sends with its own keys to a: a cannot authenticate any of it. */
-  pl_audio_io t2;
-  pl_audio_io_tone_source(&t2, 500, 0.3);
-  pl_call_set_audio_source(b2, &t2);
   pl_addr from;
   pl_addr_parse(&from, "10.0.0.2:5000");
   uint8_t buf[1600];
