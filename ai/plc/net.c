@@ -7,15 +7,15 @@
 
 int pl_plc_net_init(pl_plc_net *n, const pl_model *m) {
   memset(n, 0, sizeof *n);
-  const pl_tensor *t;
-  int rc = pl_model_get_tensor(m, &t, "fc_in.weight", PL_DTYPE_F32, 2, -1, PL_PLC_NET_IN);
-  if (rc == PL_EFORMAT) /* int8 export */
-    rc = pl_model_get_tensor(m, &t, "fc_in.weight", PL_DTYPE_I8, 2, -1, PL_PLC_NET_IN);
-  if (rc)
-    return rc;
+  /* The hidden size is fc_in's row count (f32 or int8); the layer inits
+   * below check every shape. */
+  const pl_tensor *t = pl_model_find(m, "fc_in.weight");
+  if (!t)
+    return PL_ENOENT;
   int H = t->dims[0];
-  if (H < 1 || H > PL_PLC_NET_MAX_HIDDEN)
+  if (t->ndims != 2 || H < 1 || H > PL_PLC_NET_MAX_HIDDEN)
     return PL_EFORMAT;
+  int rc;
   n->hidden = H;
   if ((rc = pl_nn_dense_init(&n->fc_in, m, "fc_in", PL_PLC_NET_IN, H,
                              pl_nn_act_make(PL_NN_ACT_TANH, 0, 0))) ||

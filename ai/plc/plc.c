@@ -25,6 +25,19 @@
 #define FADE_IN 192       /* 4 ms from the periodic extension */
 #define SPLICE_TAU 24.0   /* samples: decay of the splice offset */
 #define SINCE_MAX 11      /* the trainer's last lost step (M = 12) */
+/* The first 20 ms of a loss take half the model's predicted change of the
+ * envelope, and the first 40 ms its voicing decision rounded to voiced or
+ * not: the model's regression towards the mean costs the metrics more than
+ * holding the history does that early (measured on the trainer's
+ * validation speech, docs/plc.md). */
+#define EARLY_FRAMES 2
+#define EARLY_SCALE 0.5f
+#define SNAP_FRAMES 4
+/* A jitter buffer without its own fade (audio/jitter's first version)
+ * would otherwise play predicted speech for a whole outage: past 200 ms
+ * the output fades out, silent from 500 ms. */
+#define LONG_FADE_START (20 * PL_PLC_HOP)
+#define LONG_FADE_END (50 * PL_PLC_HOP)
 
 extern const unsigned char pl_model_plc[];
 extern const size_t pl_model_plc_len;
@@ -46,7 +59,7 @@ struct pl_plc {
   int k;                        /* synthesis frames made */
   int T, P48;                   /* pitch at 16 kHz, refined at 48 kHz */
   float cycle[PL_PLC_PMAX16];   /* last pitch cycle of the residual, unit power */
-  double ah[PL_PLC_LPC + 1], gh;
+  double ah[PL_PLC_LPC + 1], gh, gref;
   double r_prev[PL_PLC_LPC + 1], g_prev, v_prev;
   float delta[2];               /* splice offset per channel */
   float s16[S16_CAP];           /* 16 kHz samples J = s16_j0 .. s16_j0 + s16_n - 1 */
@@ -167,6 +180,18 @@ static void onset(pl_plc *p) {
     p->cycle[i] *= inv;
   p->gh = p->g_prev = sqrt(pw);
   p->v_prev = 1.0;
+  /* The excitation gain the envelope model gives the unchanged history:
+   * gains are taken relative to it, so that holding the envelope keeps the
+   * history's level exactly (the residual cycle is not white, so the
+   * model's absolute power is off by a few dB for voiced speech). */
+  float zero[PL_PLC_NB_LOW] = {0};
+  double re[PL_PLC_LPC + 1], ae[PL_PLC_LPC + 1];
+  pl_plc_envelope_autocorr(&p->dsp, p->ah, pw, zero, re);
+  double pe = re[0] > 1e-30 ? re[0] : 1e-30;
+  for (int l = 0; l <= PL_PLC_LPC; l++)
+    re[l] /= pe;
+  pl_plc_condition(&p->dsp, re);
+  p->gref = sqrt(fmax(pl_plc_levinson(re, ae, PL_PLC_LPC), 0.0) * pe) + 1e-30;
   /* Synthesis buffer starts with the filter memory (J = -LPC .. -1). */
   memcpy(p->s16, x16 - PL_PLC_LPC, sizeof(float) * PL_PLC_LPC);
   p->s16_j0 = -PL_PLC_LPC;
@@ -211,13 +236,18 @@ static void synth_frame(pl_plc *p) {
   for (int b = 0; b < PL_PLC_NB_LOW; b++)
     dlog[b] = bands[b] * p->net.std[b] + p->net.mean[b] - p->hist_bands[b];
   double v = sigmoidf(vl);
+  if (p->k < EARLY_FRAMES)
+    for (int b = 0; b < PL_PLC_NB_LOW; b++)
+      dlog[b] *= EARLY_SCALE;
+  if (p->k < SNAP_FRAMES)
+    v = v > 0.5 ? 1.0 : 0.0;
   double r[PL_PLC_LPC + 1], rc[PL_PLC_LPC + 1], a[PL_PLC_LPC + 1];
   pl_plc_envelope_autocorr(&p->dsp, p->ah, p->gh * p->gh, dlog, r);
   double pw = r[0] > 1e-30 ? r[0] : 1e-30;
   for (int l = 0; l <= PL_PLC_LPC; l++)
     rc[l] = r[l] = r[l] / pw;
   pl_plc_condition(&p->dsp, rc);
-  double g = sqrt(fmax(pl_plc_levinson(rc, a, PL_PLC_LPC), 0.0) * pw);
+  double g = p->gh * sqrt(fmax(pl_plc_levinson(rc, a, PL_PLC_LPC), 0.0) * pw) / p->gref;
   /* Make room: keep LOOKBACK16 samples behind the frame. */
   if (p->s16_n + PL_PLC_FRAME16 > S16_CAP) {
     int drop = p->s16_n - LOOKBACK16;
@@ -256,6 +286,12 @@ static void synth_frame(pl_plc *p) {
 static void produce(pl_plc *p) {
   /* Output offset o needs J up to (o + OFF16 + 72) / 3. */
   int o = (int)p->out48;
+  if (o >= LONG_FADE_END) { /* silent: no model or synthesis work */
+    memset(p->pend, 0, sizeof p->pend);
+    p->pend_n = PL_PLC_HOP;
+    p->pend_pos = 0;
+    return; /* out48 stays put: no overflow however long the outage */
+  }
   int need = (o + PL_PLC_HOP - 1 + OFF16 + PL_PLC_DEC_DELAY) / 3;
   while (p->s16_j0 + p->s16_n <= need)
     synth_frame(p);
@@ -277,6 +313,12 @@ static void produce(pl_plc *p) {
     }
     for (int i = 0; i < PL_PLC_HOP; i++) {
       float v = p->pend[c][i];
+      int n = o + i;
+      if (n >= LONG_FADE_END)
+        v = 0.0f;
+      else if (n > LONG_FADE_START)
+        v *= 0.5f + 0.5f * cosf((float)M_PI * (float)(n - LONG_FADE_START) /
+                                (float)(LONG_FADE_END - LONG_FADE_START));
       p->pend[c][i] = !(v == v) ? 0.0f : v > 1.0f ? 1.0f : v < -1.0f ? -1.0f : v;
     }
   }

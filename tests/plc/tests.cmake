@@ -16,3 +16,10 @@ set_target_properties(plc_eval PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINAR
 add_executable(plc_run ${PL_PLC_TESTS}/plc_run.c)
 target_link_libraries(plc_run PRIVATE parley)
 set_target_properties(plc_run PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+
+# C runtime vs PyTorch (model) and numpy (features); embedded == committed.
+add_test(NAME plc/parity
+         COMMAND /usr/bin/python3 ${PL_PLC_TESTS}/test_plc_parity.py --plc-run $<TARGET_FILE:plc_run>)
+set_tests_properties(plc/parity PROPERTIES
+  ENVIRONMENT "PYTHONPATH=${CMAKE_SOURCE_DIR};OMP_NUM_THREADS=2"
+  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} TIMEOUT 300 LABELS "plc;ai")

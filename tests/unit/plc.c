@@ -5,6 +5,7 @@
  * request sizes, and model checks. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,28 +16,33 @@
 
 #define HOP 480
 
-/* A steady vowel at 48 kHz: 140 Hz pulses (with a slow 2 % vibrato)
- * through two resonances (700 and 1200 Hz), peak about 0.3. */
+/* A steady vowel at 48 kHz: 140 Hz pulses (with a slow 2 % vibrato) through
+ * four resonances (700, 1200, 2600, 3500 Hz) plus a little aspiration
+ * noise, so every band up to 8 kHz has speech-like energy; peak about 0.3
+ * at gain 0.02. */
 static float *vowel(size_t n, double gain, double f0) {
   float *x = calloc(n, sizeof *x);
-  double ph = 0.0, y1[2] = {0, 0}, y2[2] = {0, 0};
-  const double fr[2] = {700.0, 1200.0}, bw[2] = {90.0, 110.0};
+  double ph = 0.0, y1[4] = {0}, y2[4] = {0};
+  const double fr[4] = {700.0, 1200.0, 2600.0, 3500.0}, bw[4] = {90.0, 110.0, 160.0, 250.0};
+  const double amp[4] = {1.0, 0.7, 0.25, 0.15};
+  uint32_t seed = 12345u;
   for (size_t i = 0; i < n; i++) {
     double f = f0 * (1.0 + 0.02 * sin(2.0 * M_PI * 3.0 * (double)i / 48000.0));
     ph += f / 48000.0;
-    double e = 0.0;
+    seed = seed * 1664525u + 1013904223u;
+    double e = 0.02 * ((double)(seed >> 8) / 8388608.0 - 1.0);
     if (ph >= 1.0) {
       ph -= 1.0;
-      e = 1.0;
+      e += 1.0;
     }
     double out = 0.0;
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 4; k++) {
       double r = exp(-M_PI * bw[k] / 48000.0);
       double a1 = 2.0 * r * cos(2.0 * M_PI * fr[k] / 48000.0), a2 = -r * r;
       double y = e + a1 * y1[k] + a2 * y2[k];
       y2[k] = y1[k];
       y1[k] = y;
-      out += y;
+      out += amp[k] * y;
     }
     x[i] = (float)(gain * out);
   }
@@ -101,21 +107,36 @@ Test(plc, burst_keeps_the_level_and_stays_bounded) {
   const size_t hist = 48000;
   float *x = vowel(hist, 0.02, 140.0);
   observe_all(p, x, hist);
-  double ref = rms(x + hist - 960, 960, 1);
-  float y[HOP];
-  for (int k = 0; k < 50; k++) {
-    cr_assert_eq(pl_plc_conceal(p, y, HOP, 1, k + 1), 0);
-    double db = 20.0 * log10(rms(y, HOP, 1) / ref + 1e-12);
+  double ref = rms(x + hist - 4800, 4800, 1); /* the last 100 ms */
+  float *y = malloc(52 * HOP * sizeof *y);
+  for (int k = 0; k < 52; k++) {
+    cr_assert_eq(pl_plc_conceal(p, y + k * HOP, HOP, 1, k + 1), 0);
     for (int i = 0; i < HOP; i++)
-      cr_assert(isfinite(y[i]) && fabsf(y[i]) <= 1.0f);
-    if (k < 5) /* the first 50 ms: at speech level, not faded out */
-      cr_assert(db > -10.0 && db < 3.0, "frame %d at %.1f dB", k, db);
-    cr_assert_lt(db, 6.0, "frame %d at %.1f dB", k, db);
+      cr_assert(isfinite(y[k * HOP + i]) && fabsf(y[k * HOP + i]) <= 1.0f);
   }
+  /* 20 ms windows (a 140 Hz pulse train's 10 ms level swings by 2 dB). */
+  for (int k = 0; k + 2 <= 50; k += 2) {
+    double db = 20.0 * log10(rms(y + k * HOP, 2 * HOP, 1) / ref + 1e-12);
+    /* The first 100 ms: at speech level, not faded out. The model raises
+     * a steady vowel by 3-4 dB (docs/plc.md, limits), hence +6. */
+    if (k < 10)
+      cr_assert(db > -10.0 && db < 6.0, "frames %d-%d at %.1f dB", k, k + 1, db);
+    cr_assert_lt(db, 8.0, "frames %d-%d at %.1f dB", k, k + 1, db);
+  }
+  /* ... and silent once the long-outage fade has run (500 ms), without
+   * running the model any more. */
+  cr_assert_eq(rms(y + 50 * HOP, 2 * HOP, 1), 0.0);
+  pl_plc_stats st0;
+  pl_plc_get_stats(p, &st0);
+  cr_assert_eq(pl_plc_conceal(p, y, HOP, 1, 53), 0);
+  pl_plc_stats st1;
+  pl_plc_get_stats(p, &st1);
+  cr_assert_eq(st1.model_steps, st0.model_steps);
+  free(y);
   pl_plc_stats st;
   pl_plc_get_stats(p, &st);
   cr_assert_eq(st.events, 1);
-  cr_assert_eq(st.concealed_samples, 50 * HOP);
+  cr_assert_eq(st.concealed_samples, 53 * HOP);
   free(x);
   pl_plc_free(p);
 }
