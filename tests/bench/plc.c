@@ -1,0 +1,151 @@
+/* Cost of the neural concealer (ai/plc) per 10 ms frame at 48 kHz, against
+ * the Opus decode of the same audio in the same run: observe() alone (what
+ * a loss-free call pays), the first concealed frame of a run (model warm-up
+ * on 160 ms of history + analysis), later frames of a run, and whole calls
+ * at 20 % random and bursty loss. Best of 3 per row; both kernel paths.
+ * Usage: build/bench/bench_plc [seconds-of-audio] (default 20). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ai/nn/nn.h"
+#include "ai/plc/plc.h"
+#include "audio/opus/opus.h"
+#include "audio/siggen/siggen.h"
+#include "base/rng.h"
+
+#define HOP 480
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void row(const char *isa, const char *what, double us, double dec_us) {
+  printf("| %s | %s | %.2f | %.3f %% | %.2fx |\n", isa, what, us, 100.0 * us / 10000.0,
+         us / dec_us);
+}
+
+/* Concealer time over a whole stream with 20 ms packets lost by mask. */
+static double stream_us(const float *pcm, int frames, const bool *lost) {
+  pl_plc *p = pl_plc_new(NULL);
+  float out[HOP];
+  double t0 = now_s();
+  for (int f = 0; f < frames; f++) {
+    if (lost[f / 2])
+      pl_plc_conceal(p, out, HOP, 1, 1);
+    else
+      pl_plc_observe(p, pcm + (size_t)f * HOP, HOP, 1);
+  }
+  double us = (now_s() - t0) * 1e6 / frames;
+  pl_plc_free(p);
+  return us;
+}
+
+int main(int argc, char **argv) {
+  int secs = argc > 1 ? atoi(argv[1]) : 20;
+  if (secs < 2)
+    secs = 2;
+  int frames = secs * 100;
+  pl_siggen_config sc;
+  pl_siggen_config_default(&sc, PL_SIG_SPEECH);
+  pl_siggen g;
+  pl_siggen_init(&g, &sc);
+  float *pcm = malloc(sizeof(float) * (size_t)frames * HOP);
+  pl_siggen_fill(&g, pcm, frames * HOP);
+
+  /* Baseline: Opus decode at 24 kbit/s, 20 ms packets, per 10 ms. */
+  pl_opus_enc_config ec;
+  pl_opus_enc_config_default(&ec, 1);
+  ec.bitrate = 24000;
+  ec.fec = false;
+  pl_opus_enc *e = pl_opus_enc_new(&ec);
+  int np = frames / 2;
+  uint8_t(*pkt)[PL_OPUS_MAX_PACKET] = malloc(sizeof *pkt * (size_t)np);
+  int *len = malloc(sizeof(int) * (size_t)np);
+  for (int i = 0; i < np; i++)
+    len[i] = pl_opus_enc_encode(e, pcm + (size_t)i * 960, pkt[i], PL_OPUS_MAX_PACKET);
+  pl_opus_enc_free(e);
+  float dec[PL_OPUS_MAX_SAMPLES];
+  double dec_us = 1e30;
+  for (int r = 0; r < 3; r++) {
+    pl_opus_dec *d = pl_opus_dec_new(1);
+    double t0 = now_s();
+    for (int i = 0; i < np; i++)
+      pl_opus_dec_decode(d, pkt[i], (size_t)len[i], dec, PL_OPUS_MAX_SAMPLES);
+    double us = (now_s() - t0) * 1e6 / frames;
+    dec_us = us < dec_us ? us : dec_us;
+    pl_opus_dec_free(d);
+  }
+
+  bool *rnd = calloc((size_t)np, 1), *bur = calloc((size_t)np, 1);
+  pl_rng rng;
+  pl_rng_seed(&rng, 1);
+  for (int i = 0; i < np; i++)
+    rnd[i] = pl_rng_uniform(&rng) < 0.2;
+  bool bad = false; /* Gilbert-Elliott, 20 %, mean burst 5 packets */
+  for (int i = 0; i < np; i++) {
+    bur[i] = bad;
+    bad = bad ? pl_rng_uniform(&rng) >= 0.2 : pl_rng_uniform(&rng) < 0.05;
+  }
+
+  printf("| path | what | us per 10 ms | %% of one core | x Opus decode |\n");
+  printf("|---|---|---|---|---|\n");
+  printf("| - | Opus decode 24 kbit/s (baseline) | %.2f | %.3f %% | 1.00x |\n", dec_us,
+         100.0 * dec_us / 10000.0);
+  for (int isa = 1; isa >= 0; isa--) {
+    if (pl_nn_isa_set((pl_nn_isa)isa))
+      continue;
+    const char *name = pl_nn_isa_name((pl_nn_isa)isa);
+    double obs = 1e30, first = 1e30, later = 1e30, sr = 1e30, sb = 1e30;
+    for (int r = 0; r < 3; r++) {
+      pl_plc *p = pl_plc_new(NULL);
+      double t0 = now_s();
+      for (int f = 0; f < frames; f++)
+        pl_plc_observe(p, pcm + (size_t)f * HOP, HOP, 1);
+      double us = (now_s() - t0) * 1e6 / frames;
+      obs = us < obs ? us : obs;
+      /* Runs of 10 frames every 50 frames of audio. */
+      float out[HOP];
+      double tf = 0, tl = 0;
+      int nf = 0, nl = 0;
+      for (int f = 50; f + 10 <= frames; f += 50) {
+        for (int k = 0; k < 40; k++)
+          pl_plc_observe(p, pcm + (size_t)(f - 40 + k) * HOP, HOP, 1);
+        for (int k = 0; k < 10; k++) {
+          double t1 = now_s();
+          pl_plc_conceal(p, out, HOP, 1, k + 1);
+          double dt = now_s() - t1;
+          if (k == 0) {
+            tf += dt;
+            nf++;
+          } else {
+            tl += dt;
+            nl++;
+          }
+        }
+      }
+      first = tf * 1e6 / nf < first ? tf * 1e6 / nf : first;
+      later = tl * 1e6 / nl < later ? tl * 1e6 / nl : later;
+      pl_plc_free(p);
+      us = stream_us(pcm, frames, rnd);
+      sr = us < sr ? us : sr;
+      us = stream_us(pcm, frames, bur);
+      sb = us < sb ? us : sb;
+    }
+    row(name, "observe only (no loss)", obs, dec_us);
+    row(name, "first concealed frame of a run (warm-up + analysis + synthesis)", first, dec_us);
+    row(name, "each later concealed frame", later, dec_us);
+    row(name, "whole call, 20 % random loss (per 10 ms of call)", sr, dec_us);
+    row(name, "whole call, 20 % bursty loss, mean burst 5 (per 10 ms of call)", sb, dec_us);
+  }
+  printf("\n`build/bench/bench_plc %d`\n", secs);
+  free(pcm);
+  free(pkt);
+  free(len);
+  free(rnd);
+  free(bur);
+  return 0;
+}
