@@ -187,7 +187,8 @@ int pl_call_set_stage(pl_call *c, const char *name, bool on) {
     return PL_EINVAL;
   int a = pl_graph_request(&c->send_graph, name, on);
   int b = pl_graph_request(&c->recv_graph, name, on);
-  return a == 0 || b == 0 ? 0 : PL_ENOENT;
+  int d = pl_call_ai_set(c, name, on);
+  return a == 0 || b == 0 || d == 0 ? 0 : PL_ENOENT;
 }
 
 int pl_call_hangup(pl_call *c) {

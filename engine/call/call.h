@@ -135,6 +135,11 @@ struct pl_call {
   pl_time_us next_tick;
   bool media_started;
 
+  /* AI stages (call_ai.c): the neural concealer and its switch/cost. */
+  struct pl_plc *plc;
+  _Atomic bool plc_on;
+  uint64_t plc_frames, plc_ns, plc_max_ns; /* media thread */
+
   /* Snapshot published by the media half once per tick. */
   pthread_mutex_t snap_lock;
   pl_media_snapshot snap;
@@ -183,6 +188,13 @@ void pl_call_media_snapshot(pl_call *c, pl_media_snapshot *out);
 
 /* SDES offer/answer helpers (call_sdp.c) shared with JSEP. */
 int pl_call_opus_fmtp_text(const pl_call *c, char *buf, size_t cap);
+
+/* AI stages (call_ai.c). */
+int pl_call_ai_init(pl_call *c);           /* at call creation */
+void pl_call_ai_start(pl_call *c);         /* once the jitter buffer exists */
+void pl_call_ai_destroy(pl_call *c);
+int pl_call_ai_set(pl_call *c, const char *name, bool on); /* "plc" */
+void pl_call_ai_info(pl_call *c, pl_stage_info *info);
 
 /* Events to the app (call.c). */
 void pl_call_emit(pl_call *c, pl_event_type type, int err, const char *detail);

@@ -19,6 +19,8 @@ int pl_call_media_init(pl_call *c) {
     rc = pl_ring_init(&c->tx_ring, sizeof(pl_tx_item), 64);
   if (!rc)
     rc = pl_call_video_new(c);
+  if (!rc)
+    rc = pl_call_ai_init(c);
   return rc;
 }
 
@@ -45,6 +47,7 @@ int pl_call_media_start(pl_call *c, const pl_opus_fmtp *remote_fmtp) {
   if (!c->enc || !c->jb)
     return PL_ENOMEM;
   c->media_ts = (uint32_t)pl_rng_u64(&c->rng);
+  pl_call_ai_start(c);
   return pl_call_video_start(c);
 }
 
@@ -57,6 +60,7 @@ void pl_call_media_destroy(pl_call *c) {
     pl_jitter_free(c->jb);
   c->enc = NULL;
   c->jb = NULL;
+  pl_call_ai_destroy(c);
   if (c->has_source && c->source.close)
     c->source.close(c->source.user);
   if (c->has_sink && c->sink.close)
@@ -136,6 +140,8 @@ static void publish(pl_call *c) {
   c->snap.target_delay_ms = pl_jitter_target_ms(c->jb);
   stage_infos(&c->send_graph, c->snap.send_stages, &c->snap.n_send);
   stage_infos(&c->recv_graph, c->snap.recv_stages, &c->snap.n_recv);
+  if (c->plc && c->snap.n_recv < PL_MAX_STAGES)
+    pl_call_ai_info(c, &c->snap.recv_stages[c->snap.n_recv++]);
   pl_call_video_publish(c);
   pthread_mutex_unlock(&c->snap_lock);
 }

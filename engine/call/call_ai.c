@@ -1,0 +1,78 @@
+/* The AI stages of a call. Noise suppression is a send-graph stage; neural
+ * packet-loss concealment is the jitter buffer's concealer. Both exist in
+ * every call from the start (weights are compiled in and shared), off until
+ * the app switches them on with pl_call_set_stage ("denoise", "plc"). */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "ai/plc/plc.h"
+#include "base/log.h"
+#include "engine/call/call.h"
+
+int pl_call_ai_init(pl_call *c) {
+  c->plc = pl_plc_new(NULL);
+  if (!c->plc)
+    PL_WARN("call", "neural PLC model unavailable: Opus PLC only");
+  atomic_init(&c->plc_on, false);
+  return 0;
+}
+
+void pl_call_ai_destroy(pl_call *c) {
+  if (c->plc)
+    pl_plc_free(c->plc);
+  c->plc = NULL;
+}
+
+static uint64_t cpu_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The neural concealer always watches the decoded audio (a copy into its
+ * history), so it can take over at any loss once switched on; while off it
+ * declines, and the jitter buffer uses Opus PLC. */
+static int ai_conceal(void *self, float *out, int samples, int channels, int nth) {
+  pl_call *c = self;
+  if (!atomic_load_explicit(&c->plc_on, memory_order_relaxed))
+    return PL_ENOTSUP;
+  uint64_t t0 = cpu_ns();
+  int rc = pl_plc_conceal(c->plc, out, samples, channels, nth);
+  uint64_t dt = cpu_ns() - t0;
+  c->plc_frames++;
+  c->plc_ns += dt;
+  if (dt > c->plc_max_ns)
+    c->plc_max_ns = dt;
+  return rc;
+}
+
+static void ai_observe(void *self, const float *pcm, int samples, int channels) {
+  pl_call *c = self;
+  pl_plc_observe(c->plc, pcm, samples, channels);
+}
+
+static const pl_concealer_ops ai_concealer = {ai_conceal, ai_observe};
+
+void pl_call_ai_start(pl_call *c) {
+  if (c->plc)
+    pl_jitter_set_concealer(c->jb, &ai_concealer, c);
+}
+
+int pl_call_ai_set(pl_call *c, const char *name, bool on) {
+  if (strcmp(name, "plc") != 0)
+    return PL_ENOENT;
+  if (!c->plc)
+    return PL_ENOENT;
+  atomic_store(&c->plc_on, on);
+  return 0;
+}
+
+void pl_call_ai_info(pl_call *c, pl_stage_info *info) {
+  memset(info, 0, sizeof *info);
+  snprintf(info->name, sizeof info->name, "plc");
+  info->enabled = atomic_load(&c->plc_on);
+  info->frames = c->plc_frames;
+  info->avg_us = c->plc_frames ? (double)c->plc_ns / (double)c->plc_frames / 1e3 : 0;
+  info->max_us = (double)c->plc_max_ns / 1e3;
+}
