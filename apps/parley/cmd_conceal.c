@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "apps/parley/cli.h"
+#include "ai/plc/plc.h"
 #include "apps/parley/commands.h"
 #include "audio/jitter/jitter.h"
 #include "audio/metrics/metrics.h"
@@ -325,6 +326,8 @@ int pl_cmd_conceal(int argc, char **argv) {
   if (rc >= 0)
     return rc;
   const pl_plc_provider *prov = NULL;
+  if (!strcmp(o.plc, "neural") && !pl_plc_find("neural"))
+    pl_plc_register_neural(); /* the compiled-in model (ai/plc) */
   if (!strcmp(o.plc, "neural") && !(prov = pl_plc_find("neural"))) {
     fprintf(stderr, "parley conceal: neural PLC model not available in this build\n");
     return 1;
