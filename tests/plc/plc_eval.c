@@ -205,6 +205,7 @@ int main(int argc, char **argv) {
   }
   closedir(d);
   qsort(files, nf, sizeof *files, cmpstr);
+  size_t nf_all = nf;
   if (limit > 0 && (size_t)limit < nf)
     nf = (size_t)limit;
 
@@ -307,7 +308,7 @@ int main(int argc, char **argv) {
   printf("\n`plc_eval %s --cond %s --seed %llu%s%s%s`\n", dir, conds,
          (unsigned long long)seed, model_path ? " --model " : "", model_path ? model_path : "",
          merge ? "" : " --no-merge");
-  for (size_t i = 0; i < nf; i++)
+  for (size_t i = 0; i < nf_all; i++)
     free(files[i]);
   free(files);
   pl_model_free(model);
