@@ -15,6 +15,7 @@ typedef struct pl_command {
 #define PL_COMMANDS(X)                                                         \
   X(call, "a two-party audio call: --listen ADDR or --connect ADDR")          \
   X(conceal, "Opus over a lossy channel into the jitter buffer: PLC quality")  \
+  X(denoise, "remove background noise from a speech WAV (or --speex)")       \
   X(loopback, "both ends of a call through an emulated network, with metrics") \
   X(metrics, "compare a received WAV/Y4M with the sent one (quality metrics)") \
   X(relay, "relay UDP between two peers through the network emulator")        \

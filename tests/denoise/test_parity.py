@@ -1,0 +1,115 @@
+"""The shipped noise-suppression model: PyTorch and the C runtime agree.
+
+1. ai/models/denoise.plmd matches its .sha256, and the array compiled into
+   libparley (ai/models/denoise_model.c) holds exactly those bytes.
+2. A fixed 6 s input (harmonic voice-like tones with gaps, white and
+   pulsed noise, a loud burst, silence) runs through the C runtime
+   (tests/denoise/dn_run: features and network outputs per 10 ms frame) with
+   the built-in model on the scalar and the AVX2 path, and with the model
+   loaded from the file. PyTorch runs the same network (ai.train.denoise.
+   model.load) on the C features; every output must agree within 1e-4.
+
+    /usr/bin/python3 tests/denoise/test_parity.py --dn-run build/tests/dn_run"""
+import argparse
+import hashlib
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, REPO)
+try:
+    import numpy as np
+    import torch
+except ImportError as e:
+    print(f"FAIL: {e}: install python3-torch python3-numpy (scripts/install-deps.sh test)")
+    sys.exit(1)
+torch.set_num_threads(2)
+
+from ai.train.denoise.model import NFEAT, NOUT, load  # noqa: E402
+
+TOL = 1e-4
+MODEL = os.path.join(REPO, "ai", "models", "denoise.plmd")
+EMBED = os.path.join(REPO, "ai", "models", "denoise_model.c")
+
+
+def fixed_input():
+    rng = np.random.default_rng(20240601)
+    sr, n = 48000, 48000 * 6
+    t = np.arange(n) / sr
+    f0 = 120 + 60 * np.sin(2 * np.pi * 0.7 * t)
+    ph = 2 * np.pi * np.cumsum(f0) / sr
+    voice = sum(np.sin(h * ph) / h for h in range(1, 12)) * 0.08
+    gate = (np.sin(2 * np.pi * 1.3 * t) > -0.2).astype(float)
+    x = voice * gate + 0.01 * rng.standard_normal(n)
+    x[int(2.0 * sr):int(2.3 * sr)] += 0.5 * rng.standard_normal(int(0.3 * sr))
+    x[int(3.0 * sr):] *= (np.arange(n - int(3.0 * sr)) % 4800 < 1200)
+    x[int(5.0 * sr):] = 0.0
+    return x.astype(np.float32)
+
+
+def check_files():
+    data = open(MODEL, "rb").read()
+    want = open(MODEL + ".sha256").read().split()[0]
+    got = hashlib.sha256(data).hexdigest()
+    if got != want:
+        return f"{MODEL}: sha256 {got} != {want} in .sha256"
+    text = open(EMBED).read()
+    body = text[text.index("= {") + 3:text.rindex("};")]
+    emb = bytes(int(v) for v in re.findall(r"\d+", body))
+    if emb != data:
+        return f"{EMBED} does not hold the bytes of {MODEL}: regenerate it (docs/denoise.md)"
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dn-run", required=True)
+    a = ap.parse_args()
+    err = check_files()
+    if err:
+        print("FAIL:", err)
+        return 1
+    print("model file, .sha256 and compiled-in array agree")
+    net, meta = load(MODEL)
+    x = fixed_input()
+    worst_all = 0.0
+    with tempfile.TemporaryDirectory() as tmp:
+        inp = os.path.join(tmp, "in.f32")
+        x.tofile(inp)
+        runs = [("builtin", "scalar", []), ("builtin", "avx2", []),
+                ("file", "scalar", ["--model", MODEL])]
+        for what, isa, extra in runs:
+            out = os.path.join(tmp, f"{what}-{isa}.f32")
+            r = subprocess.run([a.dn_run, "--isa", isa] + extra + [inp, out])
+            if r.returncode == 77:
+                print(f"{what}/{isa}: not available on this CPU, skipped")
+                continue
+            if r.returncode:
+                print(f"FAIL: dn_run exited {r.returncode}")
+                return 1
+            rec = np.fromfile(out, dtype=np.float32).reshape(-1, NFEAT + NOUT)
+            if len(rec) != len(x) // 480:
+                print(f"FAIL: {len(rec)} frames, expected {len(x) // 480}")
+                return 1
+            feat, c_out = rec[:, :NFEAT], rec[:, NFEAT:]
+            with torch.no_grad():
+                t_out, _ = net(torch.from_numpy(feat.copy())[None])
+            t_out = t_out[0].numpy()
+            diff = np.abs(t_out - c_out)
+            worst = float(diff.max())
+            f, o = np.unravel_index(int(diff.argmax()), diff.shape)
+            worst_all = max(worst_all, worst)
+            print(f"{what}/{isa}: {len(rec)} frames, max |torch - C| = {worst:.2e} "
+                  f"(frame {f}, output {o}); gains {c_out[:, :27].min():.3f}..{c_out[:, :27].max():.3f}")
+            if not np.all(np.isfinite(c_out)) or worst > TOL:
+                print(f"FAIL: outputs differ by more than {TOL}")
+                return 1
+    print(f"PASS: max difference {worst_all:.2e} <= {TOL}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
