@@ -44,9 +44,9 @@ def fixed_input():
     voice = sum(np.sin(h * ph) / h for h in range(1, 12)) * 0.08
     gate = (np.sin(2 * np.pi * 1.3 * t) > -0.2).astype(float)
     x = voice * gate + 0.01 * rng.standard_normal(n)
-    x[int(2.0 * sr):int(2.3 * sr)] += 0.5 * rng.standard_normal(int(0.3 * sr))
-    x[int(3.0 * sr):] *= (np.arange(n - int(3.0 * sr)) % 4800 < 1200)
-    x[int(5.0 * sr):] = 0.0
+    x[96000:110400] += 0.5 * rng.standard_normal(14400)
+    x[144000:] *= (np.arange(n - 144000) % 4800 < 1200)
+    x[240000:] = 0.0
     return x.astype(np.float32)
 
 
