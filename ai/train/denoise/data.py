@@ -200,7 +200,9 @@ def extend_band(rng, x, fc):
 
 def speech_track(rng, corpus, n):
     s = np.zeros(n)
-    pos = int(rng.uniform(0, 1.0) * SR)
+    # A third of the sessions start talking at once: the network must not
+    # eat the first syllable while its state is still empty.
+    pos = 0 if rng.random() < 0.35 else int(rng.uniform(0, 1.0) * SR)
     while pos < n - SR // 2:
         row = corpus.speech[rng.integers(len(corpus.speech))]
         x = corpus.wav(row) * 10 ** (rng.uniform(-4, 4) / 20)

@@ -70,7 +70,7 @@ def targets(rec, level_db):
     return x, y.astype(np.float32)
 
 
-def loss_terms(out, y):
+def loss_terms(out, y, w_energy=1.0):
     g, c, v = out[..., :NB], out[..., NB:2 * NB], out[..., 2 * NB]
     tg, tc, tv = y[..., :NB], y[..., NB:2 * NB], y[..., 2 * NB]
     wg, wc, wv = y[..., 2 * NB + 1:3 * NB + 1], y[..., 3 * NB + 1:4 * NB + 1], y[..., 4 * NB + 1]
@@ -79,7 +79,7 @@ def loss_terms(out, y):
     dg = (torch.sqrt(g + eps) - torch.sqrt(tg + eps)) ** 2 + (g - tg) ** 2
     lg = (wg * dg).sum() / (wg.sum() + eps)
     # The error energy SI-SDR sees: (g - t)^2 |X|^2, as a share of the frame.
-    lg = lg + (we * (g - tg) ** 2).sum() / (we.sum() + eps)
+    lg = lg + w_energy * (we * (g - tg) ** 2).sum() / (we.sum() + eps)
     lc = (wc * (c - tc) ** 2).sum() / (wc.sum() + eps)
     vc = v.clamp(1e-6, 1 - 1e-6)
     bce = -(tv * torch.log(vc) + (1 - tv) * torch.log(1 - vc))
@@ -87,8 +87,8 @@ def loss_terms(out, y):
     return lg, lc, lv
 
 
-def total_loss(out, y, w_comb, w_vad):
-    lg, lc, lv = loss_terms(out, y)
+def total_loss(out, y, w_comb, w_vad, w_energy=1.0):
+    lg, lc, lv = loss_terms(out, y, w_energy)
     return lg + w_comb * lc + w_vad * lv, (lg, lc, lv)
 
 
@@ -149,6 +149,8 @@ def main(argv=None):
     ap.add_argument("--lr-end", type=float, default=1e-4, help="cosine decay to this")
     ap.add_argument("--w-comb", type=float, default=0.5)
     ap.add_argument("--w-vad", type=float, default=0.05)
+    ap.add_argument("--w-energy", type=float, default=1.0,
+                    help="weight of the energy-share gain term (the error SI-SDR sees)")
     ap.add_argument("--val-every", type=int, default=250)
     ap.add_argument("--checkpoint", action="store_true",
                     help="also export the model to WORK/ckpt.plmd at every validation")
@@ -192,7 +194,7 @@ def main(argv=None):
             for x, y in val:
                 xx = (torch.from_numpy(x).to(dev)[None] - mu) / sd
                 out, _ = net(xx)
-                l, p = total_loss(out, torch.from_numpy(y).to(dev)[None], a.w_comb, a.w_vad)
+                l, p = total_loss(out, torch.from_numpy(y).to(dev)[None], a.w_comb, a.w_vad, a.w_energy)
                 tot += float(l) * len(x)
                 parts += np.array([float(t) for t in p]) * len(x)
                 n += len(x)
@@ -213,7 +215,7 @@ def main(argv=None):
             state = [s * kt.view(1, -1, 1) for s in state]
         out, state = net(x, state)
         state = [s.detach() for s in state]
-        loss, _ = total_loss(out, y, a.w_comb, a.w_vad)
+        loss, _ = total_loss(out, y, a.w_comb, a.w_vad, a.w_energy)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
