@@ -416,6 +416,11 @@ typedef struct pl_call_stats {
   uint64_t keyframes_requested_by_peer; /* keyframes we made for PLI/FIR */
   double video_delay_s;             /* capture -> render, mean, -1 unknown */
   double video_jitter_buffer_delay_s; /* frame buffer render delay now */
+  /* send-side voice activity: the denoise stage's voice probability, a
+   * 1 s average, -1 while no detector runs; DTX packets sent (1-2 bytes,
+   * libopus's or gated by that detector when opus_dtx is on) */
+  double voice_activity;
+  uint64_t dtx_packets_sent, voice_gated_packets;
   /* media graph */
   int n_send_stages, n_recv_stages;
   pl_stage_info send_stages[PL_MAX_STAGES], recv_stages[PL_MAX_STAGES];

@@ -77,6 +77,12 @@ void pl_cli_print_summary(FILE *f, const pl_call_stats *st) {
           (unsigned long long)st->concealment_events);
   if (st->mouth_to_ear_s >= 0)
     fprintf(f, "  mouth-to-ear delay %.1f ms\n", st->mouth_to_ear_s * 1000);
+  if (st->voice_activity >= 0)
+    fprintf(f, "  voice       %8.2f probability (denoise, last second)\n", st->voice_activity);
+  if (st->dtx_packets_sent)
+    fprintf(f, "  dtx         %8llu packets (%llu gated by the voice detector)\n",
+            (unsigned long long)st->dtx_packets_sent,
+            (unsigned long long)st->voice_gated_packets);
   for (int i = 0; i < st->n_send_stages; i++)
     fprintf(f, "  send stage  %-10s %s  %.1f us/frame (max %.1f)\n", st->send_stages[i].name,
             st->send_stages[i].enabled ? "on " : "off", st->send_stages[i].avg_us,
@@ -109,7 +115,8 @@ void pl_cli_stats_json(FILE *f, const pl_call_stats *st) {
           "\"totalSamplesReceived\":%llu,\"concealedSamples\":%llu,"
           "\"silentConcealedSamples\":%llu,\"concealmentEvents\":%llu,"
           "\"insertedSamplesForDeceleration\":%llu,\"removedSamplesForAcceleration\":%llu,"
-          "\"mouthToEar\":%.6f,\"sendStages\":",
+          "\"mouthToEar\":%.6f,\"voiceActivity\":%.4f,\"dtxPacketsSent\":%llu,"
+          "\"voiceGatedPackets\":%llu,\"sendStages\":",
           st->duration_s, (unsigned long long)st->packets_sent,
           (unsigned long long)st->bytes_sent, st->send_bitrate_bps,
           (unsigned long long)st->packets_received, (unsigned long long)st->bytes_received,
@@ -122,7 +129,9 @@ void pl_cli_stats_json(FILE *f, const pl_call_stats *st) {
           (unsigned long long)st->silent_concealed_samples,
           (unsigned long long)st->concealment_events,
           (unsigned long long)st->inserted_samples_for_deceleration,
-          (unsigned long long)st->removed_samples_for_acceleration, st->mouth_to_ear_s);
+          (unsigned long long)st->removed_samples_for_acceleration, st->mouth_to_ear_s,
+          st->voice_activity, (unsigned long long)st->dtx_packets_sent,
+          (unsigned long long)st->voice_gated_packets);
   stages_json(f, st->send_stages, st->n_send_stages);
   fprintf(f, ",\"recvStages\":");
   stages_json(f, st->recv_stages, st->n_recv_stages);

@@ -3,7 +3,8 @@
  * report. A 60 s call runs in a few seconds, identically for a given seed.
  *
  *   parley loopback [--net SCENARIO|FLAGS] [--send A.wav] [--send-b B.wav]
- *                   [--ref CLEAN.wav] [--duration S] [--stage NAME=on|off]
+ *                   [--ref CLEAN.wav] [--noise white|pink|N.wav] [--snr DB]
+ *                   [--duration S] [--stage NAME=on|off]
  *                   [--out DIR] [--seed N] [--quiet]
  *                   [--video pattern|FILE.y4m] [--video-codec vp8|vp9] ...
  * With --video both directions carry video too: each shown frame is matched
@@ -212,6 +213,9 @@ static void usage(FILE *f) {
           "  --send FILE.wav     what A sends to B (default: the bundled speech)\n"
           "  --send-b FILE.wav   what B sends to A (default: the same)\n"
           "  --ref FILE.wav      clean reference for A->B metrics (default: --send)\n"
+          "  --noise SRC         add noise to what both ends send: white, pink or FILE.wav\n"
+          "                      (looped); metrics stay against the clean talker\n"
+          "  --snr DB            speech-to-noise ratio for --noise (default 10)\n"
           "  --duration S        simulated seconds (default: the scenario's, else 20)\n"
           "  --stage NAME=on|off switch a media-graph stage on both ends\n"
           "  --bitrate BPS       Opus bitrate (default 32000)\n"
@@ -389,7 +393,9 @@ static int ensure_dir(const char *dir) {
 int pl_cmd_loopback(int argc, char **argv) {
   const char *net = "clean", *send_a = NULL, *send_b = NULL, *ref_a = NULL;
   const char *out_dir = "out/loopback";
-  const char *video = NULL;
+  const char *video = NULL, *noise = NULL;
+  double snr = 10;
+  char noisy_path[2][600];
   int video_codec = 8, vw = 640, vh = 360;
   double video_bitrate = 800000;
   vlab vl[2];
@@ -410,6 +416,10 @@ int pl_cmd_loopback(int argc, char **argv) {
     else if (!strcmp(o, "--send")) send_a = v;
     else if (!strcmp(o, "--send-b")) send_b = v;
     else if (!strcmp(o, "--ref")) ref_a = v;
+    else if (!strcmp(o, "--noise")) noise = v;
+    else if (!strcmp(o, "--snr")) {
+      if (pl_cli_parse_double(v, -20, 60, &snr)) return 2;
+    }
     else if (!strcmp(o, "--out")) out_dir = v;
     else if (!strcmp(o, "--video")) video = v;
     else if (!strcmp(o, "--video-codec")) {
@@ -488,13 +498,50 @@ int pl_cmd_loopback(int argc, char **argv) {
   if (load_mono(ref_a, &run->dir[0].ref, &run->dir[0].n_ref, &run->dir[0].ref_rate) ||
       load_mono(send_b, &run->dir[1].ref, &run->dir[1].n_ref, &run->dir[1].ref_rate))
     goto done;
-  if (tile(&run->dir[0].ref, &run->dir[0].n_ref, run->dir[0].ref_rate, duration) ||
-      tile(&run->dir[1].ref, &run->dir[1].n_ref, run->dir[1].ref_rate, duration))
-    goto done;
   if (ensure_dir(out_dir) != 0) {
     fprintf(stderr, "parley loopback: cannot create %s: %s\n", out_dir, strerror(errno));
     goto done;
   }
+  if (noise) {
+    snprintf(run->noise, sizeof run->noise, "%s at %.1f dB SNR", noise, snr);
+    for (int d = 0; d < 2; d++) {
+      pl_lab_dir *dir = &run->dir[d];
+      float *noisy = NULL;
+      if (pl_lab_mix_noise(dir->ref, dir->n_ref, dir->ref_rate, noise, snr, seed + (uint64_t)d,
+                           &noisy) != 0) {
+        code = 2;
+        goto done;
+      }
+      snprintf(noisy_path[d], sizeof noisy_path[d], "%s/noisy_%s.wav", out_dir, d ? "b" : "a");
+      pl_wav_spec spec = {.rate = dir->ref_rate, .channels = 1, .format = PL_WAV_FLOAT32};
+      int wrc = pl_wav_write_file(noisy_path[d], &spec, noisy, dir->n_ref);
+      pl_audio_compare_opts io = {.max_lag_s = 0.05};
+      dir->has_input = wrc == 0 && pl_audio_compare_ex(dir->ref, dir->n_ref, dir->ref_rate, noisy,
+                                                       dir->n_ref, dir->ref_rate, &io,
+                                                       &dir->in_m) == 0;
+      free(noisy);
+      if (wrc) {
+        fprintf(stderr, "parley loopback: cannot write %s\n", noisy_path[d]);
+        goto done;
+      }
+      dir->send_path = noisy_path[d];
+    }
+    send_a = noisy_path[0];
+    send_b = noisy_path[1];
+  } else if (strcmp(ref_a, send_a) != 0) {
+    float *x = NULL;
+    size_t n = 0;
+    int rate = 0;
+    pl_audio_compare_opts io = {.max_lag_s = 0.5};
+    if (load_mono(send_a, &x, &n, &rate) == 0)
+      run->dir[0].has_input = pl_audio_compare_ex(run->dir[0].ref, run->dir[0].n_ref,
+                                                  run->dir[0].ref_rate, x, n, rate, &io,
+                                                  &run->dir[0].in_m) == 0;
+    free(x);
+  }
+  if (tile(&run->dir[0].ref, &run->dir[0].n_ref, run->dir[0].ref_rate, duration) ||
+      tile(&run->dir[1].ref, &run->dir[1].n_ref, run->dir[1].ref_rate, duration))
+    goto done;
 
   pl_call_config ca, cb;
   pl_call_config_init(&ca);
@@ -580,6 +627,7 @@ int pl_cmd_loopback(int argc, char **argv) {
   for (int d = 0; d < 2; d++) {
     pl_lab_dir *dir = &run->dir[d];
     pl_call_get_stats(calls[1 - d], &dir->final);
+    pl_call_get_stats(calls[d], &dir->sender);
     dir->rx = rx[d].pcm;
     dir->n_rx = rx[d].n;
     char path[600];
@@ -598,8 +646,9 @@ int pl_cmd_loopback(int argc, char **argv) {
   if (pl_lab_write_html(path, run) != 0)
     fprintf(stderr, "parley loopback: cannot write %s\n", path);
 
-  printf("loopback: %s, %.1f s simulated in %.2f s%s%s\n", net, duration, run->wall_s,
-         run->stages[0] ? ", stages " : "", run->stages);
+  printf("loopback: %s, %.1f s simulated in %.2f s%s%s%s%s\n", net, duration, run->wall_s,
+         run->stages[0] ? ", stages " : "", run->stages, run->noise[0] ? ", noise " : "",
+         run->noise);
   for (int d = 0; d < 2; d++) {
     const pl_lab_dir *dir = &run->dir[d];
     const pl_call_stats *st = &dir->final;
@@ -615,6 +664,18 @@ int pl_cmd_loopback(int argc, char **argv) {
              dir->m.stoi, dir->m.si_sdr_db, dir->m.lsd_db);
     else
       printf("  metrics: %s\n", pl_strerror(dir->metrics_rc));
+    if (dir->has_input)
+      printf("        input (sent file vs reference)         STOI %.4f  SI-SDR %6.2f dB  LSD %5.2f dB"
+             "  -> call %+.4f STOI, %+.2f dB SI-SDR\n",
+             dir->in_m.stoi, dir->in_m.si_sdr_db, dir->in_m.lsd_db,
+             dir->metrics_rc == 0 ? dir->m.stoi - dir->in_m.stoi : NAN,
+             dir->metrics_rc == 0 ? dir->m.si_sdr_db - dir->in_m.si_sdr_db : NAN);
+    const pl_call_stats *ss = &dir->sender;
+    for (int i = 0; i < ss->n_send_stages; i++)
+      if (ss->send_stages[i].enabled)
+        printf("        send stage %s: %.1f us per 10 ms frame (%.3f%% of a core, max %.1f us)\n",
+               ss->send_stages[i].name, ss->send_stages[i].avg_us,
+               ss->send_stages[i].avg_us / 100.0, ss->send_stages[i].max_us);
     const pl_lab_video *lv = &dir->video;
     if (lv->on)
       printf("        video %s: shown %zu of %lld  PSNR %.2f dB (min %.2f)  SSIM %.4f  "

@@ -50,15 +50,22 @@ typedef struct pl_lab_dir {
   float *ref; size_t n_ref; int ref_rate;  /* reference, mono, at its rate */
   float *rx; size_t n_rx;                  /* received, mono, 48 kHz */
   pl_audio_metrics m;    /* averaged over aligned segments (cmd_loopback.c) */
+  /* When the sender's input is not the reference (--noise, --ref): the
+   * input itself scored against the reference, so the report can show what
+   * the call (its send-side stages) gained or lost. */
+  bool has_input;
+  pl_audio_metrics in_m;
   int segments;          /* how many; 0 when the call was too short */
   int metrics_rc;
-  pl_call_stats final;
+  pl_call_stats final;   /* the receiver's */
+  pl_call_stats sender;  /* the sender's: its send stages' cost */
   pl_lab_video video;
 } pl_lab_dir;
 
 typedef struct pl_lab_run {
   char scenario[96];
   char stages[128];
+  char noise[160];       /* "--noise SPEC at N dB", empty without */
   double duration_s;
   uint64_t seed;
   double wall_s;         /* CPU wall time the run took */
@@ -66,6 +73,12 @@ typedef struct pl_lab_run {
   pl_lab_second sec[2][PL_LAB_MAX_SECONDS];
   pl_lab_dir dir[2];
 } pl_lab_run;
+
+/* clean (n samples at rate) plus a noise at snr_db (active speech level
+ * against noise power) into a malloc'd *out. spec: "white", "pink" (seeded)
+ * or a WAV file, mixed down to mono, resampled and looped as needed. */
+int pl_lab_mix_noise(const float *clean, size_t n, int rate, const char *spec, double snr_db,
+                     uint64_t seed, float **out);
 
 int pl_lab_write_json(const char *path, const pl_lab_run *r);
 int pl_lab_write_html(const char *path, const pl_lab_run *r);

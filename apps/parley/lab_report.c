@@ -97,8 +97,19 @@ int pl_lab_write_json(const char *path, const pl_lab_run *r) {
     } else {
       fprintf(f, "{\"error\":\"%s\"}", pl_strerror(dir->metrics_rc));
     }
+    if (dir->has_input) {
+      fprintf(f, ",\"input_metrics\":{\"si_sdr_db\":");
+      json_num(f, dir->in_m.si_sdr_db);
+      fprintf(f, ",\"stoi\":");
+      json_num(f, dir->in_m.stoi);
+      fprintf(f, ",\"lsd_db\":");
+      json_num(f, dir->in_m.lsd_db);
+      fputc('}', f);
+    }
     fprintf(f, ",\"stats\":");
     pl_cli_stats_json(f, &dir->final);
+    fprintf(f, ",\"sender_stats\":");
+    pl_cli_stats_json(f, &dir->sender);
     if (dir->video.on)
       video_json(f, &dir->video, &dir->final);
     fprintf(f, ",\"per_second\":{");
@@ -405,9 +416,10 @@ int pl_lab_write_html(const char *path, const pl_lab_run *r) {
           ".lg{font:12px sans-serif}.grid{stroke:#e5e5e5}</style></head><body>\n",
           r->scenario);
   fprintf(f, "<h1>Parley loopback report</h1><p>Network <b>%s</b>, %.1f s simulated in %.2f s "
-             "(seed %llu)%s%s.</p>\n",
+             "(seed %llu)%s%s%s%s.</p>\n",
           r->scenario, r->duration_s, r->wall_s, (unsigned long long)r->seed,
-          r->stages[0] ? ", stages " : ", no AI stages", r->stages);
+          r->stages[0] ? ", stages " : ", no AI stages", r->stages,
+          r->noise[0] ? "; noisy input: " : "", r->noise);
   fprintf(f, "<h2>Final metrics</h2><table><tr><th>direction</th><th>delay (ms)</th><th>STOI</th>"
              "<th>SI-SDR (dB)</th><th>SNR (dB)</th><th>LSD (dB)</th><th>lost</th>"
              "<th>concealed</th><th>jitter buffer (ms)</th><th>mouth-to-ear (stats, ms)</th></tr>\n");
@@ -429,6 +441,55 @@ int pl_lab_write_html(const char *path, const pl_lab_run *r) {
             st->jitter_buffer_delay_s * 1000, st->mouth_to_ear_s * 1000);
   }
   fprintf(f, "</table>\n");
+  if (r->dir[0].has_input || r->dir[1].has_input) {
+    /* What the call did to a noisy (or otherwise degraded) input: the sent
+     * file and the received audio, each scored against the clean talker. */
+    fprintf(f, "<h2>Input against output</h2><table><tr><th>direction</th><th>scored</th>"
+               "<th>STOI</th><th>SI-SDR (dB)</th><th>LSD (dB)</th></tr>\n");
+    for (int d = 0; d < 2; d++) {
+      const pl_lab_dir *dir = &r->dir[d];
+      if (!dir->has_input)
+        continue;
+      fprintf(f, "<tr><td rowspan=3>%s</td><td>sent input</td><td>%.4f</td><td>%.2f</td>"
+                 "<td>%.2f</td></tr>\n",
+              dir_name[d], dir->in_m.stoi, dir->in_m.si_sdr_db, dir->in_m.lsd_db);
+      if (dir->metrics_rc == 0)
+        fprintf(f, "<tr><td>received</td><td>%.4f</td><td>%.2f</td><td>%.2f</td></tr>\n"
+                   "<tr><td><b>gain</b></td><td><b>%+.4f</b></td><td><b>%+.2f</b></td>"
+                   "<td><b>%+.2f</b></td></tr>\n",
+                dir->m.stoi, dir->m.si_sdr_db, dir->m.lsd_db, dir->m.stoi - dir->in_m.stoi,
+                dir->m.si_sdr_db - dir->in_m.si_sdr_db, dir->m.lsd_db - dir->in_m.lsd_db);
+    }
+    fprintf(f, "</table>\n");
+  }
+  bool any_stage = false;
+  for (int d = 0; d < 2; d++)
+    any_stage |= r->dir[d].sender.n_send_stages + r->dir[d].final.n_recv_stages > 0;
+  if (any_stage) {
+    fprintf(f, "<h2>Media-graph stages</h2><table><tr><th>direction</th><th>side</th>"
+               "<th>stage</th><th>on</th><th>frames</th><th>CPU per 10 ms frame (us)</th>"
+               "<th>share of a core</th><th>worst frame (us)</th></tr>\n");
+    for (int d = 0; d < 2; d++) {
+      const pl_call_stats *sides[2] = {&r->dir[d].sender, &r->dir[d].final};
+      for (int k = 0; k < 2; k++) {
+        int n = k ? sides[k]->n_recv_stages : sides[k]->n_send_stages;
+        const pl_stage_info *si = k ? sides[k]->recv_stages : sides[k]->send_stages;
+        for (int i = 0; i < n; i++)
+          fprintf(f, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%llu</td>"
+                     "<td>%.1f</td><td>%.3f%%</td><td>%.1f</td></tr>\n",
+                  dir_name[d], k ? "receive" : "send", si[i].name, si[i].enabled ? "yes" : "no",
+                  (unsigned long long)si[i].frames, si[i].avg_us, si[i].avg_us / 100.0,
+                  si[i].max_us);
+      }
+    }
+    fprintf(f, "</table>\n");
+    for (int d = 0; d < 2; d++)
+      if (r->dir[d].sender.voice_activity >= 0)
+        fprintf(f, "<p>%s sender: voice probability (denoise) %.2f over the last second, "
+                   "%llu DTX packets.</p>\n",
+                dir_name[d], r->dir[d].sender.voice_activity,
+                (unsigned long long)r->dir[d].sender.dtx_packets_sent);
+  }
   static series s[4];
   double tmax = r->n_seconds > 0 ? r->n_seconds : 1;
   for (int d = 0; d < 2; d++) {

@@ -15,6 +15,12 @@ struct pl_opus_enc {
   int acc_fill; /* samples per channel accumulated by push() */
   pl_time_us acc_capture, last_capture;
   bool last_dtx;
+  /* Voice gate (DTX with an external voice detector): the most voiced 10 ms
+   * frame of the packet being accumulated (-1: no detector), and how long
+   * the detector has said "no voice". */
+  float acc_voice;
+  int quiet_ms;
+  uint64_t gated_packets;
   float acc[PL_OPUS_MAX_SAMPLES * PL_AUDIO_MAX_CHANNELS];
 };
 
@@ -136,8 +142,12 @@ int pl_opus_enc_push(pl_opus_enc *e, const pl_audio_frame *f, uint8_t *out, size
   if (!e || !f || f->channels != e->cfg.channels || f->samples <= 0 ||
       f->samples > e->frame_samples - e->acc_fill)
     return PL_EINVAL;
-  if (e->acc_fill == 0)
+  if (e->acc_fill == 0) {
     e->acc_capture = f->capture_us;
+    e->acc_voice = -1.0f;
+  }
+  if (f->voice_prob > e->acc_voice)
+    e->acc_voice = f->voice_prob;
   memcpy(e->acc + e->acc_fill * e->cfg.channels, f->pcm,
          sizeof(float) * (size_t)(f->samples * f->channels));
   e->acc_fill += f->samples;
@@ -145,6 +155,21 @@ int pl_opus_enc_push(pl_opus_enc *e, const pl_audio_frame *f, uint8_t *out, size
     return 0;
   e->acc_fill = 0;
   e->last_capture = e->acc_capture;
+  if (e->cfg.dtx && e->acc_voice >= 0.0f) {
+    /* A suppressor upstream leaves a little residual noise, which libopus's
+     * own detector may call speech and keep coding at full rate. Once the
+     * external detector has heard no voice for a hangover (so word endings
+     * and short pauses stay coded), the packet is coded as digital silence:
+     * libopus then sends DTX frames and the receiver plays comfort noise. */
+    if (e->acc_voice < PL_OPUS_VOICE_OFF)
+      e->quiet_ms += e->cfg.frame_ms;
+    else
+      e->quiet_ms = 0;
+    if (e->quiet_ms > PL_OPUS_VOICE_HANGOVER_MS) {
+      memset(e->acc, 0, sizeof(float) * (size_t)(e->frame_samples * e->cfg.channels));
+      e->gated_packets++;
+    }
+  }
   return pl_opus_enc_encode(e, e->acc, out, cap);
 }
 
@@ -186,6 +211,7 @@ int pl_opus_enc_set_dtx(pl_opus_enc *e, bool on) {
 }
 
 bool pl_opus_enc_last_dtx(const pl_opus_enc *e) { return e->last_dtx; }
+uint64_t pl_opus_enc_gated_packets(const pl_opus_enc *e) { return e->gated_packets; }
 int pl_opus_enc_frame_samples(const pl_opus_enc *e) { return e->frame_samples; }
 
 int pl_opus_enc_lookahead(const pl_opus_enc *e) {

@@ -51,7 +51,13 @@ void pl_opus_enc_free(pl_opus_enc *e);
 int pl_opus_enc_encode(pl_opus_enc *e, const float *pcm, uint8_t *out, size_t cap);
 /* Accumulates one 10 ms graph frame; returns 0 while the packet is not yet
  * full, the packet length when one was produced, or PL_E* (wrong channel
- * count or frame size). */
+ * count or frame size). With DTX on, a frame's voice_prob (set by a voice
+ * detector upstream, such as the denoise stage) gates the encoder: after
+ * PL_OPUS_VOICE_HANGOVER_MS of frames under PL_OPUS_VOICE_OFF the packet is
+ * coded as silence, so libopus goes to DTX. voice_prob < 0 (no detector)
+ * leaves libopus's own decision alone. */
+#define PL_OPUS_VOICE_OFF 0.2f
+#define PL_OPUS_VOICE_HANGOVER_MS 200
 int pl_opus_enc_push(pl_opus_enc *e, const pl_audio_frame *f, uint8_t *out, size_t cap);
 /* Capture time of the first frame of the last packet push() produced. */
 pl_time_us pl_opus_enc_packet_capture_us(const pl_opus_enc *e);
@@ -59,6 +65,8 @@ int pl_opus_enc_set_bitrate(pl_opus_enc *e, int bitrate);
 int pl_opus_enc_set_fec(pl_opus_enc *e, bool on, int packet_loss_pct);
 int pl_opus_enc_set_dtx(pl_opus_enc *e, bool on);
 bool pl_opus_enc_last_dtx(const pl_opus_enc *e);
+/* Packets the voice gate coded as silence (see pl_opus_enc_push). */
+uint64_t pl_opus_enc_gated_packets(const pl_opus_enc *e);
 int pl_opus_enc_frame_samples(const pl_opus_enc *e); /* per channel */
 int pl_opus_enc_lookahead(const pl_opus_enc *e);     /* samples at 48 kHz */
 

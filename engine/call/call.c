@@ -264,6 +264,9 @@ int pl_call_get_stats(pl_call *c, pl_call_stats *s) {
   s->dtls_connected_s = -1;
   pl_wrtc_fill_stats(c, s);
   pl_call_video_fill_stats(c, s);
+  s->voice_activity = m.voice_activity;
+  s->dtx_packets_sent = m.dtx_packets;
+  s->voice_gated_packets = m.voice_gated_packets;
   s->n_send_stages = m.n_send;
   s->n_recv_stages = m.n_recv;
   memcpy(s->send_stages, m.send_stages, sizeof s->send_stages);

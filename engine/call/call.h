@@ -63,6 +63,8 @@ typedef struct pl_media_snapshot {
   double target_delay_ms;
   pl_stage_info send_stages[PL_MAX_STAGES], recv_stages[PL_MAX_STAGES];
   int n_send, n_recv;
+  double voice_activity; /* send side, 1 s average; -1 without a detector */
+  uint64_t dtx_packets, voice_gated_packets;
 } pl_media_snapshot;
 
 struct pl_call {
@@ -132,6 +134,8 @@ struct pl_call {
   pl_opus_enc *enc;
   pl_jitter *jb;
   uint32_t media_ts;
+  float voice_avg;        /* send-side voice probability, 1 s average */
+  uint64_t dtx_packets;   /* sent as 1-2 byte DTX frames */
   pl_time_us next_tick;
   bool media_started;
 

@@ -6,11 +6,21 @@
 #include <string.h>
 #include <time.h>
 
+#include "ai/denoise/stage.h"
 #include "ai/plc/plc.h"
 #include "base/log.h"
 #include "engine/call/call.h"
 
 int pl_call_ai_init(pl_call *c) {
+  const pl_stage_ops *ops;
+  void *self;
+  int rc = pl_denoise_stage_new(&ops, &self, NULL);
+  if (rc == 0)
+    rc = pl_graph_add(&c->send_graph, ops, self, false);
+  if (rc == PL_ENOMEM)
+    return rc;
+  if (rc)
+    PL_WARN("call", "noise suppression unavailable: %s", pl_strerror(rc));
   c->plc = pl_plc_new(NULL);
   if (!c->plc)
     PL_WARN("call", "neural PLC model unavailable: Opus PLC only");

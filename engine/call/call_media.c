@@ -14,6 +14,8 @@
 int pl_call_media_init(pl_call *c) {
   pl_graph_init(&c->send_graph, PL_MEDIA_AUDIO);
   pl_graph_init(&c->recv_graph, PL_MEDIA_AUDIO);
+  c->voice_avg = -1.0f;
+  c->snap.voice_activity = -1.0;
   int rc = pl_ring_init(&c->rx_ring, sizeof(pl_rx_item), 256);
   if (!rc)
     rc = pl_ring_init(&c->tx_ring, sizeof(pl_tx_item), 64);
@@ -47,6 +49,8 @@ int pl_call_media_start(pl_call *c, const pl_opus_fmtp *remote_fmtp) {
   if (!c->enc || !c->jb)
     return PL_ENOMEM;
   c->media_ts = (uint32_t)pl_rng_u64(&c->rng);
+  c->voice_avg = -1.0f;
+  c->snap.voice_activity = -1.0;
   pl_call_ai_start(c);
   return pl_call_video_start(c);
 }
@@ -83,11 +87,21 @@ static void capture(pl_call *c, pl_time_us now) {
     }
   }
   pl_graph_run(&c->send_graph, &f, now);
+  /* The denoise stage's voice probability (when it is on) feeds the
+   * encoder's DTX gate inside push() and the stats, as a 1 s average. */
+  if (f.voice_prob < 0.0f)
+    c->voice_avg = -1.0f;
+  else if (c->voice_avg < 0.0f)
+    c->voice_avg = f.voice_prob;
+  else
+    c->voice_avg += 0.01f * (f.voice_prob - c->voice_avg);
   uint8_t pkt[PL_CALL_MAX_PAYLOAD];
   int n = pl_opus_enc_push(c->enc, &f, pkt, sizeof pkt);
   int frame = pl_opus_enc_frame_samples(c->enc);
   if (n <= 0)
     return; /* accumulating, or an encoder error (counted by the encoder) */
+  if (pl_opus_enc_last_dtx(c->enc))
+    c->dtx_packets++;
   uint32_t ts = c->media_ts;
   c->media_ts += (uint32_t)frame;
   /* DTX: libopus emits 1-2 byte packets during silence; they still go out
@@ -140,6 +154,9 @@ static void publish(pl_call *c) {
   c->snap.target_delay_ms = pl_jitter_target_ms(c->jb);
   stage_infos(&c->send_graph, c->snap.send_stages, &c->snap.n_send);
   stage_infos(&c->recv_graph, c->snap.recv_stages, &c->snap.n_recv);
+  c->snap.voice_activity = c->voice_avg;
+  c->snap.dtx_packets = c->dtx_packets;
+  c->snap.voice_gated_packets = pl_opus_enc_gated_packets(c->enc);
   if (c->plc && c->snap.n_recv < PL_MAX_STAGES)
     pl_call_ai_info(c, &c->snap.recv_stages[c->snap.n_recv++]);
   pl_call_video_publish(c);
