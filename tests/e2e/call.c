@@ -348,3 +348,83 @@ Test(e2e, hostile_sdp_is_refused_with_a_clear_error) {
   free(huge);
   pl_engine_free(e);
 }
+
+/* A fan-like noise source: white noise through a one-pole low-pass. */
+typedef struct noise_src {
+  pl_rng rng;
+  float lp;
+} noise_src;
+
+static int noise_read(void *user, float *pcm, int samples, int channels) {
+  noise_src *n = user;
+  for (int i = 0; i < samples; i++) {
+    n->lp += 0.3f * ((float)pl_rng_normal(&n->rng) * 0.05f - n->lp);
+    for (int c = 0; c < channels; c++)
+      pcm[i * channels + c] = n->lp;
+  }
+  return samples;
+}
+
+static const pl_stage_info *send_stage(const pl_call_stats *st, const char *name) {
+  for (int i = 0; i < st->n_send_stages; i++)
+    if (!strcmp(st->send_stages[i].name, name))
+      return &st->send_stages[i];
+  return NULL;
+}
+
+Test(e2e, denoise_switched_on_mid_call_quiets_noise_and_gates_dtx) {
+  pl_emu_config net;
+  memset(&net, 0, sizeof net);
+  net.delay = PL_MS(20);
+  pl_call_config a, b;
+  pl_call_config_init(&a);
+  pl_call_config_init(&b);
+  a.opus_dtx = b.opus_dtx = true;
+  pl_sim *s;
+  cr_assert_eq(pl_sim_new(&s, &a, &b, &net, &net, 11), 0);
+  noise_src ns = {.lp = 0};
+  pl_rng_seed(&ns.rng, 5);
+  capture rb;
+  cap_init(&rb, 13);
+  pl_audio_io src = {.read = noise_read, .user = &ns}, sink = cap_io(&rb);
+  pl_call_set_audio_source(s->a, &src);
+  pl_call_set_audio_sink(s->b, &sink);
+  cr_assert_eq(pl_sim_connect(s), 0);
+
+  pl_sim_run_until(s, PL_SEC(4));
+  pl_call_stats st;
+  pl_call_get_stats(s->a, &st);
+  const pl_stage_info *dn = send_stage(&st, "denoise");
+  cr_assert_not_null(dn, "every call has the denoise stage");
+  cr_assert(!dn->enabled);
+  cr_assert_eq(dn->frames, 0);
+  cr_assert_lt(st.voice_activity, 0, "no detector runs while denoise is off");
+  uint64_t gated_off = st.voice_gated_packets;
+  cr_assert_eq(gated_off, 0);
+  double before = rms(rb.pcm + 48000 * 2, 48000 * 2);
+
+  cr_assert_eq(pl_call_set_stage(s->a, "denoise", true), 0);
+  pl_sim_run_until(s, PL_SEC(9));
+  pl_call_get_stats(s->a, &st);
+  dn = send_stage(&st, "denoise");
+  cr_assert(dn->enabled);
+  cr_assert_gt(dn->frames, 400, "~5 s of 10 ms frames");
+  cr_assert_gt(dn->avg_us, 0);
+  cr_assert_geq(st.voice_activity, 0);
+  cr_assert_lt(st.voice_activity, 0.2, "noise alone is not voice: %f", st.voice_activity);
+  cr_assert_gt(st.voice_gated_packets, 100, "the detector's silence reaches the encoder");
+  cr_assert_gt(st.dtx_packets_sent, 100);
+  double after = rms(rb.pcm + 48000 * 7, 48000 * 2);
+  cr_assert_lt(after, before * 0.3, "noise %.4f -> %.4f", before, after);
+
+  cr_assert_eq(pl_call_set_stage(s->a, "denoise", false), 0);
+  pl_sim_run_until(s, PL_SEC(10));
+  pl_call_get_stats(s->a, &st);
+  uint64_t frames = send_stage(&st, "denoise")->frames;
+  pl_sim_run_until(s, PL_SEC(11));
+  pl_call_get_stats(s->a, &st);
+  cr_assert_eq(send_stage(&st, "denoise")->frames, frames, "off means off");
+  cr_assert_lt(st.voice_activity, 0);
+  pl_sim_free(s);
+  free(rb.pcm);
+}
