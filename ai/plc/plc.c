@@ -360,7 +360,11 @@ static void ops_observe(void *self, const float *pcm, int samples, int channels)
   pl_plc_observe(self, pcm, samples, channels);
 }
 
-const pl_concealer_ops pl_plc_ops = {ops_conceal, ops_observe};
+/* The model predicts speech well past the 50 ms that Opus PLC's decaying
+ * repetition holds up: docs/plc.md measured that a jitter buffer fading at
+ * 50-100 ms throws away half its gain on bursts, and 100-200 ms keeps it. */
+const pl_concealer_ops pl_plc_ops = {ops_conceal, ops_observe, PL_PLC_FADE_START_MS,
+                                     PL_PLC_FADE_END_MS};
 
 pl_plc *pl_plc_new(const pl_model *m) {
   pl_plc *p = calloc(1, sizeof *p);

@@ -26,6 +26,9 @@ void pl_plc_reset(pl_plc *p);
 
 /* The jitter buffer's hook: pl_jitter_set_concealer(jb, &pl_plc_ops, p). */
 extern const pl_concealer_ops pl_plc_ops;
+/* Where the jitter buffer fades this concealer into comfort noise. */
+#define PL_PLC_FADE_START_MS 100
+#define PL_PLC_FADE_END_MS 200
 
 /* The same two calls, typed. conceal writes `samples` per channel
  * (interleaved, 1 or 2 channels) continuing the audio played so far and

@@ -309,7 +309,7 @@ static int zero_conceal(void *self, float *out, int samples, int channels, int n
   return 0;
 }
 
-static const pl_concealer_ops silence_ops = {zero_conceal, NULL};
+static const pl_concealer_ops silence_ops = {.conceal = zero_conceal};
 
 static void jnum(const char *key, double v, const char *fmt, bool comma) {
   printf("  \"%s\": ", key);

@@ -34,15 +34,20 @@ typedef struct pl_jitter_config {
  * channel, interleaved, continuing the signal; nth_consecutive is 1 for the
  * first piece of a loss burst, then 2, 3, ... It returns 0, or a negative
  * code to fall back to Opus PLC. The buffer fades whatever it returns into
- * comfort noise from 50 to 100 ms into a burst (and stops calling it after
- * that), and cross-fades into the next decoded audio, so a concealer need
- * not do either. observe() sees every stretch of audio decoded from a
- * packet (FEC included), in order, before it is played: the concealer's
- * history. DTX comfort noise never comes from the hook. */
+ * comfort noise from fade_start_ms to fade_end_ms into a burst (and stops
+ * calling it after that), and cross-fades into the next decoded audio, so a
+ * concealer need not do either. observe() sees every stretch of audio
+ * decoded from a packet (FEC included), in order, before it is played: the
+ * concealer's history. DTX comfort noise never comes from the hook. */
 typedef struct pl_concealer_ops {
   int (*conceal)(void *self, float *out, int samples, int channels,
                  int nth_consecutive);
   void (*observe)(void *self, const float *decoded, int samples, int channels);
+  /* How long this concealer's output may be trusted: 0 for the buffer's
+   * default, 50 to 100 ms (what Opus PLC's decaying repetition holds up
+   * to). A concealer that predicts speech for longer says so here; the
+   * default applies whenever it declines and Opus PLC fills in. */
+  int fade_start_ms, fade_end_ms;
 } pl_concealer_ops;
 
 /* W3C webrtc-stats (RTCInboundRtpStreamStats) counters, as named in the

@@ -199,47 +199,54 @@ static bool is_quiet(const float *x, int n) {
   return e < QUIET_MS * n;
 }
 
-static float fade_gain(int t) {
-  if (t < FADE_START)
+static float fade_gain(int t, int start, int end) {
+  if (t < start)
     return 1.0f;
-  if (t >= FADE_END)
+  if (t >= end)
     return 0.0f;
-  return 0.5f + 0.5f * cosf((float)M_PI * (float)(t - FADE_START) /
-                            (float)(FADE_END - FADE_START));
+  return 0.5f + 0.5f * cosf((float)M_PI * (float)(t - start) / (float)(end - start));
 }
 
 /* Appends n synthesised samples. `dtx`: the sender is silent (comfort noise
  * from Opus, never the hook). Past the first 50 ms of a burst after real
- * audio, the output fades into the background's comfort noise, whoever
- * concealed: so every concealer gets the same, bounded burst behaviour. */
+ * audio (or what the concealer asks for), the output fades into the
+ * background's comfort noise, whoever concealed: so every burst ends the
+ * same bounded way. */
 static void conceal(pl_jitter *jb, pl_time_us now, int n, bool dtx) {
   int ch = chans(jb), len = n * ch;
   float *out = jb->scratch, *aux = jb->scratch2;
   bool fade = !jb->last_was_dtx;
-  bool beyond = fade && jb->run_pos >= FADE_END; /* all comfort noise */
+  int fs = FADE_START, fe = FADE_END;
+  const pl_concealer_ops *ops = jb->cops;
+  int hook_end = ops && ops->fade_end_ms > 0 ? ops->fade_end_ms * (PL_AUDIO_RATE / 1000) : fe;
+  bool beyond = fade && jb->run_pos >= hook_end; /* all comfort noise */
   jb->run_calls++;
-  if (!dtx && !beyond && jb->cops && jb->cops->conceal) {
+  if (!dtx && !beyond && ops && ops->conceal) {
     /* Opus conceals too, so that its state runs on into the next packet. */
     if (pl_opus_dec_plc(jb->dec, aux, n) != n)
       memset(aux, 0, sizeof(float) * (size_t)len);
-    if (jb->cops->conceal(jb->cself, out, n, ch, jb->run_calls) != 0)
+    if (ops->conceal(jb->cself, out, n, ch, jb->run_calls) != 0) {
       memcpy(out, aux, sizeof(float) * (size_t)len);
+    } else if (ops->fade_end_ms > 0 && ops->fade_start_ms < ops->fade_end_ms) {
+      fs = (ops->fade_start_ms > 0 ? ops->fade_start_ms : 0) * (PL_AUDIO_RATE / 1000);
+      fe = hook_end;
+    }
   } else if (pl_opus_dec_plc(jb->dec, out, n) != n) {
     memset(out, 0, sizeof(float) * (size_t)len);
   }
-  if (fade && jb->run_pos + n > FADE_START) {
+  if (fade && jb->run_pos + n > fs) {
     if (jb->c.comfort_noise)
       pl_cng_generate(&jb->cng, aux, n, ch);
     else
       memset(aux, 0, sizeof(float) * (size_t)len);
     for (int i = 0; i < n; i++) {
-      float g = fade_gain(jb->run_pos + i);
+      float g = fade_gain(jb->run_pos + i, fs, fe);
       for (int c = 0; c < ch; c++)
         out[i * ch + c] = g * out[i * ch + c] + (1.0f - g) * aux[i * ch + c];
     }
   }
   /* W3C: silent when playing it gives silence or comfort noise. */
-  bool silent = dtx || jb->run_pos >= FADE_END || is_quiet(out, len);
+  bool silent = dtx || jb->run_pos >= fe || is_quiet(out, len);
   jb->run_pos += n;
   float *dst = sb_room(jb, n);
   if (!dst)

@@ -62,7 +62,8 @@ static void ai_observe(void *self, const float *pcm, int samples, int channels) 
   pl_plc_observe(c->plc, pcm, samples, channels);
 }
 
-static const pl_concealer_ops ai_concealer = {ai_conceal, ai_observe};
+static const pl_concealer_ops ai_concealer = {ai_conceal, ai_observe, PL_PLC_FADE_START_MS,
+                                              PL_PLC_FADE_END_MS};
 
 void pl_call_ai_start(pl_call *c) {
   if (c->plc)

@@ -77,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   pl_jitter *jb = pl_jitter_new(&c);
   if (!jb)
     abort();
-  static const pl_concealer_ops ops = {conceal, observe};
+  static const pl_concealer_ops ops = {.conceal = conceal, .observe = observe};
   if ((cfg >> 13) & 1)
     pl_jitter_set_concealer(jb, &ops, NULL);
   pl_time_us now = 1000000;

@@ -109,7 +109,7 @@ static int reg_conceal(void *self, float *out, int samples, int channels, int nt
   memset(out, 0, sizeof(float) * (size_t)(samples * channels));
   return 0;
 }
-static const pl_concealer_ops reg_ops = {reg_conceal, NULL};
+static const pl_concealer_ops reg_ops = {.conceal = reg_conceal};
 static int made;
 static void *reg_create(int channels) {
   made = channels;

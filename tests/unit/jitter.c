@@ -335,7 +335,7 @@ Test(jitter, concealer_hook_replaces_plc_and_sees_decoded_history) {
   stream *s = make_stream(5, 20, false, false, 8);
   pl_jitter *jb = new_jb(20, 20, 1000, false);
   fake_plc plc = {0};
-  static const pl_concealer_ops ops = {fake_conceal, fake_observe};
+  static const pl_concealer_ops ops = {.conceal = fake_conceal, .observe = fake_observe};
   pl_jitter_set_concealer(jb, &ops, &plc);
   sim *m = sim_new(jb, s, 0);
   for (int i = 0; i < s->np; i++)

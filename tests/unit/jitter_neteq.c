@@ -283,17 +283,21 @@ static int const_conceal(void *self, float *out, int samples, int channels, int 
   return 0;
 }
 
-static const pl_concealer_ops const_ops = {const_conceal, NULL};
+static const pl_concealer_ops const_ops = {.conceal = const_conceal};
+/* The same, trusted for longer (as the neural concealer asks to be). */
+static const pl_concealer_ops long_ops = {.conceal = const_conceal, .fade_start_ms = 100,
+                                          .fade_end_ms = 200};
 
 /* A 300 ms burst in speech with a -45 dBFS background: frames 10 ms apart,
  * index k of the run. */
-static void burst_levels(bool hook, double *first50, double *after100, double *dc) {
+static void burst_levels_ops(const pl_concealer_ops *ops, double *first50, double *after100,
+                             double *dc, double *at_60_100, double *after200) {
   stream_opts o = {6, 20, false, false, 43, PL_SIG_SPEECH, 0, 0.00562, 0, 0, 0};
   stream *s = make_stream_opts(&o);
   pl_jitter *jb = new_jb(20, 20, 1000, false);
   const_plc plc = {0.25f, 0};
-  if (hook)
-    pl_jitter_set_concealer(jb, &const_ops, &plc);
+  if (ops)
+    pl_jitter_set_concealer(jb, ops, &plc);
   sim *m = sim_new(jb, s, 0);
   for (int i = 0; i < s->np; i++)
     if (i < 150 || i >= 165)
@@ -310,9 +314,29 @@ static void burst_levels(bool hook, double *first50, double *after100, double *d
   *first50 = rms(m->out + 480 * start, 5 * 480);
   *after100 = rms(m->out + 480 * (start + 10), 20 * 480);
   *dc = mean(m->out + 480 * (start + 10), 20 * 480);
+  if (at_60_100)
+    *at_60_100 = rms(m->out + 480 * (start + 6), 4 * 480);
+  if (after200)
+    *after200 = rms(m->out + 480 * (start + 20), 10 * 480);
   sim_free(m);
   pl_jitter_free(jb);
   free_stream(s);
+}
+
+static void burst_levels(bool hook, double *first50, double *after100, double *dc) {
+  burst_levels_ops(hook ? &const_ops : NULL, first50, after100, dc, NULL, NULL);
+}
+
+Test(jitter_neteq, a_concealer_that_asks_to_be_trusted_longer_fades_at_100_to_200_ms) {
+  double f50, a100, dc, mid, a200;
+  burst_levels_ops(&long_ops, &f50, &a100, &dc, &mid, &a200);
+  cr_log_info("long: 60-100 ms %.1f dBFS, 200-300 ms %.1f dBFS", db(mid), db(a200));
+  cr_expect_float_eq(f50, 0.25, 1e-6);
+  cr_expect_float_eq(mid, 0.25, 1e-6, "still the concealer's own output at 60-100 ms");
+  cr_expect(db(a200) > -48 && db(a200) < -42, "after 200 ms: %.1f dBFS", db(a200));
+  /* The default hook is faded by then: the two differ only in when. */
+  burst_levels_ops(&const_ops, &f50, &a100, &dc, &mid, &a200);
+  cr_expect_lt(mid, 0.2, "default: fading from 50 ms: %.3f", mid);
 }
 
 Test(jitter_neteq, a_burst_fades_to_comfort_noise_after_100_ms_whoever_conceals) {
