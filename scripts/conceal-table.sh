@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prints the `parley conceal` table of docs/quality.md: no concealment
-# (silence), Opus PLC, and Opus PLC with in-band FEC, at 5/10/20 % random and
+# (silence), Opus PLC and the neural PLC, each also with in-band FEC, at
+# 5/10/20 % random and
 # 20 % bursty loss (Gilbert-Elliott, mean burst 5 packets), on held-out
 # evaluation speech, averaged over seeds.
 #   scripts/conceal-table.sh [--eval DIR] [--seeds N] [--bitrate BPS]
@@ -70,7 +71,8 @@ for cond in "5%:random 5 %" "10%:random 10 %" "20%:random 20 %" "20%/5:bursty 20
   spec=${cond%%:*} label=${cond#*:}
   rate=${spec%%/*} burst=
   [ "$spec" != "$rate" ] && burst="--burst ${spec#*/}"
-  for plc in "none:none" "opus:Opus PLC" "opus --fec:Opus PLC + FEC"; do
+  for plc in "none:none" "opus:Opus PLC" "neural:neural PLC" "opus --fec:Opus PLC + FEC" \
+    "neural --fec:neural PLC + FEC"; do
     args=${plc%%:*} name=${plc#*:}
     for s in $(seq "$seeds"); do
       # shellcheck disable=SC2086

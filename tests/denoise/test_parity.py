@@ -73,6 +73,8 @@ def main():
         return 1
     print("model file and .sha256 agree; the build links that file in")
     net, meta = load(MODEL)
+    net64, _ = load(MODEL)
+    net64 = net64.double()
     x = fixed_input()
     worst_all = 0.0
     with tempfile.TemporaryDirectory() as tmp:
@@ -96,17 +98,29 @@ def main():
             feat, c_out = rec[:, :NFEAT], rec[:, NFEAT:]
             with torch.no_grad():
                 t_out, _ = net(torch.from_numpy(feat.copy())[None])
-            t_out = t_out[0].numpy()
-            diff = np.abs(t_out - c_out)
+                t64, _ = net64(torch.from_numpy(feat.astype(np.float64))[None])
+            t_out, t64 = t_out[0].numpy(), t64[0].numpy()
+            # The reference is PyTorch in float64. Where the network itself is
+            # ill-conditioned (digital silence drives its inputs far outside
+            # the training range), float32 PyTorch strays from it as well;
+            # C may stray as far as float32 PyTorch does, times a small
+            # margin for the different order of summation, never more.
+            own = np.abs(t_out - t64).max(axis=1, keepdims=True)
+            tol = np.maximum(TOL, 4.0 * own)
+            diff = np.abs(c_out - t64)
+            ratio = diff / tol
             worst = float(diff.max())
-            f, o = np.unravel_index(int(diff.argmax()), diff.shape)
-            worst_all = max(worst_all, worst)
-            print(f"{what}/{isa}: {len(rec)} frames, max |torch - C| = {worst:.2e} "
-                  f"(frame {f}, output {o}); gains {c_out[:, :27].min():.3f}..{c_out[:, :27].max():.3f}")
-            if not np.all(np.isfinite(c_out)) or worst > TOL:
-                print(f"FAIL: outputs differ by more than {TOL}")
+            f, o = np.unravel_index(int(ratio.argmax()), ratio.shape)
+            worst_all = max(worst_all, float(ratio.max()))
+            print(f"{what}/{isa}: {len(rec)} frames, max |C - torch64| = {worst:.2e}, "
+                  f"worst against its tolerance {ratio.max():.2f} (frame {f}, output {o}, "
+                  f"float32 torch there {own[f, 0]:.1e}); "
+                  f"gains {c_out[:, :27].min():.3f}..{c_out[:, :27].max():.3f}")
+            if not np.all(np.isfinite(c_out)) or ratio.max() > 1.0:
+                print(f"FAIL: C outputs stray from float64 PyTorch further than float32 "
+                      f"PyTorch does (or {TOL})")
                 return 1
-    print(f"PASS: max difference {worst_all:.2e} <= {TOL}")
+    print(f"PASS: worst error {worst_all:.2f} of its tolerance")
     return 0
 
 

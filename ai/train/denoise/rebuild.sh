@@ -17,9 +17,9 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j 2 --target parley_app
 [ -f "$data/speech/manifest.jsonl" ] || ai/data/build_all.sh --out "$data"
 t0=$(date +%s)
-PYTHONPATH="$root" OMP_NUM_THREADS=2 /usr/bin/python3 -m ai.train.denoise.train \
+PYTHONPATH="$root" OMP_NUM_THREADS=1 /usr/bin/python3 -m ai.train.denoise.train \
   --parley "$build/bin/parley" --data "$data" --work "$work" \
-  --minutes 240 --steps 3000 --out ai/models/denoise.plmd "$@"
+  --threads 1 --out ai/models/denoise.plmd "$@"
 (cd ai/models && sha256sum denoise.plmd > denoise.plmd.sha256)
 echo "model rebuilt in $(( $(date +%s) - t0 )) s (training data + training); now:"
 echo "  cmake --build $build -j 2 && (cd $build && ctest -R denoise)"

@@ -118,40 +118,45 @@ class Streams:
 
 
 def load_sessions(work):
-    with open(os.path.join(work, "sessions.json")) as f:
-        meta = json.load(f)
-    rec = np.load(os.path.join(work, "records.npy"), mmap_mode="r")
-    if rec.shape[1] != REC:
-        raise ValueError(f"records have {rec.shape[1]} columns, expected {REC}: rebuild them")
-    out = []
-    for s in meta["sessions"]:
-        r = np.array(rec[s["start"]:s["start"] + s["frames"]], dtype=np.float32)
-        out.append(targets(r, s["level_db"]))
-    return meta, out
+    """Sessions of every records directory in `work` (comma-separated):
+    sets built with different --data-seed add speakers, noises and mixes."""
+    out, minutes = [], 0.0
+    for w in work.split(","):
+        with open(os.path.join(w, "sessions.json")) as f:
+            meta = json.load(f)
+        rec = np.load(os.path.join(w, "records.npy"), mmap_mode="r")
+        if rec.shape[1] != REC:
+            raise ValueError(f"{w}: records have {rec.shape[1]} columns, expected {REC}: rebuild them")
+        for s in meta["sessions"]:
+            r = np.array(rec[s["start"]:s["start"] + s["frames"]], dtype=np.float32)
+            out.append(targets(r, s["level_db"]))
+        minutes += meta["minutes"]
+    return {"minutes": minutes}, out
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--work", required=True, help="records directory (built if empty)")
+    ap.add_argument("--work", required=True,
+                    help="records directory (built if empty); several, comma-separated, are joined")
     ap.add_argument("--out", required=True, help="the model file to write (.plmd)")
     ap.add_argument("--parley", default="build/bin/parley")
     ap.add_argument("--data", default=None, help="ai/data corpus root")
-    ap.add_argument("--minutes", type=float, default=120.0, help="session audio to build")
+    ap.add_argument("--minutes", type=float, default=240.0, help="session audio to build")
     ap.add_argument("--data-seed", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--hidden", type=int, default=96)
+    ap.add_argument("--hidden", type=int, default=128)
     ap.add_argument("--layers", type=int, default=2)
-    ap.add_argument("--steps", type=int, default=4000)
+    ap.add_argument("--steps", type=int, default=10000)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--chunk", type=int, default=100)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--lr-end", type=float, default=1e-4, help="cosine decay to this")
     ap.add_argument("--w-comb", type=float, default=0.5)
     ap.add_argument("--w-vad", type=float, default=0.05)
-    ap.add_argument("--w-energy", type=float, default=1.0,
+    ap.add_argument("--w-energy", type=float, default=3.0,
                     help="weight of the energy-share gain term (the error SI-SDR sees)")
-    ap.add_argument("--val-every", type=int, default=250)
+    ap.add_argument("--val-every", type=int, default=1000)
     ap.add_argument("--checkpoint", action="store_true",
                     help="also export the model to WORK/ckpt.plmd at every validation")
     ap.add_argument("--seed", type=int, default=0)
@@ -163,8 +168,9 @@ def main(argv=None):
     seed_everything(a.seed)
     dev = torch.device(a.device)
     t_start = time.time()
-    if not os.path.exists(os.path.join(a.work, "records.npy")):
-        D.build(a.work, a.data or os.path.join(D.REPO, "ai", "data", "out"), a.parley,
+    first = a.work.split(",")[0]
+    if not os.path.exists(os.path.join(first, "records.npy")):
+        D.build(first, a.data or os.path.join(D.REPO, "ai", "data", "out"), a.parley,
                 a.minutes, a.data_seed, a.jobs)
     t_data = time.time() - t_start
     meta, sessions = load_sessions(a.work)
@@ -230,7 +236,7 @@ def main(argv=None):
                   f"val {v:.4f} (gain {vp[0]:.4f} comb {vp[1]:.4f} vad {vp[2]:.4f})  "
                   f"lr {opt.param_groups[0]['lr']:.2e}  {el:.0f} s", flush=True)
             if a.checkpoint:
-                export(net, mean, std, os.path.join(a.work, "ckpt.plmd"), {"steps": step})
+                export(net, mean, std, os.path.join(first, "ckpt.plmd"), {"steps": step})
     t_train = time.time() - t0
 
     final = float(np.mean([l for _, l in hist["train"][-50:]]))
@@ -245,10 +251,10 @@ def main(argv=None):
     export(net.cpu(), mean, std, a.out, m)
     tr = hist["train"]
     sm = [(s, float(np.mean([l for _, l in tr[max(0, i - 49):i + 1]]))) for i, (s, _) in enumerate(tr)]
-    with open(os.path.join(a.work, "loss.svg"), "w") as f:
+    with open(os.path.join(first, "loss.svg"), "w") as f:
         f.write(svg.loss_curves({"train (mean of 50)": sm[::10], "validation": hist["val"]},
                                 title=f"denoise GRU {a.hidden}x{a.layers}"))
-    with open(os.path.join(a.work, "history.json"), "w") as f:
+    with open(os.path.join(first, "history.json"), "w") as f:
         json.dump({"hist": hist, "train_s": t_train, "data_s": t_data, "params": nparam}, f)
     print(f"wrote {a.out}: {nparam} parameters, train {t_train:.0f} s, data {t_data:.0f} s, "
           f"final loss {final:.4f}, val {v:.4f}; curves in {a.work}", flush=True)
