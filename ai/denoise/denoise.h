@@ -12,7 +12,9 @@
 
 #define PL_DENOISE_RATE 48000
 #define PL_DENOISE_FRAME 480 /* samples per call */
-#define PL_DENOISE_DELAY 480 /* output lags input by this many samples */
+/* Output lags input by this many samples, plus PL_DENOISE_FRAME for a
+ * model with one frame of look-ahead: see pl_denoise_delay. */
+#define PL_DENOISE_DELAY 480
 
 typedef struct pl_denoise_model pl_denoise_model;
 
@@ -29,6 +31,9 @@ int pl_denoise_model_builtin(const pl_denoise_model **out);
 void pl_denoise_model_free(pl_denoise_model *m);
 const char *pl_denoise_model_name(const pl_denoise_model *m);
 const pl_nn_seq *pl_denoise_model_net(const pl_denoise_model *m);
+/* Frames of look-ahead (0 or 1, the model's denoise.lookahead): the network
+ * sees this many frames beyond the one it filters, at that much delay. */
+int pl_denoise_model_lookahead(const pl_denoise_model *m);
 
 typedef struct pl_denoise pl_denoise;
 
@@ -40,9 +45,13 @@ void pl_denoise_reset(pl_denoise *d);
  * default). */
 void pl_denoise_set_max_atten(pl_denoise *d, float db);
 
+/* Samples the output lags the input: PL_DENOISE_DELAY plus the model's
+ * look-ahead (10 or 20 ms). */
+int pl_denoise_delay(const pl_denoise *d);
+
 /* PL_DENOISE_FRAME samples in [-1, 1] (NaN/Inf read as 0) -> the same
- * number out, PL_DENOISE_DELAY late; out may equal in. Returns the voice
- * activity probability of the frame just analysed. Does not allocate. */
+ * number out, pl_denoise_delay() late; out may equal in. Returns the voice
+ * activity probability of the frame being filtered. Does not allocate. */
 float pl_denoise_process(pl_denoise *d, const float *in, float *out);
 
 /* The last frame's network input (PL_DN_NFEAT) and output (PL_DN_NOUT). */

@@ -86,13 +86,15 @@ static void progress_end(progress *p) {
 static void run_model(pl_denoise *d, const float *x, size_t n, float *y,
                       float *vad, progress *pg) {
   float in[PL_DENOISE_FRAME], out[PL_DENOISE_FRAME];
-  size_t skip = PL_DENOISE_DELAY, w = 0;
+  size_t skip = (size_t)pl_denoise_delay(d), w = 0;
+  size_t la = skip / PL_DENOISE_FRAME - 1; /* the voice probability is for this many frames back */
   for (size_t t = 0; w < n; t += PL_DENOISE_FRAME) {
     for (size_t i = 0; i < PL_DENOISE_FRAME; i++)
       in[i] = t + i < n ? x[t + i] : 0.0f;
     float v = pl_denoise_process(d, in, out);
-    if (vad && t / PL_DENOISE_FRAME < (n + PL_DENOISE_FRAME - 1) / PL_DENOISE_FRAME)
-      vad[t / PL_DENOISE_FRAME] = fmaxf(vad[t / PL_DENOISE_FRAME], v);
+    size_t fi = t / PL_DENOISE_FRAME;
+    if (vad && fi >= la && fi - la < (n + PL_DENOISE_FRAME - 1) / PL_DENOISE_FRAME)
+      vad[fi - la] = fmaxf(vad[fi - la], v);
     for (size_t i = 0; i < PL_DENOISE_FRAME && w < n; i++) {
       if (skip) {
         skip--;

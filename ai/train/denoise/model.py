@@ -32,7 +32,7 @@ def fold_norm(net, mean, std):
         net.fc_in.bias.copy_(b)
 
 
-def export(net, mean, std, path, meta):
+def export(net, mean, std, path, meta, lookahead=0):
     """A copy of net with the input normalisation folded in, written to
     path with the denoise metadata. Returns the exported copy (eval mode)."""
     out = make_net(net.cfg["hidden"], net.cfg["layers"])
@@ -40,7 +40,7 @@ def export(net, mean, std, path, meta):
     out.eval()
     fold_norm(out, mean, std)
     m = {"denoise.format": FORMAT, "denoise.bands": NB, "denoise.features": NFEAT,
-         "denoise.outputs": f"gain[{NB}] comb[{NB}] vad[1]"}
+         "denoise.outputs": f"gain[{NB}] comb[{NB}] vad[1]", "denoise.lookahead": str(lookahead)}
     m.update(meta)
     export_stack(out, path, "denoise-gru", "denoise", m)
     return out

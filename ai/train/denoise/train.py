@@ -117,9 +117,12 @@ class Streams:
         return np.stack(xs), np.stack(ys), np.array(keep, np.float32)
 
 
-def load_sessions(work):
+def load_sessions(work, lookahead=0):
     """Sessions of every records directory in `work` (comma-separated):
-    sets built with different --data-seed add speakers, noises and mixes."""
+    sets built with different --data-seed add speakers, noises and mixes.
+    With look-ahead the network at step t has seen the features of frame t
+    and predicts the targets of frame t - lookahead (ai/denoise/denoise.c
+    filters the spectrum it kept from then)."""
     out, minutes = [], 0.0
     for w in work.split(","):
         with open(os.path.join(w, "sessions.json")) as f:
@@ -129,7 +132,10 @@ def load_sessions(work):
             raise ValueError(f"{w}: records have {rec.shape[1]} columns, expected {REC}: rebuild them")
         for s in meta["sessions"]:
             r = np.array(rec[s["start"]:s["start"] + s["frames"]], dtype=np.float32)
-            out.append(targets(r, s["level_db"]))
+            x, y = targets(r, s["level_db"])
+            if lookahead:
+                x, y = x[lookahead:], y[:-lookahead]
+            out.append((x, y))
         minutes += meta["minutes"]
     return {"minutes": minutes}, out
 
@@ -157,6 +163,8 @@ def main(argv=None):
     ap.add_argument("--w-energy", type=float, default=3.0,
                     help="weight of the energy-share gain term (the error SI-SDR sees)")
     ap.add_argument("--val-every", type=int, default=1000)
+    ap.add_argument("--lookahead", type=int, default=0, choices=(0, 1),
+                    help="frames (10 ms) the network sees beyond the one it filters")
     ap.add_argument("--checkpoint", action="store_true",
                     help="also export the model to WORK/ckpt.plmd at every validation")
     ap.add_argument("--seed", type=int, default=0)
@@ -173,7 +181,7 @@ def main(argv=None):
         D.build(first, a.data or os.path.join(D.REPO, "ai", "data", "out"), a.parley,
                 a.minutes, a.data_seed, a.jobs)
     t_data = time.time() - t_start
-    meta, sessions = load_sessions(a.work)
+    meta, sessions = load_sessions(a.work, a.lookahead)
     # Every 25th session is held out to watch over-fitting.
     val = sessions[::25]
     train = [s for i, s in enumerate(sessions) if i % 25]
@@ -236,7 +244,8 @@ def main(argv=None):
                   f"val {v:.4f} (gain {vp[0]:.4f} comb {vp[1]:.4f} vad {vp[2]:.4f})  "
                   f"lr {opt.param_groups[0]['lr']:.2e}  {el:.0f} s", flush=True)
             if a.checkpoint:
-                export(net, mean, std, os.path.join(first, "ckpt.plmd"), {"steps": step})
+                export(net, mean, std, os.path.join(first, "ckpt.plmd"), {"steps": step},
+                       a.lookahead)
     t_train = time.time() - t0
 
     final = float(np.mean([l for _, l in hist["train"][-50:]]))
@@ -248,7 +257,7 @@ def main(argv=None):
         "train_seconds": f"{t_train:.0f}", "data_seconds": f"{t_data:.0f}",
         "train_config": json.dumps(vars(a), separators=(",", ":"), sort_keys=True)})
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
-    export(net.cpu(), mean, std, a.out, m)
+    export(net.cpu(), mean, std, a.out, m, a.lookahead)
     tr = hist["train"]
     sm = [(s, float(np.mean([l for _, l in tr[max(0, i - 49):i + 1]]))) for i, (s, _) in enumerate(tr)]
     with open(os.path.join(first, "loss.svg"), "w") as f:
