@@ -229,32 +229,6 @@ static void usage(FILE *f) {
           names);
 }
 
-static int load_mono(const char *path, float **out, size_t *n, int *rate) {
-  pl_wav_info info;
-  float *x = NULL;
-  int rc = pl_wav_read_file(path, &x, &info);
-  if (rc) {
-    fprintf(stderr, "parley loopback: %s: %s%s%s\n", path, pl_strerror(rc),
-            info.error[0] ? ": " : "", info.error);
-    return rc;
-  }
-  if (info.frames == 0) {
-    fprintf(stderr, "parley loopback: %s: no audio\n", path);
-    free(x);
-    return PL_EFORMAT;
-  }
-  for (uint64_t i = 0; i < info.frames; i++) {
-    float acc = 0;
-    for (int ch = 0; ch < info.channels; ch++)
-      acc += x[i * (uint64_t)info.channels + (uint64_t)ch];
-    x[i] = acc / (float)info.channels;
-  }
-  *out = x;
-  *n = (size_t)info.frames;
-  *rate = info.rate;
-  return 0;
-}
-
 /* The sources loop for the whole call, so the reference does too: metrics
  * then cover every second of the call, not just the first pass. */
 static int tile(float **x, size_t *n, int rate, double seconds) {
@@ -495,8 +469,8 @@ int pl_cmd_loopback(int argc, char **argv) {
   run->dir[0].ref_path = ref_a;
   run->dir[1].send_path = send_b;
   run->dir[1].ref_path = send_b;
-  if (load_mono(ref_a, &run->dir[0].ref, &run->dir[0].n_ref, &run->dir[0].ref_rate) ||
-      load_mono(send_b, &run->dir[1].ref, &run->dir[1].n_ref, &run->dir[1].ref_rate))
+  if (pl_lab_load_mono(ref_a, NULL, &run->dir[0].ref, &run->dir[0].n_ref, &run->dir[0].ref_rate) ||
+      pl_lab_load_mono(send_b, NULL, &run->dir[1].ref, &run->dir[1].n_ref, &run->dir[1].ref_rate))
     goto done;
   if (ensure_dir(out_dir) != 0) {
     fprintf(stderr, "parley loopback: cannot create %s: %s\n", out_dir, strerror(errno));
@@ -533,7 +507,7 @@ int pl_cmd_loopback(int argc, char **argv) {
     size_t n = 0;
     int rate = 0;
     pl_audio_compare_opts io = {.max_lag_s = 0.5};
-    if (load_mono(send_a, &x, &n, &rate) == 0)
+    if (pl_lab_load_mono(send_a, NULL, &x, &n, &rate) == 0)
       run->dir[0].has_input = pl_audio_compare_ex(run->dir[0].ref, run->dir[0].n_ref,
                                                   run->dir[0].ref_rate, x, n, rate, &io,
                                                   &run->dir[0].in_m) == 0;

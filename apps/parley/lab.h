@@ -74,6 +74,10 @@ typedef struct pl_lab_run {
   pl_lab_dir dir[2];
 } pl_lab_run;
 
+/* A WAV file mixed down to mono at its own rate (*out malloc'd). Errors
+ * are printed, naming `what` (an option, or NULL) and the file. */
+int pl_lab_load_mono(const char *path, const char *what, float **out, size_t *n, int *rate);
+
 /* clean (n samples at rate) plus a noise at snr_db (active speech level
  * against noise power) into a malloc'd *out. spec: "white", "pink" (seeded)
  * or a WAV file, mixed down to mono, resampled and looped as needed. */

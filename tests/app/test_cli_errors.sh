@@ -26,6 +26,8 @@ expect 2 "frame-ms" -- "$parley" call --connect 127.0.0.1:9 --frame-ms 7
 expect 2 "unknown" -- "$parley" loopback --net no-such-network
 expect 1 "missing.wav" -- "$parley" loopback --send "$dir/missing.wav" --duration 1 --out "$dir/o"
 expect 2 "not a number" -- "$parley" loopback --duration abc
+expect 2 "missing.wav" -- "$parley" loopback --noise "$dir/missing.wav" --duration 1 --out "$dir/o"
+expect 2 "not a number" -- "$parley" loopback --noise pink --snr loud
 # A port already taken by another listener.
 port=$((21000 + RANDOM % 20000))
 "$parley" call --listen 127.0.0.1:$port --quiet --duration 5 >/dev/null 2>&1 &

@@ -1,6 +1,7 @@
-/* Noisy input for the loopback lab: a clean talker plus a noise at a chosen
- * SNR, so a send-side suppressor (the denoise stage) can be scored against
- * the clean talker on the far end of the call. */
+/* What the loopback lab feeds its calls and scores against: WAV files as
+ * mono, and noisy input (a clean talker plus a noise at a chosen SNR), so a
+ * send-side suppressor (the denoise stage) can be scored against the clean
+ * talker on the far end of the call. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,33 @@
 #include "audio/resample/resample.h"
 #include "audio/wav/wav.h"
 #include "base/rng.h"
+
+int pl_lab_load_mono(const char *path, const char *what, float **out, size_t *n, int *rate) {
+  pl_wav_info info;
+  float *x = NULL;
+  *out = NULL;
+  int rc = pl_wav_read_file(path, &x, &info);
+  if (rc) {
+    fprintf(stderr, "parley loopback: %s%s%s: %s%s%s\n", what ? what : "", what ? " " : "", path,
+            pl_strerror(rc), info.error[0] ? ": " : "", info.error);
+    return rc;
+  }
+  if (info.frames == 0) {
+    fprintf(stderr, "parley loopback: %s%s%s: no audio\n", what ? what : "", what ? " " : "", path);
+    free(x);
+    return PL_EFORMAT;
+  }
+  for (uint64_t i = 0; i < info.frames; i++) {
+    float acc = 0;
+    for (int ch = 0; ch < info.channels; ch++)
+      acc += x[i * (uint64_t)info.channels + (uint64_t)ch];
+    x[i] = acc / (float)info.channels;
+  }
+  *out = x;
+  *n = (size_t)info.frames;
+  *rate = info.rate;
+  return 0;
+}
 
 /* Active speech power: the mean power of the 20 ms frames within 40 dB of
  * the loudest (a simple stand-in for P.56), so pauses do not lower the
@@ -62,30 +90,16 @@ static int load_noise(const char *spec, size_t n, int rate, uint64_t seed, float
     }
     return 0;
   }
-  pl_wav_info info;
   float *x = NULL;
-  int rc = pl_wav_read_file(spec, &x, &info);
-  if (rc) {
-    fprintf(stderr, "parley loopback: --noise %s: %s%s%s\n", spec, pl_strerror(rc),
-            info.error[0] ? ": " : "", info.error);
+  size_t m = 0;
+  int rate_in = 0;
+  int rc = pl_lab_load_mono(spec, "--noise", &x, &m, &rate_in);
+  if (rc)
     return rc;
-  }
-  if (info.frames == 0) {
-    fprintf(stderr, "parley loopback: --noise %s: no audio\n", spec);
-    free(x);
-    return PL_EFORMAT;
-  }
-  for (uint64_t i = 0; i < info.frames; i++) {
-    float acc = 0;
-    for (int ch = 0; ch < info.channels; ch++)
-      acc += x[i * (uint64_t)info.channels + (uint64_t)ch];
-    x[i] = acc / (float)info.channels;
-  }
-  size_t m = (size_t)info.frames;
-  if (info.rate != rate) {
+  if (rate_in != rate) {
     float *y = NULL;
     size_t ny = 0;
-    rc = pl_resample_buffer(1, info.rate, rate, 5, x, m, &y, &ny);
+    rc = pl_resample_buffer(1, rate_in, rate, 5, x, m, &y, &ny);
     free(x);
     if (rc)
       return rc;
