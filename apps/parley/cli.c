@@ -18,10 +18,10 @@ int pl_cli_parse_stage(const char *text, pl_cli_stage *out) {
   if (eq) {
     if (!strcmp(eq + 1, "on") || !strcmp(eq + 1, "1") || !strcmp(eq + 1, "neural"))
       out->on = true;
-    else if (!strcmp(eq + 1, "off") || !strcmp(eq + 1, "0"))
+    else if (!strcmp(eq + 1, "off") || !strcmp(eq + 1, "0") || !strcmp(eq + 1, "opus"))
       out->on = false;
     else {
-      fprintf(stderr, "parley: bad stage value in '%s' (want on|off)\n", text);
+      fprintf(stderr, "parley: bad stage value in '%s' (want on|off; plc also neural|opus)\n", text);
       return -1;
     }
   }
