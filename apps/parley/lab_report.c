@@ -455,7 +455,7 @@ int pl_lab_write_html(const char *path, const pl_lab_run *r) {
               dir_name[d], dir->in_m.stoi, dir->in_m.si_sdr_db, dir->in_m.lsd_db);
       if (dir->metrics_rc == 0)
         fprintf(f, "<tr><td>received</td><td>%.4f</td><td>%.2f</td><td>%.2f</td></tr>\n"
-                   "<tr><td><b>gain</b></td><td><b>%+.4f</b></td><td><b>%+.2f</b></td>"
+                   "<tr><td><b>change</b> (LSD: lower is better)</td><td><b>%+.4f</b></td><td><b>%+.2f</b></td>"
                    "<td><b>%+.2f</b></td></tr>\n",
                 dir->m.stoi, dir->m.si_sdr_db, dir->m.lsd_db, dir->m.stoi - dir->in_m.stoi,
                 dir->m.si_sdr_db - dir->in_m.si_sdr_db, dir->m.lsd_db - dir->in_m.lsd_db);
