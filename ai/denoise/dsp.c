@@ -64,6 +64,7 @@ int pl_dn_dsp_init(pl_dn_dsp *d) {
       d->dct[j][b] = (float)(sqrt((j ? 2.0 : 1.0) / PL_DN_BANDS) *
                              cos(M_PI * j * (b + 0.5) / PL_DN_BANDS));
   pl_dn_pitch_init(&d->pitch);
+  d->psd_floor = PSD_FLOOR;
   pl_dn_dsp_reset(d);
   return 0;
 }
@@ -86,12 +87,17 @@ void pl_dn_dsp_reset(pl_dn_dsp *d) {
   for (int j = 0; j < PL_DN_CEPS; j++) {
     c[j] = 0.0f;
     for (int b = 0; b < PL_DN_BANDS; b++)
-      c[j] += d->dct[j][b] * log10f(PSD_FLOOR);
+      c[j] += d->dct[j][b] * log10f(d->psd_floor);
   }
   memcpy(d->ceps[0], c, sizeof c);
   memcpy(d->ceps[1], c, sizeof c);
   d->period = d->pitch.period;
   d->pitch_gain = 0.0f;
+}
+
+void pl_dn_dsp_set_floor(pl_dn_dsp *d, float psd) {
+  d->psd_floor = psd;
+  pl_dn_dsp_reset(d);
 }
 
 void pl_dn_dsp_spectrum(pl_dn_dsp *d, const float *x, pl_dn_cpx *S) {
@@ -117,8 +123,9 @@ void pl_dn_dsp_analyze(pl_dn_dsp *d, const float *in, float *feat) {
 
   float *loge = feat + PL_DN_F_LOGE;
   for (int b = 0; b < PL_DN_BANDS; b++) {
-    loge[b] = log10f(PSD_FLOOR + d->ex[b] * d->inv_width[b]);
-    float den = sqrtf(d->ex[b] * d->ep[b]) + 1e-12f;
+    loge[b] = log10f(d->psd_floor + d->ex[b] * d->inv_width[b]);
+    float fl = d->psd_floor / d->inv_width[b]; /* the floor in band-energy units */
+    float den = sqrtf((d->ex[b] + fl) * (d->ep[b] + fl)) + 1e-12f;
     feat[PL_DN_F_PCORR + b] = d->exp_[b] / den;
   }
   for (int j = 0; j < PL_DN_CEPS; j++) {

@@ -61,6 +61,7 @@ typedef struct pl_dn_dsp {
   float ex[PL_DN_BANDS], ep[PL_DN_BANDS], exp_[PL_DN_BANDS];
   int period;
   float pitch_gain;
+  float psd_floor; /* added to every bin's power before the features */
   /* Scratch. */
   pl_dn_cpx Y[PL_DN_BINS];
   float buf[PL_DN_WIN];
@@ -71,6 +72,11 @@ int pl_dn_dsp_init(pl_dn_dsp *d);
 void pl_dn_dsp_free(pl_dn_dsp *d);
 void pl_dn_dsp_reset(pl_dn_dsp *d);
 
+/* The power per bin (white noise of variance s^2 has s^2) that the
+ * features treat as the floor of the input, as if that much white noise
+ * were always present; it also resets the stream. Default 1e-10 (-100 dB,
+ * below any real input; what training records use). */
+void pl_dn_dsp_set_floor(pl_dn_dsp *d, float psd);
 /* Takes the next PL_DN_FRAME samples, analyses the window ending with them
  * and writes PL_DN_NFEAT features. */
 void pl_dn_dsp_analyze(pl_dn_dsp *d, const float *in, float *feat);

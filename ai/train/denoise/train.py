@@ -163,7 +163,7 @@ def main(argv=None):
     ap.add_argument("--w-energy", type=float, default=3.0,
                     help="weight of the energy-share gain term (the error SI-SDR sees)")
     ap.add_argument("--val-every", type=int, default=1000)
-    ap.add_argument("--lookahead", type=int, default=0, choices=(0, 1),
+    ap.add_argument("--lookahead", type=int, default=1, choices=(0, 1),
                     help="frames (10 ms) the network sees beyond the one it filters")
     ap.add_argument("--checkpoint", action="store_true",
                     help="also export the model to WORK/ckpt.plmd at every validation")
