@@ -245,7 +245,7 @@ const float *pl_denoise_features(const pl_denoise *d) { return d->feat; }
 const float *pl_denoise_outputs(const pl_denoise *d) { return d->out; }
 
 int pl_denoise_training_records(const float *noisy, const float *clean,
-                                size_t n, float *rec) {
+                                size_t n, bool run_floor, float *rec) {
   pl_dn_dsp *d = malloc(sizeof *d);
   float *ch = calloc(PL_DN_WIN, sizeof(float));
   pl_dn_cpx *S = malloc(sizeof(pl_dn_cpx) * PL_DN_BINS);
@@ -256,6 +256,8 @@ int pl_denoise_training_records(const float *noisy, const float *clean,
     free(S);
     return rc;
   }
+  if (run_floor)
+    pl_dn_dsp_set_floor(d, RUN_PSD_FLOOR);
   for (size_t t = 0; t + PL_DN_FRAME <= n; t += PL_DN_FRAME) {
     float *r = rec + (t / PL_DN_FRAME) * PL_DN_TRAIN_REC;
     pl_dn_dsp_analyze(d, noisy + t, r);

@@ -6,6 +6,7 @@
 #ifndef PL_AI_DENOISE_H
 #define PL_AI_DENOISE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "ai/nn/seq.h"
@@ -60,8 +61,10 @@ const float *pl_denoise_outputs(const pl_denoise *d);
 
 /* Training data (ai/train/denoise): runs the analysis over n samples of a
  * noisy signal and its clean target (48 kHz, same length) and writes
- * n / PL_DENOISE_FRAME records of PL_DN_TRAIN_REC floats (dsp.h). */
+ * n / PL_DENOISE_FRAME records of PL_DN_TRAIN_REC floats (dsp.h). With
+ * run_floor the features floor the input as a running stream does (-60
+ * dBFS), else at -100 dB. */
 int pl_denoise_training_records(const float *noisy, const float *clean,
-                                size_t n, float *rec);
+                                size_t n, bool run_floor, float *rec);
 
 #endif

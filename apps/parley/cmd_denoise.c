@@ -290,7 +290,7 @@ static float *read_f32(const char *path, size_t *n) {
 }
 
 static int train_records(const char *noisy, const char *clean,
-                         const char *outp, const char *segs) {
+                         const char *outp, const char *segs, bool run_floor) {
   size_t nn = 0, nc = 0;
   float *a = read_f32(noisy, &nn), *b = read_f32(clean, &nc);
   float *rec = NULL;
@@ -327,7 +327,7 @@ static int train_records(const char *noisy, const char *clean,
     if (!r)
       goto done;
     rec = r;
-    if (pl_denoise_training_records(a + pos, b + pos, len, rec))
+    if (pl_denoise_training_records(a + pos, b + pos, len, run_floor, rec))
       goto done;
     if (fwrite(rec, sizeof(float) * PL_DN_TRAIN_REC, frames, out) != frames) {
       fprintf(stderr, "parley denoise: %s: write failed\n", outp);
@@ -362,6 +362,7 @@ static int parse_db(const char *name, const char *text, double *out) {
 int pl_cmd_denoise(int argc, char **argv) {
   opts o = {.speex_db = 15.0};
   const char *train = NULL, *segs = NULL;
+  bool run_floor = false;
   static const struct option longopts[] = {
       {"speex", no_argument, NULL, 's'},
       {"speex-suppress", required_argument, NULL, 'S'},
@@ -371,6 +372,7 @@ int pl_cmd_denoise(int argc, char **argv) {
       {"quiet", no_argument, NULL, 'q'},
       {"train-records", required_argument, NULL, 't'},
       {"segments", required_argument, NULL, 'g'},
+      {"run-floor", no_argument, NULL, 'F'},
       {"help", no_argument, NULL, 'h'},
       {0, 0, 0, 0}};
   optind = 1;
@@ -390,6 +392,7 @@ int pl_cmd_denoise(int argc, char **argv) {
     case 'q': o.quiet = true; break;
     case 't': train = optarg; break;
     case 'g': segs = optarg; break;
+    case 'F': run_floor = true; break;
     case 'h': usage(stdout); return 0;
     default: usage(stderr); return 2;
     }
@@ -399,7 +402,7 @@ int pl_cmd_denoise(int argc, char **argv) {
       usage(stderr);
       return 2;
     }
-    return train_records(train, argv[optind], argv[optind + 1], segs);
+    return train_records(train, argv[optind], argv[optind + 1], segs, run_floor);
   }
   if (argc - optind != 2 || segs || (o.speex && (o.model || o.vad))) {
     usage(stderr);

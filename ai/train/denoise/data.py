@@ -272,7 +272,7 @@ _corpus = None
 
 
 def build_shard(args):
-    shard, seed, data, parley, tmp = args
+    shard, seed, data, parley, tmp, run_floor = args
     global _corpus
     if _corpus is None:
         _corpus = Corpus(data)
@@ -290,7 +290,8 @@ def build_shard(args):
     with open(base + ".segs", "w") as f:
         f.write("\n".join(str(n) for n in lens) + "\n")
     subprocess.run([parley, "denoise", "--train-records", base + ".noisy.f32", base + ".clean.f32",
-                    base + ".rec.f32", "--segments", base + ".segs"], check=True)
+                    base + ".rec.f32", "--segments", base + ".segs"]
+                   + (["--run-floor"] if run_floor else []), check=True)
     rec = np.fromfile(base + ".rec.f32", dtype=np.float32)
     frames = sum(n // HOP for n in lens)
     if rec.size != frames * REC:
@@ -302,14 +303,14 @@ def build_shard(args):
     return rec.reshape(frames, REC), infos
 
 
-def build(out, data, parley, minutes, seed=1, jobs=2, log=print):
+def build(out, data, parley, minutes, seed=1, jobs=2, log=print, run_floor=False):
     """Shards of sessions until `minutes` of audio; returns the sessions."""
     os.makedirs(out, exist_ok=True)
     # ~9.5 s per session on average.
     shards = max(1, int(round(minutes * 60 / 9.5 / SESSIONS_PER_SHARD)))
     t0 = time.time()
     with tempfile.TemporaryDirectory(prefix="dn-shards-") as tmp:
-        tasks = [(i, seed, data, parley, tmp) for i in range(shards)]
+        tasks = [(i, seed, data, parley, tmp, run_floor) for i in range(shards)]
         if jobs > 1:
             with Pool(jobs) as pool:
                 results = pool.map(build_shard, tasks, chunksize=1)
@@ -324,7 +325,7 @@ def build(out, data, parley, minutes, seed=1, jobs=2, log=print):
             sessions.append(info)
     rec = np.concatenate(recs)
     np.save(os.path.join(out, "records.npy"), rec)
-    meta = {"seed": seed, "minutes": minutes, "shards": shards, "frames": int(rec.shape[0]),
+    meta = {"seed": seed, "minutes": minutes, "run_floor": run_floor, "shards": shards, "frames": int(rec.shape[0]),
             "rec": REC, "sessions": sessions, "build_s": round(time.time() - t0, 1)}
     with open(os.path.join(out, "sessions.json"), "w") as f:
         json.dump(meta, f)
@@ -343,8 +344,10 @@ def main(argv=None):
     ap.add_argument("--minutes", type=float, default=120.0)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--run-floor", action="store_true",
+                    help="features with the running stream's -60 dBFS input floor")
     a = ap.parse_args(argv)
-    build(a.out, a.data, a.parley, a.minutes, a.seed, a.jobs)
+    build(a.out, a.data, a.parley, a.minutes, a.seed, a.jobs, run_floor=a.run_floor)
 
 
 if __name__ == "__main__":
