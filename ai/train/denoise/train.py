@@ -151,7 +151,7 @@ def main(argv=None):
     ap.add_argument("--minutes", type=float, default=240.0, help="session audio to build")
     ap.add_argument("--data-seed", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--hidden", type=int, default=128)
+    ap.add_argument("--hidden", type=int, default=160)
     ap.add_argument("--layers", type=int, default=2)
     ap.add_argument("--steps", type=int, default=10000)
     ap.add_argument("--batch", type=int, default=32)
