@@ -11,6 +11,7 @@ Tensor names are the ones ai/plc/plc.c reads."""
 import torch
 from torch import nn
 
+from ai.train.cells import init_recurrent
 from ai.train.plc import dsp
 
 NB = dsp.NB
@@ -28,17 +29,9 @@ class PlcNet(nn.Module):
         self.fc_out = nn.Linear(hidden, N_OUT)
         self.register_buffer("feat_mean", torch.zeros(NB) if mean is None else torch.as_tensor(mean).float())
         self.register_buffer("feat_std", torch.ones(NB) if std is None else torch.as_tensor(std).float())
+        init_recurrent(self.gru1, hidden)
+        init_recurrent(self.gru2, hidden)
         with torch.no_grad():
-            for g in (self.gru1, self.gru2):
-                for name, p in g.named_parameters():
-                    if name.startswith("weight_hh"):
-                        for blk in p.split(hidden, dim=0):
-                            nn.init.orthogonal_(blk)
-                    elif name.startswith("weight"):
-                        for blk in p.split(hidden, dim=0):
-                            nn.init.xavier_uniform_(blk)
-                    else:
-                        nn.init.zeros_(p)
             self.fc_out.weight.mul_(0.1)
             self.fc_out.bias.zero_()
 
