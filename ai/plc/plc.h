@@ -38,6 +38,12 @@ extern const pl_concealer_ops pl_plc_ops;
 int pl_plc_conceal(pl_plc *p, float *out, int samples, int channels,
                    int nth_consecutive);
 void pl_plc_observe(pl_plc *p, const float *pcm, int samples, int channels);
+/* The jitter buffer's bridge(): the gap's `samples` (at most
+ * PL_PLC_BRIDGE_MAX) continue the history and run into `next` (interleaved,
+ * at least 20 ms); PL_EINVAL otherwise. */
+#define PL_PLC_BRIDGE_MAX 2880
+int pl_plc_bridge(pl_plc *p, float *out, int samples, const float *next, int next_samples,
+                  int channels);
 
 /* Registers pl_plc_new(NULL) as the "neural" concealer provider of
  * audio/plc/registry.h (call once at start-up, before any call starts).
@@ -48,6 +54,7 @@ typedef struct pl_plc_stats {
   uint64_t observed_samples;  /* per channel */
   uint64_t concealed_samples; /* per channel */
   uint64_t events;            /* concealment runs begun */
+  uint64_t bridges;           /* gaps bridged into the next packet */
   uint64_t model_steps;       /* GRU steps (warm-up + lost frames) */
 } pl_plc_stats;
 

@@ -410,6 +410,7 @@ int pl_cmd_conceal(int argc, char **argv) {
     printf("  \"fec_recovered\": %llu,\n", (unsigned long long)st->fec_recovered);
     jnum("concealed_pct", conc, "%.2f", true);
     printf("  \"concealment_events\": %llu,\n", (unsigned long long)st->concealment_events);
+    printf("  \"bridged_gaps\": %llu,\n", (unsigned long long)st->bridged_gaps);
     printf("  \"stretched_samples\": %llu,\n",
            (unsigned long long)(st->inserted_samples_for_deceleration +
                                 st->removed_samples_for_acceleration));
@@ -421,10 +422,10 @@ int pl_cmd_conceal(int argc, char **argv) {
     printf("}\n");
   } else {
     printf("packets  %zu, lost %zu (%.2f %%), FEC recovered %llu, concealed %.2f %% in %llu "
-           "events\n",
+           "events (%llu bridged into the packet after them)\n",
            res.packets, res.lost, 100.0 * (double)res.lost / (double)(res.packets ? res.packets : 1),
            (unsigned long long)st->fec_recovered, conc,
-           (unsigned long long)st->concealment_events);
+           (unsigned long long)st->concealment_events, (unsigned long long)st->bridged_gaps);
     printf("STOI     %9.6f\n", m.stoi);
     printf("LSD      %9.4f dB\n", m.lsd_db);
     printf("SNR      %9.4f dB\n", m.snr_db);

@@ -48,7 +48,21 @@ typedef struct pl_concealer_ops {
    * to). A concealer that predicts speech for longer says so here; the
    * default applies whenever it declines and Opus PLC fills in. */
   int fade_start_ms, fade_end_ms;
+  /* Optional. The packet after a gap is here: bridge() writes the last
+   * `samples` of the gap (a multiple of 120, at most PL_JB_BRIDGE_MAX) so
+   * that they continue what was played *and* run into `next`, the
+   * `next_samples` just decoded from that packet, which play right after
+   * (interpolation, not extrapolation: a single lost packet has both
+   * neighbours in a buffer that holds 20 ms or more). No fade or merge is
+   * applied to it. Returns 0, or a negative code to have the buffer conceal
+   * as usual. */
+  int (*bridge)(void *self, float *out, int samples, const float *next, int next_samples,
+                int channels);
 } pl_concealer_ops;
+
+/* The longest gap a concealer is asked to bridge (60 ms: three 20 ms
+ * packets); the buffer also bridges only inside the concealer's fade_start. */
+#define PL_JB_BRIDGE_MAX 2880
 
 /* W3C webrtc-stats (RTCInboundRtpStreamStats) counters, as named in the
  * comments. Sample counts are per channel. Times are seconds. */
@@ -78,6 +92,8 @@ typedef struct pl_jitter_stats {
   uint64_t inserted_samples_for_deceleration; /* insertedSamplesForDeceleration */
   uint64_t removed_samples_for_acceleration;  /* removedSamplesForAcceleration */
   uint64_t decode_errors;          /* (Parley) packets the decoder rejected */
+  uint64_t bridged_gaps;           /* (Parley) gaps a concealer filled knowing the
+                                      packet after them (pl_concealer_ops.bridge) */
   uint64_t resyncs;                /* (Parley) stream restarts (timestamp jumps) */
 } pl_jitter_stats;
 

@@ -151,9 +151,9 @@ static void append_decoded(pl_jitter *jb, float *pcm, int n, uint32_t flags,
   jb->run_settled = false;
 }
 
-static void decode_packet(pl_jitter *jb, pl_jb_slot *p) {
+/* p (the first slot) decoded to n samples in dbuf: play them from next_ts. */
+static void accept_decoded(pl_jitter *jb, pl_jb_slot *p, int n) {
   int ch = chans(jb);
-  int n = pl_opus_dec_decode(jb->dec, p->data, (size_t)p->len, jb->dbuf, PL_OPUS_MAX_SAMPLES);
   int skip = (int)(jb->next_ts - p->ts);
   if (n <= skip) {
     if (n < 0)
@@ -169,6 +169,12 @@ static void decode_packet(pl_jitter *jb, pl_jb_slot *p) {
   append_decoded(jb, jb->dbuf + skip * ch, n - skip, jb->last_was_dtx ? PL_AF_SILENT : 0,
                  p->arrival);
   pl_jb_remove_at(jb, 0, false);
+}
+
+static void decode_packet(pl_jitter *jb, pl_jb_slot *p) {
+  accept_decoded(jb, p,
+                 pl_opus_dec_decode(jb->dec, p->data, (size_t)p->len, jb->dbuf,
+                                    PL_OPUS_MAX_SAMPLES));
 }
 
 /* The packet before p is missing and p carries its LBRR: rebuild its last
@@ -207,6 +213,9 @@ static float fade_gain(int t, int start, int end) {
   return 0.5f + 0.5f * cosf((float)M_PI * (float)(t - start) / (float)(end - start));
 }
 
+static void push_concealed(pl_jitter *jb, pl_time_us now, float *out, int n, bool dtx,
+                           bool fade, int fs, int fe);
+
 /* Appends n synthesised samples. `dtx`: the sender is silent (comfort noise
  * from Opus, never the hook). Past the first 50 ms of a burst after real
  * audio (or what the concealer asks for), the output fades into the
@@ -234,6 +243,15 @@ static void conceal(pl_jitter *jb, pl_time_us now, int n, bool dtx) {
   } else if (pl_opus_dec_plc(jb->dec, out, n) != n) {
     memset(out, 0, sizeof(float) * (size_t)len);
   }
+  push_concealed(jb, now, out, n, dtx, fade, fs, fe);
+}
+
+/* Puts n synthesised samples (in `out`, jb->scratch or scratch2) into the
+ * sync buffer, faded into comfort noise from fs to fe into the burst. */
+static void push_concealed(pl_jitter *jb, pl_time_us now, float *out, int n, bool dtx,
+                           bool fade, int fs, int fe) {
+  int ch = chans(jb), len = n * ch;
+  float *aux = out == jb->scratch ? jb->scratch2 : jb->scratch;
   if (fade && jb->run_pos + n > fs) {
     if (jb->c.comfort_noise)
       pl_cng_generate(&jb->cng, aux, n, ch);
@@ -267,6 +285,43 @@ static void dtx_gap(pl_jitter *jb) {
   for (int i = 0; i < jb->nseg; i++)
     if (seg_at(jb, i)->kind == PL_JB_CONCEALED)
       seg_at(jb, i)->flags |= PL_AF_SILENT;
+}
+
+/* Audio is missing before p, p is here, and what is left of the gap is
+ * short: a concealer that can bridge fills it in one go, ending where p's
+ * audio begins (it sees both sides), and p plays right after without a
+ * merge. Opus conceals the gap too, for its state, exactly as it would have
+ * piece by piece. False when the concealer cannot or declines (nothing
+ * done then, except on a broken packet, which is dropped). */
+static bool bridge(pl_jitter *jb, pl_time_us now, pl_jb_slot *p, int64_t gap) {
+  const pl_concealer_ops *ops = jb->cops;
+  int64_t left = gap - jb->run_pos;
+  if (!ops || !ops->bridge || jb->last_was_dtx || left <= 0 || left > PL_JB_BRIDGE_MAX ||
+      left % 120 || p->ts != jb->next_ts + gap)
+    return false;
+  int fs = ops->fade_start_ms > 0 ? ops->fade_start_ms * (PL_AUDIO_RATE / 1000) : FADE_START;
+  int fe = ops->fade_end_ms > 0 ? ops->fade_end_ms * (PL_AUDIO_RATE / 1000) : FADE_END;
+  if (jb->run_pos + left > fs)
+    return false;
+  int n = (int)left, ch = chans(jb);
+  float *out = jb->scratch, *aux = jb->scratch2;
+  if (pl_opus_dec_plc(jb->dec, aux, n) != n)
+    memset(aux, 0, sizeof(float) * (size_t)(n * ch));
+  int got = pl_opus_dec_decode(jb->dec, p->data, (size_t)p->len, jb->dbuf, PL_OPUS_MAX_SAMPLES);
+  jb->run_calls++;
+  bool ok = got > 0 && ops->bridge(jb->cself, out, n, jb->dbuf, got, ch) == 0;
+  if (ok)
+    push_concealed(jb, now, out, n, false, true, fs, fe);
+  else
+    push_concealed(jb, now, aux, n, false, true, FADE_START, FADE_END);
+  jb->next_ts = p->ts;
+  jb->run_media += gap;
+  if (ok) {
+    jb->tail_concealed = false; /* the concealer ran into p itself */
+    jb->st.bridged_gaps++;
+  }
+  accept_decoded(jb, p, got);
+  return true;
 }
 
 /* Packets whose audio lies wholly before next_ts can never play. */
@@ -350,6 +405,8 @@ static void ensure(pl_jitter *jb, pl_time_us now, int need) {
         jb->run_media += gap;
         continue;
       }
+      if (!fec && bridge(jb, now, p, gap))
+        continue;
       int64_t left = fec ? remaining - p->frame_samples : remaining;
       if (want > left)
         want = round_up_120(left);

@@ -57,13 +57,28 @@ static int ai_conceal(void *self, float *out, int samples, int channels, int nth
   return rc;
 }
 
+static int ai_bridge(void *self, float *out, int samples, const float *next, int next_samples,
+                     int channels) {
+  pl_call *c = self;
+  if (!atomic_load_explicit(&c->plc_on, memory_order_relaxed))
+    return PL_ENOTSUP;
+  uint64_t t0 = cpu_ns();
+  int rc = pl_plc_bridge(c->plc, out, samples, next, next_samples, channels);
+  uint64_t dt = cpu_ns() - t0;
+  c->plc_frames++;
+  c->plc_ns += dt;
+  if (dt > c->plc_max_ns)
+    c->plc_max_ns = dt;
+  return rc;
+}
+
 static void ai_observe(void *self, const float *pcm, int samples, int channels) {
   pl_call *c = self;
   pl_plc_observe(c->plc, pcm, samples, channels);
 }
 
 static const pl_concealer_ops ai_concealer = {ai_conceal, ai_observe, PL_PLC_FADE_START_MS,
-                                              PL_PLC_FADE_END_MS};
+                                              PL_PLC_FADE_END_MS, ai_bridge};
 
 void pl_call_ai_start(pl_call *c) {
   if (c->plc)

@@ -1,8 +1,8 @@
 /* Cost of the neural concealer (ai/plc) per 10 ms frame at 48 kHz, against
  * the Opus decode of the same audio in the same run: observe() alone (what
  * a loss-free call pays), the first concealed frame of a run (model warm-up
- * on 160 ms of history + analysis), later frames of a run, and whole calls
- * at 20 % random and bursty loss. Best of 3 per row; both kernel paths.
+ * on 160 ms of history + analysis), later frames of a run, a gap bridged
+ * into the packet after it, and whole calls at 20 % random and bursty loss. Best of 3 per row; both kernel paths.
  * Usage: build/bench/bench_plc [seconds-of-audio] (default 20). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,13 +28,19 @@ static void row(const char *isa, const char *what, double us, double dec_us) {
          us / dec_us);
 }
 
-/* Concealer time over a whole stream with 20 ms packets lost by mask. */
-static double stream_us(const float *pcm, int frames, const bool *lost) {
+/* Concealer time over a whole stream with 20 ms packets lost by mask.
+ * bridge: the last lost packet of each run is bridged into the packet
+ * after it (as the jitter buffer does when that packet is here). */
+static double stream_us(const float *pcm, int frames, const bool *lost, bool bridge) {
   pl_plc *p = pl_plc_new(NULL);
-  float out[HOP];
+  float out[2 * HOP];
   double t0 = now_s();
   for (int f = 0; f < frames; f++) {
-    if (lost[f / 2])
+    int k = f / 2;
+    if (bridge && lost[k] && f % 2 == 0 && f + 4 <= frames && !lost[k + 1]) {
+      pl_plc_bridge(p, out, 2 * HOP, pcm + (size_t)(f + 2) * HOP, 2 * HOP, 1);
+      f++;
+    } else if (lost[k])
       pl_plc_conceal(p, out, HOP, 1, 1);
     else
       pl_plc_observe(p, pcm + (size_t)f * HOP, HOP, 1);
@@ -99,7 +105,7 @@ int main(int argc, char **argv) {
     if (pl_nn_isa_set((pl_nn_isa)isa))
       continue;
     const char *name = pl_nn_isa_name((pl_nn_isa)isa);
-    double obs = 1e30, first = 1e30, later = 1e30, sr = 1e30, sb = 1e30;
+    double obs = 1e30, first = 1e30, later = 1e30, sr = 1e30, sb = 1e30, br = 1e30, srb = 1e30;
     for (int r = 0; r < 3; r++) {
       pl_plc *p = pl_plc_new(NULL);
       double t0 = now_s();
@@ -127,18 +133,35 @@ int main(int argc, char **argv) {
           }
         }
       }
+      /* A 20 ms gap bridged into the packet after it, every 50 frames. */
+      double tb = 0;
+      int nb = 0;
+      for (int f = 50; f + 4 <= frames; f += 50) {
+        for (int k = 0; k < 40; k++)
+          pl_plc_observe(p, pcm + (size_t)(f - 40 + k) * HOP, HOP, 1);
+        float gap[2 * HOP];
+        double t1 = now_s();
+        pl_plc_bridge(p, gap, 2 * HOP, pcm + (size_t)(f + 2) * HOP, 2 * HOP, 1);
+        tb += now_s() - t1;
+        nb += 2;
+      }
+      br = tb * 1e6 / nb < br ? tb * 1e6 / nb : br;
       first = tf * 1e6 / nf < first ? tf * 1e6 / nf : first;
       later = tl * 1e6 / nl < later ? tl * 1e6 / nl : later;
       pl_plc_free(p);
-      us = stream_us(pcm, frames, rnd);
+      us = stream_us(pcm, frames, rnd, false);
       sr = us < sr ? us : sr;
-      us = stream_us(pcm, frames, bur);
+      us = stream_us(pcm, frames, bur, false);
       sb = us < sb ? us : sb;
+      us = stream_us(pcm, frames, rnd, true);
+      srb = us < srb ? us : srb;
     }
     row(name, "observe only (no loss)", obs, dec_us);
     row(name, "first concealed frame of a run (warm-up + analysis + synthesis)", first, dec_us);
     row(name, "each later concealed frame", later, dec_us);
+    row(name, "a 20 ms gap bridged into the next packet (per 10 ms of gap)", br, dec_us);
     row(name, "whole call, 20 % random loss (per 10 ms of call)", sr, dec_us);
+    row(name, "the same, each run's last packet bridged (per 10 ms of call)", srb, dec_us);
     row(name, "whole call, 20 % bursty loss, mean burst 5 (per 10 ms of call)", sb, dec_us);
   }
   printf("\n`build/bench/bench_plc %d`\n", secs);

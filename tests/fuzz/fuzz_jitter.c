@@ -33,6 +33,20 @@ static int conceal(void *self, float *out, int samples, int channels, int nth) {
   return nth % 3 == 0 ? -1 : 0; /* sometimes fall back to Opus PLC */
 }
 
+/* Checks the contract the buffer promises a bridging concealer. */
+static int bridge(void *self, float *out, int samples, const float *next, int next_samples,
+                  int channels) {
+  (void)self;
+  if (samples <= 0 || samples > PL_JB_BRIDGE_MAX || samples % 120 || next_samples <= 0 ||
+      next_samples > 5760 || channels < 1 || channels > 2)
+    abort();
+  volatile float sink = next[next_samples * channels - 1];
+  (void)sink;
+  for (int i = 0; i < samples * channels; i++)
+    out[i] = 0.0f;
+  return samples % 240 ? -1 : 0; /* sometimes decline */
+}
+
 static void observe(void *self, const float *pcm, int samples, int channels) {
   (void)self;
   if (samples <= 0 || samples > 5760 || channels < 1 || channels > 2)
@@ -48,6 +62,8 @@ static void check(const pl_jitter *jb, int capacity) {
                                        st.inserted_samples_for_deceleration)
     abort();
   if (st.silent_concealed_samples > st.concealed_samples)
+    abort();
+  if (st.bridged_gaps > st.concealment_events)
     abort();
   if (st.fec_recovered > st.fec_packets_received ||
       st.fec_packets_discarded > st.fec_packets_received)
@@ -78,8 +94,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!jb)
     abort();
   static const pl_concealer_ops ops = {.conceal = conceal, .observe = observe};
+  static const pl_concealer_ops bops = {
+      .conceal = conceal, .observe = observe, .fade_start_ms = 100, .fade_end_ms = 200,
+      .bridge = bridge};
   if ((cfg >> 13) & 1)
-    pl_jitter_set_concealer(jb, &ops, NULL);
+    pl_jitter_set_concealer(jb, (cfg >> 15) & 1 ? &bops : &ops, NULL);
   pl_time_us now = 1000000;
   uint16_t seq = (uint16_t)take(&in, 2);
   uint32_t ts = take(&in, 4);

@@ -1,7 +1,9 @@
 /* The neural concealer under arbitrary call sequences: the input is a
  * script of observe() calls (any size, 1 or 2 channels, samples taken from
- * the input including NaN, Inf and huge values) and conceal() calls (any
- * size); every concealed sample must be finite and within [-1, 1]. */
+ * the input including NaN, Inf and huge values), conceal() calls (any
+ * size) and bridge() calls (any gap the jitter buffer may ask for, with a
+ * next packet taken from the input); every concealed sample must be finite
+ * and within [-1, 1]. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -38,7 +40,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int n = 1 + ((data[at + 1] | data[at + 2] << 8) % 2400);
     int ch = 1 + (op >> 7);
     at += 3;
-    if (op & 1) {
+    if ((op & 3) == 2) {
+      static float out[2 * PL_PLC_BRIDGE_MAX], next[2 * 1960];
+      int g = 120 * (1 + n % (PL_PLC_BRIDGE_MAX / 120)), nn = 960 + n % 1000;
+      for (int i = 0; i < nn * ch; i++) {
+        next[i] = at + 2 <= size ? sample(data + at) : 0.0f;
+        at += 2;
+      }
+      if (pl_plc_bridge(plc, out, g, next, nn, ch) != 0)
+        abort();
+      for (int i = 0; i < g * ch; i++)
+        if (!isfinite(out[i]) || fabsf(out[i]) > 1.0f)
+          abort();
+    } else if (op & 1) {
       if (pl_plc_conceal(plc, buf, n, ch, 1) != 0)
         abort();
       for (int i = 0; i < n * ch; i++)

@@ -444,3 +444,149 @@ Test(jitter_neteq, fec_rebuilds_the_last_of_two_lost_packets) {
   pl_jitter_free(jb);
   free_stream(s);
 }
+
+/* A concealer that can bridge: conceal() plays 0.25, bridge() 0.125 and
+ * records what it was handed. */
+typedef struct bridge_plc {
+  bool decline;
+  int conceals, bridges, declines;
+  int samples[64], next_samples[64];
+  float next_head[64][8];
+} bridge_plc;
+
+static int bp_conceal(void *self, float *out, int samples, int channels, int nth) {
+  bridge_plc *p = self;
+  (void)nth;
+  p->conceals++;
+  for (int i = 0; i < samples * channels; i++)
+    out[i] = 0.25f;
+  return 0;
+}
+
+static int bp_bridge(void *self, float *out, int samples, const float *next, int next_samples,
+                     int channels) {
+  bridge_plc *p = self;
+  if (p->decline) {
+    p->declines++;
+    return PL_ENOTSUP;
+  }
+  if (p->bridges < 64) {
+    p->samples[p->bridges] = samples;
+    p->next_samples[p->bridges] = next_samples;
+    memcpy(p->next_head[p->bridges], next, sizeof p->next_head[0]);
+  }
+  p->bridges++;
+  for (int i = 0; i < samples * channels; i++)
+    out[i] = 0.125f;
+  return 0;
+}
+
+static const pl_concealer_ops bridge_ops = {.conceal = bp_conceal, .fade_start_ms = 100,
+                                            .fade_end_ms = 200, .bridge = bp_bridge};
+
+/* Speech at a fixed 40 ms target (nothing stretched), packets i with
+ * lost(i) dropped; returns the run for inspection. */
+static sim *bridge_run(stream *s, pl_jitter *jb, bridge_plc *p, bool (*lost)(int), int *nlost) {
+  pl_jitter_set_concealer(jb, &bridge_ops, p);
+  sim *m = sim_new(jb, s, 0);
+  *nlost = 0;
+  for (int i = 0; i < s->np; i++) {
+    if (lost(i)) {
+      (*nlost)++;
+      continue;
+    }
+    sim_add(m, i, send_time(s, i) + BASE);
+  }
+  sim_sort(m);
+  sim_drain(m, *nlost, 5000);
+  return m;
+}
+
+static bool every_23rd(int i) { return i > 20 && i % 23 == 0; }
+static bool three_in_25(int i) { return i > 20 && i % 25 >= 5 && i % 25 <= 7; }
+
+Test(jitter_neteq, a_single_loss_is_bridged_into_the_packet_after_it) {
+  /* The packet after a lost one is in the buffer when the gap is due: the
+   * concealer gets the whole 20 ms gap and the packet's decoded audio,
+   * which plays right after it exactly as decoded (no merge). */
+  stream *s = make_stream(5, 20, false, false, 46);
+  pl_jitter *jb = new_jb(40, 0, 1000, false);
+  bridge_plc p = {0};
+  int lost;
+  sim *m = bridge_run(s, jb, &p, every_23rd, &lost);
+  pl_jitter_stats st;
+  pl_jitter_get_stats(jb, &st);
+  cr_assert_gt(lost, 5);
+  cr_expect_eq(p.bridges, lost);
+  cr_expect_eq(p.conceals, 0);
+  cr_expect_eq(st.bridged_gaps, (uint64_t)lost);
+  cr_expect_eq(st.concealed_samples, (uint64_t)lost * 960);
+  cr_expect_eq(st.concealment_events, (uint64_t)lost);
+  cr_expect_eq(st.inserted_samples_for_deceleration + st.removed_samples_for_acceleration, 0);
+  for (int k = 0; k < p.bridges && k < 64; k++) {
+    cr_expect_eq(p.samples[k], 960);
+    cr_expect_eq(p.next_samples[k], 960);
+  }
+  /* Each 0.125 run is the whole gap, and the packet's own first samples
+   * follow it unchanged. */
+  int n = m->nout * 480, runs = 0;
+  for (int i = 1; i < n - 8; i++) {
+    if (m->out[i - 1] != 0.125f || m->out[i] == 0.125f)
+      continue;
+    int len = 0;
+    while (len < i && m->out[i - 1 - len] == 0.125f)
+      len++;
+    cr_expect_eq(len, 960, "bridge %d: %d samples", runs, len);
+    if (runs < 64)
+      for (int j = 0; j < 8; j++)
+        cr_expect_eq(m->out[i + j], p.next_head[runs][j], "bridge %d sample %d", runs, j);
+    runs++;
+  }
+  cr_expect_eq(runs, lost);
+  sim_free(m);
+  pl_jitter_free(jb);
+  free_stream(s);
+}
+
+Test(jitter_neteq, a_burst_is_concealed_until_its_next_packet_comes_then_bridged) {
+  /* Three lost in a row: at the gap's start the packet after it has not
+   * arrived, so the concealer extrapolates; once it is here, the rest of
+   * the gap is bridged into it. Nothing is concealed twice or skipped. */
+  stream *s = make_stream(5, 20, false, false, 47);
+  pl_jitter *jb = new_jb(40, 0, 1000, false);
+  bridge_plc p = {0};
+  int lost;
+  sim *m = bridge_run(s, jb, &p, three_in_25, &lost);
+  pl_jitter_stats st;
+  pl_jitter_get_stats(jb, &st);
+  int bursts = lost / 3;
+  cr_assert_gt(bursts, 3);
+  cr_expect_eq(p.bridges, bursts);
+  cr_expect_gt(p.conceals, 0);
+  cr_expect_eq(st.concealed_samples, (uint64_t)lost * 960);
+  for (int k = 0; k < p.bridges && k < 64; k++)
+    cr_expect(p.samples[k] > 0 && p.samples[k] < 3 * 960 && p.samples[k] % 120 == 0,
+              "bridge %d: %d samples", k, p.samples[k]);
+  sim_free(m);
+  pl_jitter_free(jb);
+  free_stream(s);
+}
+
+Test(jitter_neteq, a_concealer_that_declines_to_bridge_leaves_it_to_opus) {
+  stream *s = make_stream(5, 20, false, false, 46);
+  pl_jitter *jb = new_jb(40, 0, 1000, false);
+  bridge_plc p = {.decline = true};
+  int lost;
+  sim *m = bridge_run(s, jb, &p, every_23rd, &lost);
+  pl_jitter_stats st;
+  pl_jitter_get_stats(jb, &st);
+  cr_expect_eq(p.declines, lost);
+  cr_expect_eq(st.bridged_gaps, 0);
+  cr_expect_eq(st.concealed_samples, (uint64_t)lost * 960);
+  /* Opus PLC filled the gaps: neither hook value was played. */
+  for (int i = 0; i < m->nout * 480; i++)
+    cr_assert(m->out[i] != 0.125f && m->out[i] != 0.25f, "sample %d", i);
+  sim_free(m);
+  pl_jitter_free(jb);
+  free_stream(s);
+}

@@ -262,6 +262,85 @@ Test(plc, rejects_bad_arguments) {
   pl_plc_free(NULL);
 }
 
+/* Largest sample-to-sample step of x[a, b). */
+static double max_step(const float *x, size_t a, size_t b) {
+  double m = 0.0;
+  for (size_t i = a + 1; i < b; i++)
+    m = fmax(m, fabs((double)x[i] - x[i - 1]));
+  return m;
+}
+
+Test(plc, bridge_runs_from_the_history_into_the_next_packet) {
+  /* A 20 ms gap in a steady vowel with the packet after it in hand: the
+   * bridge starts where the history stops, runs into the next packet
+   * without a step (its end is the next packet's first pitch period,
+   * extended back), and keeps the level. */
+  pl_plc *p = pl_plc_new(NULL);
+  const size_t hist = 48000, gap = 960;
+  float *x = vowel(hist + gap + 960, 0.02, 140.0);
+  observe_all(p, x, hist);
+  float y[960];
+  cr_assert_eq(pl_plc_bridge(p, y, (int)gap, x + hist + gap, 960, 1), 0);
+  double dmax = max_step(x, hist - 960, hist);
+  cr_assert_leq(fabs((double)y[0] - x[hist - 1]), 1.2 * dmax, "start jump %g, step %g",
+                fabs((double)y[0] - x[hist - 1]), dmax);
+  cr_assert_leq(fabs((double)x[hist + gap] - y[gap - 1]), 1.2 * dmax, "end jump %g, step %g",
+                fabs((double)x[hist + gap] - y[gap - 1]), dmax);
+  double lv = 20.0 * log10(rms(y, gap, 1) / rms(x + hist, gap, 1));
+  cr_assert(fabs(lv) < 3.0, "level %.1f dB from the truth", lv);
+  pl_plc_stats st;
+  pl_plc_get_stats(p, &st);
+  cr_assert_eq(st.bridges, 1);
+  cr_assert_eq(st.concealed_samples, gap);
+  free(x);
+  pl_plc_free(p);
+}
+
+Test(plc, bridge_moves_to_the_next_packets_level) {
+  /* Quiet history, the next packet 12 dB louder (a word's onset inside the
+   * gap): the envelope is drawn towards the next packet's, so the gap
+   * rises to it instead of holding the history's level. */
+  pl_plc *p = pl_plc_new(NULL);
+  const size_t hist = 48000;
+  float *q = vowel(hist, 0.005, 140.0), *l = vowel(hist, 0.02, 140.0);
+  observe_all(p, q, hist);
+  float y[1920];
+  cr_assert_eq(pl_plc_bridge(p, y, 1920, l + 24000, 960, 1), 0);
+  double first = rms(y, 480, 1), last = rms(y + 1440, 480, 1);
+  double hist_db = 20.0 * log10(rms(q + hist - 960, 960, 1));
+  double next_db = 20.0 * log10(rms(l + 24000, 960, 1));
+  cr_log_info("history %.1f dB, gap %.1f -> %.1f dB, next %.1f dB", hist_db,
+              20.0 * log10(first), 20.0 * log10(last), next_db);
+  cr_assert_gt(last, 2.0 * first, "the gap rises: %.4f -> %.4f", first, last);
+  cr_assert(fabs(20.0 * log10(last) - next_db) < 4.0, "last 10 ms %.1f dB, next %.1f dB",
+            20.0 * log10(last), next_db);
+  free(q);
+  free(l);
+  pl_plc_free(p);
+}
+
+Test(plc, bridge_rejects_bad_arguments_and_bad_samples) {
+  pl_plc *p = pl_plc_new(NULL);
+  float *x = vowel(48000, 0.02, 140.0);
+  observe_all(p, x, 24000);
+  float y[2 * PL_PLC_BRIDGE_MAX], next[2 * 960];
+  cr_assert_eq(pl_plc_bridge(p, y, PL_PLC_BRIDGE_MAX + 120, x, 960, 1), PL_EINVAL);
+  cr_assert_eq(pl_plc_bridge(p, y, 960, x, 959, 1), PL_EINVAL, "under 20 ms of next");
+  cr_assert_eq(pl_plc_bridge(p, y, 960, x, 960, 3), PL_EINVAL);
+  cr_assert_eq(pl_plc_bridge(p, y, 0, x, 960, 1), PL_EINVAL);
+  cr_assert_eq(pl_plc_bridge(p, NULL, 960, x, 960, 1), PL_EINVAL);
+  cr_assert_eq(pl_plc_bridge(p, y, 960, NULL, 960, 1), PL_EINVAL);
+  cr_assert_eq(pl_plc_bridge(NULL, y, 960, x, 960, 1), PL_EINVAL);
+  /* A next packet of NaN, Inf and huge values (stereo): finite, bounded. */
+  for (int i = 0; i < 2 * 960; i++)
+    next[i] = i % 3 == 0 ? NAN : i % 3 == 1 ? INFINITY : 1e30f;
+  cr_assert_eq(pl_plc_bridge(p, y, 1920, next, 960, 2), 0);
+  for (int i = 0; i < 2 * 1920; i++)
+    cr_assert(isfinite(y[i]) && fabsf(y[i]) <= 1.0f, "y[%d] = %g", i, y[i]);
+  free(x);
+  pl_plc_free(p);
+}
+
 Test(plc, model_without_its_tensors_is_refused) {
   pl_log_set_level(PL_LOG_OFF);
   pl_model_writer *w = pl_model_writer_new("x", "plc");
