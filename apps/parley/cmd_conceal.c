@@ -13,6 +13,7 @@
 #include "apps/parley/cli.h"
 #include "ai/plc/plc.h"
 #include "apps/parley/commands.h"
+#include "apps/parley/wav_input.h"
 #include "audio/jitter/jitter.h"
 #include "audio/metrics/metrics.h"
 #include "audio/opus/opus.h"
@@ -186,25 +187,6 @@ static int loss_pattern(const opts *o, size_t np, uint8_t *lost, double *rate_ou
   return 0;
 }
 
-static float *load_mono(const char *path, pl_wav_info *info) {
-  float *s = NULL;
-  int err = pl_wav_read_file(path, &s, info);
-  if (err || !s || info->frames == 0) {
-    fprintf(stderr, "parley conceal: %s: %s%s%s\n", path, err ? pl_strerror(err) : "no audio",
-            info->error[0] ? ": " : "", info->error);
-    free(s);
-    return NULL;
-  }
-  size_t c = (size_t)info->channels;
-  for (size_t i = 0; c > 1 && i < info->frames; i++) {
-    double acc = 0;
-    for (size_t k = 0; k < c; k++)
-      acc += s[i * c + k];
-    s[i] = (float)(acc / (double)c);
-  }
-  return s;
-}
-
 typedef struct result {
   size_t packets, lost;
   double rate;
@@ -333,7 +315,7 @@ int pl_cmd_conceal(int argc, char **argv) {
     return 1;
   }
   pl_wav_info info;
-  float *in = load_mono(o.in, &info);
+  float *in = pl_cli_read_mono("parley conceal", NULL, o.in, &info);
   if (!in)
     return 1;
   float *in48 = in, *out48 = NULL, *out = NULL, *outc = NULL;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "apps/parley/commands.h"
+#include "apps/parley/wav_input.h"
 #include "audio/metrics/metrics.h"
 #include "audio/wav/wav.h"
 #include "parley.h"
@@ -59,44 +60,12 @@ static int sniff(const char *path) {
   return KIND_NONE;
 }
 
-static float *load_mono(const char *path, pl_wav_info *info) {
-  float *s = NULL;
-  int err = pl_wav_read_file(path, &s, info);
-  if (err) {
-    fprintf(stderr, "parley metrics: %s: %s%s%s\n", path, pl_strerror(err),
-            info->error[0] ? ": " : "", info->error);
-    return NULL;
-  }
-  if (!s || info->frames == 0) {
-    fprintf(stderr, "parley metrics: %s: no audio frames\n", path);
-    free(s);
-    return NULL;
-  }
-  if (info->truncated)
-    fprintf(stderr, "parley metrics: note: %s is truncated: %llu of %llu "
-            "frames present\n", path, (unsigned long long)info->frames,
-            (unsigned long long)info->frames_declared);
-  if (info->nonfinite)
-    fprintf(stderr, "parley metrics: note: %s: %llu NaN/Inf samples read as 0\n",
-            path, (unsigned long long)info->nonfinite);
-  if (info->channels > 1) {
-    size_t c = (size_t)info->channels;
-    for (size_t i = 0; i < info->frames; i++) {
-      double acc = 0.0;
-      for (size_t k = 0; k < c; k++)
-        acc += s[i * c + k];
-      s[i] = (float)(acc / (double)c);
-    }
-  }
-  return s;
-}
-
 static int run_audio(const opts *o) {
   pl_wav_info ri, di;
-  float *ref = load_mono(o->ref, &ri);
+  float *ref = pl_cli_read_mono("parley metrics", NULL, o->ref, &ri);
   if (!ref)
     return 1;
-  float *deg = load_mono(o->deg, &di);
+  float *deg = pl_cli_read_mono("parley metrics", NULL, o->deg, &di);
   if (!deg) {
     free(ref);
     return 1;

@@ -8,32 +8,16 @@
 #include <string.h>
 
 #include "apps/parley/lab.h"
+#include "apps/parley/wav_input.h"
 #include "audio/resample/resample.h"
 #include "audio/wav/wav.h"
 #include "base/rng.h"
 
 int pl_lab_load_mono(const char *path, const char *what, float **out, size_t *n, int *rate) {
   pl_wav_info info;
-  float *x = NULL;
-  *out = NULL;
-  int rc = pl_wav_read_file(path, &x, &info);
-  if (rc) {
-    fprintf(stderr, "parley loopback: %s%s%s: %s%s%s\n", what ? what : "", what ? " " : "", path,
-            pl_strerror(rc), info.error[0] ? ": " : "", info.error);
-    return rc;
-  }
-  if (info.frames == 0) {
-    fprintf(stderr, "parley loopback: %s%s%s: no audio\n", what ? what : "", what ? " " : "", path);
-    free(x);
+  *out = pl_cli_read_mono("parley loopback", what, path, &info);
+  if (!*out)
     return PL_EFORMAT;
-  }
-  for (uint64_t i = 0; i < info.frames; i++) {
-    float acc = 0;
-    for (int ch = 0; ch < info.channels; ch++)
-      acc += x[i * (uint64_t)info.channels + (uint64_t)ch];
-    x[i] = acc / (float)info.channels;
-  }
-  *out = x;
   *n = (size_t)info.frames;
   *rate = info.rate;
   return 0;
