@@ -47,6 +47,11 @@
 #define BRIDGE_LMAX 480
 #define BRIDGE_VOICED 0.6
 #define BRIDGE_XF 240
+/* A gap bridged from its start warms the model up on 4 frames, not K: it
+ * gives only the voicing there, and 4, 8 and 16 frames gave the same
+ * STOI/LSD to the 4th decimal at 20 % random loss (docs/plc.md), at a
+ * quarter of the onset's cost. */
+#define BRIDGE_WARMUP 4
 
 extern const unsigned char pl_model_plc[];
 extern const size_t pl_model_plc_len;
@@ -133,8 +138,8 @@ void pl_plc_observe(pl_plc *p, const float *pcm, int samples, int channels) {
 
 /* Runs when a loss begins: warm the model up on the last K frames, analyse
  * the history at 16 kHz (LPC, residual cycle, pitch) and set the splice. */
-static void onset(pl_plc *p) {
-  const int K = p->K, ana = (K + 1) * PL_PLC_HOP;
+static void onset(pl_plc *p, int K) {
+  const int ana = (K + 1) * PL_PLC_HOP;
   const int64_t s = (int64_t)p->pos;
   p->s = p->pos;
   for (int i = 0; i < ana; i++) {
@@ -356,7 +361,7 @@ static void produce(pl_plc *p) {
 /* The next `samples` of the run into out (not yet in the history). */
 static void generate(pl_plc *p, float *out, int samples, int channels) {
   if (!p->active)
-    onset(p);
+    onset(p, p->K);
   int done = 0;
   while (done < samples) {
     if (p->pend_pos >= p->pend_n)
@@ -425,7 +430,7 @@ int pl_plc_bridge(pl_plc *p, float *out, int samples, const float *next, int nex
       next_samples < PL_PLC_WIN || (channels != 1 && channels != 2))
     return PL_EINVAL;
   if (!p->active)
-    onset(p);
+    onset(p, BRIDGE_WARMUP);
   /* The envelope's end point: the next packet's first analysis window. */
   float *mono = p->an; /* onset scratch, free again */
   for (int i = 0; i < PL_PLC_WIN; i++) {
