@@ -291,13 +291,13 @@ static void dtx_gap(pl_jitter *jb) {
  * short: a concealer that can bridge fills it in one go, ending where p's
  * audio begins (it sees both sides), and p plays right after without a
  * merge. Opus conceals the gap too, for its state, exactly as it would have
- * piece by piece. False when the concealer cannot or declines (nothing
- * done then, except on a broken packet, which is dropped). */
+ * piece by piece; when the concealer declines, that is what plays (merged
+ * into p as usual). False, with nothing done, when bridging does not apply. */
 static bool bridge(pl_jitter *jb, pl_time_us now, pl_jb_slot *p, int64_t gap) {
   const pl_concealer_ops *ops = jb->cops;
   int64_t left = gap - jb->run_pos;
   if (!ops || !ops->bridge || jb->last_was_dtx || left <= 0 || left > PL_JB_BRIDGE_MAX ||
-      left % 120 || p->ts != jb->next_ts + gap)
+      left % 120)
     return false;
   int fs = ops->fade_start_ms > 0 ? ops->fade_start_ms * (PL_AUDIO_RATE / 1000) : FADE_START;
   int fe = ops->fade_end_ms > 0 ? ops->fade_end_ms * (PL_AUDIO_RATE / 1000) : FADE_END;
