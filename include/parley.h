@@ -365,12 +365,15 @@ typedef struct pl_call_stats {
   double duration_s;
   /* outbound-rtp */
   uint64_t packets_sent, bytes_sent;
+  uint64_t packets_send_failed; /* not sent: no free buffer, SRTP protect or RTP
+                                   write failed, or media before the call was up */
   double send_bitrate_bps;      /* over the last second */
   /* inbound-rtp */
   uint64_t packets_received, bytes_received;
   int64_t packets_lost;         /* cumulative, RFC 3550 A.3 */
   uint64_t packets_discarded;   /* late or duplicate, dropped by the jitter buffer */
-  uint64_t packets_dropped;     /* malformed, failed SRTP, replayed: never reach media */
+  uint64_t packets_dropped;     /* received but malformed, failed SRTP, replayed, from a
+                                   stranger or before the call was up: never reach media */
   uint64_t srtp_auth_failures, srtp_replays;
   double recv_bitrate_bps;
   double jitter_s;              /* interarrival jitter, RFC 3550 A.8 */

@@ -58,13 +58,17 @@ static double pct(double part, double whole) { return whole > 0 ? 100.0 * part /
 void pl_cli_print_summary(FILE *f, const pl_call_stats *st) {
   double expected = (double)st->packets_received + (double)(st->packets_lost > 0 ? st->packets_lost : 0);
   fprintf(f, "call summary (%.1f s)\n", st->duration_s);
-  fprintf(f, "  sent        %8llu packets  %9llu bytes\n",
-          (unsigned long long)st->packets_sent, (unsigned long long)st->bytes_sent);
+  fprintf(f, "  sent        %8llu packets  %9llu bytes", (unsigned long long)st->packets_sent,
+          (unsigned long long)st->bytes_sent);
+  if (st->packets_send_failed)
+    fprintf(f, "  (%llu not sent: no buffer or not yet connected)",
+            (unsigned long long)st->packets_send_failed);
+  fputc('\n', f);
   fprintf(f, "  received    %8llu packets  %9llu bytes\n",
           (unsigned long long)st->packets_received, (unsigned long long)st->bytes_received);
   fprintf(f, "  lost        %8lld packets  (%.2f%%)\n", (long long)st->packets_lost,
           pct((double)(st->packets_lost > 0 ? st->packets_lost : 0), expected));
-  fprintf(f, "  discarded   %8llu late/duplicate, %llu dropped (bad SRTP/RTP)\n",
+  fprintf(f, "  discarded   %8llu late/duplicate, %llu dropped (bad SRTP/RTP, stranger, early)\n",
           (unsigned long long)st->packets_discarded, (unsigned long long)st->packets_dropped);
   fprintf(f, "  jitter      %8.1f ms (RFC 3550)\n", st->jitter_s * 1000);
   if (st->rtt_s >= 0)
@@ -109,6 +113,7 @@ void pl_cli_stats_json(FILE *f, const pl_call_stats *st) {
           "{\"duration_s\":%.3f,\"packetsSent\":%llu,\"bytesSent\":%llu,"
           "\"sendBitrate\":%.1f,\"packetsReceived\":%llu,\"bytesReceived\":%llu,"
           "\"packetsLost\":%lld,\"packetsDiscarded\":%llu,\"packetsDropped\":%llu,"
+          "\"packetsSendFailed\":%llu,"
           "\"srtpAuthFailures\":%llu,\"srtpReplays\":%llu,\"recvBitrate\":%.1f,"
           "\"jitter\":%.6f,\"fractionLost\":%.4f,\"roundTripTime\":%.6f,"
           "\"jitterBufferDelay\":%.6f,\"jitterBufferTargetDelay\":%.6f,"
@@ -121,7 +126,8 @@ void pl_cli_stats_json(FILE *f, const pl_call_stats *st) {
           (unsigned long long)st->bytes_sent, st->send_bitrate_bps,
           (unsigned long long)st->packets_received, (unsigned long long)st->bytes_received,
           (long long)st->packets_lost, (unsigned long long)st->packets_discarded,
-          (unsigned long long)st->packets_dropped, (unsigned long long)st->srtp_auth_failures,
+          (unsigned long long)st->packets_dropped, (unsigned long long)st->packets_send_failed,
+          (unsigned long long)st->srtp_auth_failures,
           (unsigned long long)st->srtp_replays, st->recv_bitrate_bps, st->jitter_s,
           st->fraction_lost, st->rtt_s, st->jitter_buffer_delay_s,
           st->jitter_buffer_target_delay_s, (unsigned long long)st->total_samples_received,

@@ -231,6 +231,7 @@ int pl_call_get_stats(pl_call *c, pl_call_stats *s) {
   }
   s->packets_discarded = m.jb.packets_discarded + m.jb.packets_duplicated;
   s->packets_dropped = c->dropped;
+  s->packets_send_failed = c->send_failed;
   if (c->srtp) {
     const pl_srtp_stats *ss = pl_srtp_get_stats(c->srtp);
     s->srtp_auth_failures = ss->auth_fail;

@@ -112,7 +112,9 @@ struct pl_call {
   pl_time_us last_tx_us;
   int64_t rtt_us;
   double remote_fraction_lost;
-  uint64_t dropped, bytes_sent, bytes_received, packets_sent, packets_received;
+  uint64_t dropped;     /* incoming: malformed, unauthenticated, unexpected */
+  uint64_t send_failed; /* outgoing: no buffer, protect or write failed, not active */
+  uint64_t bytes_sent, bytes_received, packets_sent, packets_received;
   bool connected_event, bye_sent, timeout_event, source_end_emitted;
   /* Per-second bitrate windows. */
   pl_time_us rate_t0;

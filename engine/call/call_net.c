@@ -61,7 +61,7 @@ static void queue_protected(pl_call *c, pl_pkt *p, bool rtcp) {
   int rc = rtcp ? pl_srtp_protect_rtcp(c->srtp, p->data, &p->len, pl_pkt_tailroom(p) + p->len)
                 : pl_srtp_protect_rtp(c->srtp, p->data, &p->len, pl_pkt_tailroom(p) + p->len);
   if (rc) {
-    c->dropped++;
+    c->send_failed++;
     pl_pkt_put(&c->pool, p);
     return;
   }
@@ -113,7 +113,7 @@ static int build_rtcp(pl_call *c, pl_time_us now, uint8_t *buf, size_t cap, bool
 static void send_rtcp(pl_call *c, pl_time_us now, bool bye) {
   pl_pkt *p = pl_pkt_get(&c->pool);
   if (!p) {
-    c->dropped++;
+    c->send_failed++;
     return;
   }
   int n = build_rtcp(c, now, p->data, RTCP_MAX, bye);
@@ -161,7 +161,7 @@ void pl_call_net_flush(pl_call *c, pl_time_us now) {
     }
     pl_pkt *p = pl_pkt_get(&c->pool);
     if (!p) {
-      c->dropped++;
+      c->send_failed++;
       pl_ring_release(&c->tx_ring);
       continue;
     }
@@ -192,7 +192,7 @@ void pl_call_net_flush(pl_call *c, pl_time_us now) {
                          PL_PKT_CAPACITY - 64);
     pl_ring_release(&c->tx_ring);
     if (n < 0) {
-      c->dropped++;
+      c->send_failed++;
       pl_pkt_put(&c->pool, p);
       continue;
     }

@@ -115,7 +115,7 @@ static void answer_nack(pl_call *c, pl_time_us now, const pl_rtcp_packet *pkt) {
       continue;
     pl_pkt *p = pl_pkt_get(&c->pool);
     if (!p) {
-      c->dropped++;
+      c->send_failed++;
       return;
     }
     int len;
@@ -178,7 +178,7 @@ void pl_call_video_net_flush(pl_call *c, pl_time_us now) {
   while ((it = pl_ring_peek(&v->tx_ring))) {
     pl_pkt *p = atomic_load(&c->state) == PL_CALL_ACTIVE && c->srtp ? pl_pkt_get(&c->pool) : NULL;
     if (!p) {
-      c->dropped++;
+      c->send_failed++;
       pl_ring_release(&v->tx_ring);
       continue;
     }
@@ -209,7 +209,7 @@ void pl_call_video_net_flush(pl_call *c, pl_time_us now) {
     int n = pl_rtp_write(&h, any ? &ext : NULL, p->data, PL_PKT_CAPACITY - 64);
     pl_ring_release(&v->tx_ring);
     if (n < 0) {
-      c->dropped++;
+      c->send_failed++;
       pl_pkt_put(&c->pool, p);
       continue;
     }

@@ -105,6 +105,7 @@ Test(e2e, clean_network_carries_each_tone_to_the_other_side) {
   cr_assert_eq(st.concealed_samples, 0, "no loss, no concealment");
   cr_assert_gt(st.packets_received, 230); /* 5 s of 20 ms packets, less start-up */
   cr_assert_eq(st.packets_dropped, 0);
+  cr_assert_eq(st.packets_send_failed, 0);
   cr_assert_eq(st.srtp_auth_failures, 0);
   /* RTT is two 20 ms links; RTCP every ~1 s gives it within a few seconds. */
   cr_assert_float_eq(st.rtt_s, 0.040, 0.003);
