@@ -40,6 +40,16 @@ static uint64_t cpu_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* One concealer call's CPU time into the stage's cost (a bridge counts as
+ * one call however long its gap). */
+static void plc_cost(pl_call *c, uint64_t t0) {
+  uint64_t dt = cpu_ns() - t0;
+  c->plc_frames++;
+  c->plc_ns += dt;
+  if (dt > c->plc_max_ns)
+    c->plc_max_ns = dt;
+}
+
 /* The neural concealer always watches the decoded audio (a copy into its
  * history), so it can take over at any loss once switched on; while off it
  * declines, and the jitter buffer uses Opus PLC. */
@@ -49,11 +59,7 @@ static int ai_conceal(void *self, float *out, int samples, int channels, int nth
     return PL_ENOTSUP;
   uint64_t t0 = cpu_ns();
   int rc = pl_plc_conceal(c->plc, out, samples, channels, nth);
-  uint64_t dt = cpu_ns() - t0;
-  c->plc_frames++;
-  c->plc_ns += dt;
-  if (dt > c->plc_max_ns)
-    c->plc_max_ns = dt;
+  plc_cost(c, t0);
   return rc;
 }
 
@@ -64,11 +70,7 @@ static int ai_bridge(void *self, float *out, int samples, const float *next, int
     return PL_ENOTSUP;
   uint64_t t0 = cpu_ns();
   int rc = pl_plc_bridge(c->plc, out, samples, next, next_samples, channels);
-  uint64_t dt = cpu_ns() - t0;
-  c->plc_frames++;
-  c->plc_ns += dt;
-  if (dt > c->plc_max_ns)
-    c->plc_max_ns = dt;
+  plc_cost(c, t0);
   return rc;
 }
 
