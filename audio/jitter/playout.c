@@ -214,7 +214,7 @@ static float fade_gain(int t, int start, int end) {
 }
 
 static void push_concealed(pl_jitter *jb, pl_time_us now, float *out, int n, bool dtx,
-                           bool fade, int fs, int fe);
+                           bool fade, int fs, int fe, bool rise);
 
 /* Appends n synthesised samples. `dtx`: the sender is silent (comfort noise
  * from Opus, never the hook). Past the first 50 ms of a burst after real
@@ -243,13 +243,15 @@ static void conceal(pl_jitter *jb, pl_time_us now, int n, bool dtx) {
   } else if (pl_opus_dec_plc(jb->dec, out, n) != n) {
     memset(out, 0, sizeof(float) * (size_t)len);
   }
-  push_concealed(jb, now, out, n, dtx, fade, fs, fe);
+  push_concealed(jb, now, out, n, dtx, fade, fs, fe, false);
 }
 
 /* Puts n synthesised samples (in `out`, jb->scratch or scratch2) into the
- * sync buffer, faded into comfort noise from fs to fe into the burst. */
+ * sync buffer, faded into comfort noise from fs to fe into the burst;
+ * `rise`: from that fade back up to the samples themselves by the last one
+ * (a bridge into the next packet, which plays unfaded). */
 static void push_concealed(pl_jitter *jb, pl_time_us now, float *out, int n, bool dtx,
-                           bool fade, int fs, int fe) {
+                           bool fade, int fs, int fe, bool rise) {
   int ch = chans(jb), len = n * ch;
   float *aux = out == jb->scratch ? jb->scratch2 : jb->scratch;
   if (fade && jb->run_pos + n > fs) {
@@ -259,6 +261,8 @@ static void push_concealed(pl_jitter *jb, pl_time_us now, float *out, int n, boo
       memset(aux, 0, sizeof(float) * (size_t)len);
     for (int i = 0; i < n; i++) {
       float g = fade_gain(jb->run_pos + i, fs, fe);
+      if (rise)
+        g += (1.0f - g) * (0.5f - 0.5f * cosf((float)M_PI * ((float)i + 0.5f) / (float)n));
       for (int c = 0; c < ch; c++)
         out[i * ch + c] = g * out[i * ch + c] + (1.0f - g) * aux[i * ch + c];
     }
@@ -290,7 +294,8 @@ static void dtx_gap(pl_jitter *jb) {
 /* Audio is missing before p, p is here, and what is left of the gap is
  * short: a concealer that can bridge fills it in one go, ending where p's
  * audio begins (it sees both sides), and p plays right after without a
- * merge. Opus conceals the gap too, for its state, exactly as it would have
+ * merge. Inside the burst's fade, the bridge rises from the faded level back
+ * to full by p. Opus conceals the gap too, for its state, exactly as it would have
  * piece by piece; when the concealer declines, that is what plays (merged
  * into p as usual). False, with nothing done, when bridging does not apply. */
 static bool bridge(pl_jitter *jb, pl_time_us now, pl_jb_slot *p, int64_t gap) {
@@ -301,8 +306,8 @@ static bool bridge(pl_jitter *jb, pl_time_us now, pl_jb_slot *p, int64_t gap) {
     return false;
   int fs = ops->fade_start_ms > 0 ? ops->fade_start_ms * (PL_AUDIO_RATE / 1000) : FADE_START;
   int fe = ops->fade_end_ms > 0 ? ops->fade_end_ms * (PL_AUDIO_RATE / 1000) : FADE_END;
-  if (jb->run_pos + left > fs)
-    return false;
+  if (jb->run_pos + left > fe)
+    return false; /* past the fade the concealer is not trusted any more */
   int n = (int)left, ch = chans(jb);
   float *out = jb->scratch, *aux = jb->scratch2;
   if (pl_opus_dec_plc(jb->dec, aux, n) != n)
@@ -311,9 +316,9 @@ static bool bridge(pl_jitter *jb, pl_time_us now, pl_jb_slot *p, int64_t gap) {
   jb->run_calls++;
   bool ok = got > 0 && ops->bridge(jb->cself, out, n, jb->dbuf, got, ch) == 0;
   if (ok)
-    push_concealed(jb, now, out, n, false, true, fs, fe);
+    push_concealed(jb, now, out, n, false, true, fs, fe, true);
   else
-    push_concealed(jb, now, aux, n, false, true, FADE_START, FADE_END);
+    push_concealed(jb, now, aux, n, false, true, FADE_START, FADE_END, false);
   jb->next_ts = p->ts;
   jb->run_media += gap;
   if (ok) {

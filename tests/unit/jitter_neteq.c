@@ -590,3 +590,49 @@ Test(jitter_neteq, a_concealer_that_declines_to_bridge_leaves_it_to_opus) {
   pl_jitter_free(jb);
   free_stream(s);
 }
+
+static bool nine_in_40(int i) { return i > 20 && i % 40 >= 5 && i % 40 <= 13; }
+
+Test(jitter_neteq, a_bridge_inside_the_fade_rises_back_to_full_by_the_next_packet) {
+  /* 180 ms bursts: the hook (trusted 100-200 ms) is two-thirds faded into
+   * comfort noise when the next packet arrives; the bridge rises from that
+   * level back to the hook's own output (0.125) by its last sample, so the
+   * packet follows without a merge from noise. */
+  stream_opts o = {8, 20, false, false, 48, PL_SIG_SPEECH, 0, 0.00562, 0, 0, 0};
+  stream *s = make_stream_opts(&o);
+  pl_jitter *jb = new_jb(40, 0, 1000, false);
+  bridge_plc p = {0};
+  int lost;
+  sim *m = bridge_run(s, jb, &p, nine_in_40, &lost);
+  int bursts = lost / 9;
+  cr_assert_gt(bursts, 3);
+  cr_expect_eq(p.bridges, bursts);
+  pl_jitter_stats st;
+  pl_jitter_get_stats(jb, &st);
+  cr_expect_eq(st.concealed_samples, (uint64_t)lost * 960);
+  /* Each burst ends with the bridge (in the last frame flagged concealed):
+   * its last 1 ms is the hook's 0.125, the rise complete; its first 1 ms
+   * is still at the fade's level, well off 0.125. */
+  int seen = 0;
+  for (int f = 1; f < m->nout && seen < 64; f++) {
+    if (!(m->flags[f - 1] & PL_AF_CONCEALED) || (m->flags[f] & PL_AF_CONCEALED))
+      continue;
+    int i = f * 480 - 1;
+    while (i > (f - 1) * 480 && fabsf(m->out[i] - 0.125f) > 1e-3f)
+      i--;
+    cr_assert_gt(i, (f - 1) * 480, "burst %d: no bridge end found", seen);
+    int start = i + 1 - p.samples[seen];
+    double last = 0, first = 0;
+    for (int k = 0; k < 48; k++) {
+      last += m->out[i - k];
+      first += fabs(m->out[start + k] - 0.125);
+    }
+    cr_expect(fabs(last / 48 - 0.125) < 2e-3, "burst %d: last 1 ms mean %.4f", seen, last / 48);
+    cr_expect_gt(first / 48, 0.03, "burst %d: first 1 ms %.4f off 0.125", seen, first / 48);
+    seen++;
+  }
+  cr_expect_eq(seen, bursts);
+  sim_free(m);
+  pl_jitter_free(jb);
+  free_stream(s);
+}
