@@ -53,15 +53,17 @@ typedef struct pl_concealer_ops {
    * that they continue what was played *and* run into `next`, the
    * `next_samples` just decoded from that packet, which play right after
    * (interpolation, not extrapolation: a single lost packet has both
-   * neighbours in a buffer that holds 20 ms or more). No fade or merge is
-   * applied to it. Returns 0, or a negative code to have the buffer conceal
-   * as usual. */
+   * neighbours in a buffer that holds 20 ms or more). No merge is applied
+   * to it; inside a burst's fade the buffer raises it from the faded level
+   * back to full by its last sample. Returns 0, or a negative code to have
+   * the buffer conceal as usual. */
   int (*bridge)(void *self, float *out, int samples, const float *next, int next_samples,
                 int channels);
 } pl_concealer_ops;
 
 /* The longest gap a concealer is asked to bridge (60 ms: three 20 ms
- * packets); the buffer also bridges only inside the concealer's fade_start. */
+ * packets); the buffer also bridges only gaps that end before the
+ * concealer's fade_end. */
 #define PL_JB_BRIDGE_MAX 2880
 
 /* W3C webrtc-stats (RTCInboundRtpStreamStats) counters, as named in the
