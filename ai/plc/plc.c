@@ -86,7 +86,9 @@ struct pl_plc {
   float an[(K_MAX + 1) * PL_PLC_HOP];
   float h16[NH + 1];
   float x[PL_PLC_NET_IN];
-  bool br_on;                    /* bridging: the envelope runs to the next packet's */
+  bool br_on;
+  float br_T;   /* bridging: the next packet's period at 16 kHz, 0 if none */
+  double ph;    /* excitation phase: position in the residual cycle */                    /* bridging: the envelope runs to the next packet's */
   int br_k0, br_nf;
   float br_bands[PL_PLC_NB];
   float br_from[PL_PLC_NB_LOW];  /* the envelope change it starts from */
@@ -239,6 +241,7 @@ static void onset(pl_plc *p, int K) {
   for (int c = 0; c < 2; c++)
     p->delta[c] = hist(p, c, s - p->P48 - 1) - hist(p, c, s - 1);
   p->k = 0;
+  p->ph = 0.0;
   p->out48 = 0;
   p->pend_n = p->pend_pos = 0;
   p->active = true;
@@ -299,7 +302,23 @@ static void synth_frame(pl_plc *p) {
     vs = vs < 0.0 ? 0.0 : vs > 1.0 ? 1.0 : vs;
     float wp = (float)(gs * sqrt(vs)), wn = (float)(gs * sqrt(1.0 - vs));
     for (int i = 0; i < 40; i++, j++, y++) {
-      float e = wp * p->cycle[j % p->T] + wn * noise(p);
+      float e;
+      if (p->br_on && p->br_T > 0.0f && p->k >= p->br_k0) {
+        /* The period glides to the next packet's across the gap. */
+        float u = ((float)((p->k - p->br_k0) * 160 + sb * 40 + i) + 0.5f) /
+                  (float)(p->br_nf * 160);
+        float tc = (float)p->T + ((float)p->br_T - (float)p->T) * (u < 1.0f ? u : 1.0f);
+        int i0 = (int)p->ph;
+        float fr = (float)(p->ph - i0);
+        int i1 = i0 + 1 < p->T ? i0 + 1 : 0;
+        e = wp * ((1.0f - fr) * p->cycle[i0] + fr * p->cycle[i1]) + wn * noise(p);
+        p->ph += (double)p->T / tc;
+      } else {
+        e = wp * p->cycle[(int)p->ph] + wn * noise(p);
+        p->ph += 1.0;
+      }
+      while (p->ph >= p->T)
+        p->ph -= p->T;
       double acc = e;
       for (int k = 1; k <= PL_PLC_LPC; k++)
         acc -= as[k] * y[-k];
@@ -448,6 +467,13 @@ int pl_plc_bridge(pl_plc *p, float *out, int samples, const float *next, int nex
     memcpy(p->br_from, p->dlog_last, sizeof p->br_from);
   else
     memset(p->br_from, 0, sizeof p->br_from);
+  int nl = next_pitch(next, next_samples, channels);
+  p->br_T = 0.0f;
+  if (nl > 0) { /* not an octave away: a pitch error, not a glide */
+    float t16 = (float)nl / 3.0f;
+    if (t16 > 0.7f * (float)p->T && t16 < 1.43f * (float)p->T)
+      p->br_T = t16;
+  }
   p->br_on = true;
   generate(p, out, samples, channels);
   p->br_on = false;
