@@ -338,7 +338,11 @@ static int net_input(pl_call *c, pl_time_us now, int sock, const pl_addr *from, 
   /* A keyed DTLS server waiting for the client's first packet. */
   bool awaiting = c->webrtc && st == PL_CALL_CONNECTING && c->wrtc->await_peer;
   if ((st != PL_CALL_ACTIVE && !awaiting) || !c->srtp) {
-    c->dropped++;
+    /* A peer that hangs up sends RTCP BYE, then DTLS close_notify: the
+     * alert finds this side closed already. That is the closing handshake,
+     * not a bad packet; anything else after the close is counted. */
+    if (!(st == PL_CALL_CLOSED && pl_demux_classify(data, len) == PL_DEMUX_DTLS))
+      c->dropped++;
     return PL_ESTATE;
   }
   if (!c->webrtc && c->remote_known && !pl_addr_equal(from, &c->remote)) {

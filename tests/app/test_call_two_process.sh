@@ -47,6 +47,9 @@ assert 0 < m["delay_ms"] < 300, ("delay", m["delay_ms"])
 for s in (l, c):
     assert s["packetsReceived"] >= 350, s["packetsReceived"]
     assert s["packetsLost"] == 0 and s["srtpAuthFailures"] == 0, s
+    # Nothing refused and nothing unsent: the caller's DTLS close_notify
+    # after its BYE is the closing handshake, not a dropped packet.
+    assert s["packetsDropped"] == 0 and s["packetsSendFailed"] == 0, s
     assert s["roundTripTime"] > 0, s["roundTripTime"]
 print("ok: STOI %.4f, correlation %.3f, delay %.1f ms" % (m["stoi"], m["align_peak"], m["delay_ms"]))
 PY
