@@ -14,6 +14,7 @@
 
 #include "ai/plc/dsp.h"
 #include "ai/plc/net.h"
+#include "audio/jitter/stretch.h"
 #include "parley.h"
 
 #define RING 16384 /* per channel, a power of two: 341 ms */
@@ -38,14 +39,10 @@
  * the output fades out, silent from 500 ms. */
 #define LONG_FADE_START (20 * PL_PLC_HOP)
 #define LONG_FADE_END (50 * PL_PLC_HOP)
-/* Bridging (the packet after the gap is here): the next packet's pitch is
- * searched at 2.5-16 ms over its first 4 ms and counts from a normalised
- * correlation of 0.6; the last 5 ms of the gap cross-fade into it. */
-#define BRIDGE_PMIN 120
-#define BRIDGE_PMAX 768
-#define BRIDGE_L 192
-#define BRIDGE_LMAX 480
-#define BRIDGE_VOICED 0.6
+/* Bridging (the packet after the gap is here): the next packet's pitch
+ * period counts from a normalised correlation of 0.6; the last 5 ms of the
+ * gap cross-fade into it. */
+#define BRIDGE_VOICED 0.6f
 #define BRIDGE_XF 240
 /* The model is trained on K = 16 frames of history from zero state, but
  * warming it up on the last 8 gives the same STOI/LSD at bursty loss (within
@@ -88,9 +85,12 @@ struct pl_plc {
   float an[(K_MAX + 1) * PL_PLC_HOP];
   float h16[NH + 1];
   float x[PL_PLC_NET_IN];
+  double ph;                     /* excitation phase: position in the residual cycle */
+  /* Bridging: while br_on, frames from br_k0 (br_nf of them) take their
+   * envelope towards br_bands and their period towards br_T (16 kHz, 0 for
+   * none). */
   bool br_on;
-  float br_T;   /* bridging: the next packet's period at 16 kHz, 0 if none */
-  double ph;    /* excitation phase: position in the residual cycle */                    /* bridging: the envelope runs to the next packet's */
+  float br_T;
   int br_k0, br_nf;
   float br_bands[PL_PLC_NB];
   float br_from[PL_PLC_NB_LOW];  /* the envelope change it starts from */
@@ -292,7 +292,6 @@ static void synth_frame(pl_plc *p) {
     p->s16_n = LOOKBACK16;
   }
   float *y = p->s16 + p->s16_n;
-  int j = 160 * p->k;
   for (int sb = 0; sb < 4; sb++) {
     double al = (sb + 1) / 4.0, rs[PL_PLC_LPC + 1], as[PL_PLC_LPC + 1];
     for (int l = 0; l <= PL_PLC_LPC; l++)
@@ -303,7 +302,7 @@ static void synth_frame(pl_plc *p) {
     double vs = (1.0 - al) * p->v_prev + al * v;
     vs = vs < 0.0 ? 0.0 : vs > 1.0 ? 1.0 : vs;
     float wp = (float)(gs * sqrt(vs)), wn = (float)(gs * sqrt(1.0 - vs));
-    for (int i = 0; i < 40; i++, j++, y++) {
+    for (int i = 0; i < 40; i++, y++) {
       float e;
       if (p->br_on && p->br_T > 0.0f && p->k >= p->br_k0) {
         /* The period glides to the next packet's across the gap. */
@@ -409,40 +408,14 @@ int pl_plc_conceal(pl_plc *p, float *out, int samples, int channels,
   return 0;
 }
 
-/* Normalised correlation of x[0..n) with x[q..q+n), interleaved with
- * stride s, every d-th sample. */
-static double self_corr(const float *x, int q, int n, int s, int d) {
-  double xy = 0.0, xx = 0.0, yy = 0.0;
-  for (int i = 0; i < n; i += d) {
-    double u = x[(size_t)i * (size_t)s], v = x[(size_t)(i + q) * (size_t)s];
-    xy += u * v;
-    xx += u * u;
-    yy += v * v;
-  }
-  return xy / sqrt(xx * yy + 1e-18);
-}
-
-/* The pitch period at the start of the next packet (channel at x, stride
- * s): 0 when it is not periodic. Every 4th lag on every 4th sample first
- * (a sixteenth of the work; speech's pitch harmonics sit well under the
- * 6 kHz that leaves), then +-3 lags in full. */
-static int next_pitch(const float *x, int n, int s) {
-  int lag = 0;
-  double best = -2.0;
-  for (int pass = 0; pass < 2; pass++) {
-    int lo = pass ? lag - 3 : BRIDGE_PMIN, hi = pass ? lag + 3 : BRIDGE_PMAX;
-    lo = lo < BRIDGE_PMIN ? BRIDGE_PMIN : lo;
-    best = -2.0;
-    for (int q = lo; q <= hi && q + BRIDGE_L <= n; q += pass ? 1 : 4) {
-      int len = n - q < BRIDGE_LMAX ? n - q : BRIDGE_LMAX;
-      double r = self_corr(x, q, len, s, pass ? 1 : 4);
-      if (r > best) {
-        best = r;
-        lag = q;
-      }
-    }
-  }
-  return best >= BRIDGE_VOICED ? lag : 0;
+/* The pitch period at the start of the next packet (both channels
+ * mixed): the jitter buffer's own period finder, 0 when it is not periodic
+ * enough to repeat. */
+static int next_pitch(const float *next, int n, int channels) {
+  pl_stretch_match m;
+  if (pl_stretch_find(next, n, channels, PL_STRETCH_MAX_LAG, &m) || !(m.corr >= BRIDGE_VOICED))
+    return 0;
+  return m.lag;
 }
 
 int pl_plc_bridge(pl_plc *p, float *out, int samples, const float *next, int next_samples,
@@ -469,7 +442,7 @@ int pl_plc_bridge(pl_plc *p, float *out, int samples, const float *next, int nex
     memcpy(p->br_from, p->dlog_last, sizeof p->br_from);
   else
     memset(p->br_from, 0, sizeof p->br_from);
-  int nl = next_pitch(next, next_samples, channels);
+  const int nl = next_pitch(next, next_samples, channels);
   p->br_T = 0.0f;
   if (nl > 0) { /* not an octave away: a pitch error, not a glide */
     float t16 = (float)nl / 3.0f;
@@ -485,10 +458,9 @@ int pl_plc_bridge(pl_plc *p, float *out, int samples, const float *next, int nex
   const int X = samples < BRIDGE_XF ? samples : BRIDGE_XF;
   for (int c = 0; c < channels; c++) {
     const float *nx = next + c;
-    int lag = next_pitch(nx, next_samples, channels);
     for (int t = samples - X; t < samples; t++) {
       int k = samples - t; /* samples before next[0], 1.. */
-      int i = lag ? (lag - k % lag) % lag : k;
+      int i = nl ? (nl - k % nl) % nl : k;
       float b = nx[(size_t)i * (size_t)channels];
       float w = 0.5f - 0.5f * cosf((float)M_PI * ((float)(t - samples + X) + 0.5f) / (float)X);
       float *o = &out[(size_t)t * (size_t)channels + (size_t)c];
