@@ -41,7 +41,7 @@ void pl_plc_observe(pl_plc *p, const float *pcm, int samples, int channels);
 /* The jitter buffer's bridge(): the gap's `samples` (at most
  * PL_PLC_BRIDGE_MAX) continue the history and run into `next` (interleaved,
  * at least 20 ms); PL_EINVAL otherwise. */
-#define PL_PLC_BRIDGE_MAX 2880
+#define PL_PLC_BRIDGE_MAX PL_JB_BRIDGE_MAX /* the longest gap the buffer asks for */
 int pl_plc_bridge(pl_plc *p, float *out, int samples, const float *next, int next_samples,
                   int channels);
 

@@ -216,6 +216,17 @@ static float fade_gain(int t, int start, int end) {
 static void push_concealed(pl_jitter *jb, pl_time_us now, float *out, int n, bool dtx,
                            bool fade, int fs, int fe, bool rise);
 
+/* Where a burst fades into comfort noise, in samples into it: the hook's
+ * own fade_start/end_ms when it gives a valid pair, else 50-100 ms. */
+static void hook_fade(const pl_concealer_ops *ops, int *fs, int *fe) {
+  *fs = FADE_START;
+  *fe = FADE_END;
+  if (ops && ops->fade_end_ms > 0 && ops->fade_start_ms < ops->fade_end_ms) {
+    *fs = (ops->fade_start_ms > 0 ? ops->fade_start_ms : 0) * (PL_AUDIO_RATE / 1000);
+    *fe = ops->fade_end_ms * (PL_AUDIO_RATE / 1000);
+  }
+}
+
 /* Appends n synthesised samples. `dtx`: the sender is silent (comfort noise
  * from Opus, never the hook). Past the first 50 ms of a burst after real
  * audio (or what the concealer asks for), the output fades into the
@@ -225,10 +236,10 @@ static void conceal(pl_jitter *jb, pl_time_us now, int n, bool dtx) {
   int ch = chans(jb), len = n * ch;
   float *out = jb->scratch, *aux = jb->scratch2;
   bool fade = !jb->last_was_dtx;
-  int fs = FADE_START, fe = FADE_END;
+  int fs = FADE_START, fe = FADE_END, hook_fs, hook_fe;
   const pl_concealer_ops *ops = jb->cops;
-  int hook_end = ops && ops->fade_end_ms > 0 ? ops->fade_end_ms * (PL_AUDIO_RATE / 1000) : fe;
-  bool beyond = fade && jb->run_pos >= hook_end; /* all comfort noise */
+  hook_fade(ops, &hook_fs, &hook_fe);
+  bool beyond = fade && jb->run_pos >= hook_fe; /* all comfort noise */
   jb->run_calls++;
   if (!dtx && !beyond && ops && ops->conceal) {
     /* Opus conceals too, so that its state runs on into the next packet. */
@@ -236,9 +247,9 @@ static void conceal(pl_jitter *jb, pl_time_us now, int n, bool dtx) {
       memset(aux, 0, sizeof(float) * (size_t)len);
     if (ops->conceal(jb->cself, out, n, ch, jb->run_calls) != 0) {
       memcpy(out, aux, sizeof(float) * (size_t)len);
-    } else if (ops->fade_end_ms > 0 && ops->fade_start_ms < ops->fade_end_ms) {
-      fs = (ops->fade_start_ms > 0 ? ops->fade_start_ms : 0) * (PL_AUDIO_RATE / 1000);
-      fe = hook_end;
+    } else {
+      fs = hook_fs; /* the hook's own output: its own fade */
+      fe = hook_fe;
     }
   } else if (pl_opus_dec_plc(jb->dec, out, n) != n) {
     memset(out, 0, sizeof(float) * (size_t)len);
@@ -304,8 +315,8 @@ static bool bridge(pl_jitter *jb, pl_time_us now, pl_jb_slot *p, int64_t gap) {
   if (!ops || !ops->bridge || jb->last_was_dtx || left <= 0 || left > PL_JB_BRIDGE_MAX ||
       left % 120)
     return false;
-  int fs = ops->fade_start_ms > 0 ? ops->fade_start_ms * (PL_AUDIO_RATE / 1000) : FADE_START;
-  int fe = ops->fade_end_ms > 0 ? ops->fade_end_ms * (PL_AUDIO_RATE / 1000) : FADE_END;
+  int fs, fe;
+  hook_fade(ops, &fs, &fe);
   if (jb->run_pos + left > fe)
     return false; /* past the fade the concealer is not trusted any more */
   int n = (int)left, ch = chans(jb);
