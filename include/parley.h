@@ -373,7 +373,8 @@ typedef struct pl_call_stats {
   int64_t packets_lost;         /* cumulative, RFC 3550 A.3 */
   uint64_t packets_discarded;   /* late or duplicate, dropped by the jitter buffer */
   uint64_t packets_dropped;     /* received but malformed, failed SRTP, replayed, from a
-                                   stranger or before the call was up: never reach media */
+                                   stranger or before the call was up: never reach media
+                                   (after the call ends, arrivals are ignored uncounted) */
   uint64_t srtp_auth_failures, srtp_replays;
   double recv_bitrate_bps;
   double jitter_s;              /* interarrival jitter, RFC 3550 A.8 */

@@ -337,12 +337,13 @@ static int net_input(pl_call *c, pl_time_us now, int sock, const pl_addr *from, 
   }
   /* A keyed DTLS server waiting for the client's first packet. */
   bool awaiting = c->webrtc && st == PL_CALL_CONNECTING && c->wrtc->await_peer;
+  /* After the call has ended, what still arrives is the tail of the other
+   * side's closing (its DTLS close_notify follows its RTCP BYE) or packets
+   * that were in flight: ignored, not counted as refused input. */
+  if (st == PL_CALL_CLOSED)
+    return PL_ESTATE;
   if ((st != PL_CALL_ACTIVE && !awaiting) || !c->srtp) {
-    /* A peer that hangs up sends RTCP BYE, then DTLS close_notify: the
-     * alert finds this side closed already. That is the closing handshake,
-     * not a bad packet; anything else after the close is counted. */
-    if (!(st == PL_CALL_CLOSED && pl_demux_classify(data, len) == PL_DEMUX_DTLS))
-      c->dropped++;
+    c->dropped++;
     return PL_ESTATE;
   }
   if (!c->webrtc && c->remote_known && !pl_addr_equal(from, &c->remote)) {

@@ -172,6 +172,18 @@ Test(e2e, hangup_sends_bye_that_the_peer_reports) {
   pl_call_hangup(s->a);
   pl_sim_run_until(s, PL_SEC(2) / 2 * 3);
   cr_assert_eq(eb.bye, 1);
+  /* What still arrives after the end (the caller's DTLS close_notify, RTP
+   * that was in flight) is ignored, not counted as refused input. */
+  pl_call_stats before, after;
+  pl_call_get_stats(s->b, &before);
+  pl_addr from;
+  pl_addr_parse(&from, "10.0.0.1:5000");
+  uint8_t alert[] = {0x15, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 9, 0, 2, 1, 0};
+  uint8_t rtp[40] = {0x80, 111, 0, 1};
+  cr_assert_eq(pl_call_input(s->b, s->now, &from.ss, alert, sizeof alert), PL_ESTATE);
+  cr_assert_eq(pl_call_input(s->b, s->now, &from.ss, rtp, sizeof rtp), PL_ESTATE);
+  pl_call_get_stats(s->b, &after);
+  cr_assert_eq(after.packets_dropped, before.packets_dropped);
   pl_sim_free(s);
   free(ra.pcm);
   free(rb.pcm);
