@@ -44,7 +44,8 @@ struct pl_denoise {
   float gain[PL_DN_BANDS], comb[PL_DN_BANDS];
   float floor_gain;
   /* With look-ahead: the spectra of the frame the gains are for, one
-   * analysis behind the features (swapped with the DSP's, not copied). */
+   * analysis behind the features (exchanged with the DSP's each frame
+   * through its scratch: 3 copies of 8 KB, under 1 µs of the ~48). */
   pl_dn_cpx X[PL_DN_BINS], P[PL_DN_BINS];
 };
 

@@ -28,6 +28,24 @@ expect 1 "missing.wav" -- "$parley" loopback --send "$dir/missing.wav" --duratio
 expect 2 "not a number" -- "$parley" loopback --duration abc
 expect 2 "missing.wav" -- "$parley" loopback --noise "$dir/missing.wav" --duration 1 --out "$dir/o"
 expect 2 "not a number" -- "$parley" loopback --noise pink --snr loud
+# The WAV reader shared by metrics, conceal and the lab: no audio, broken,
+# truncated (read as far as it goes, with a note).
+/usr/bin/python3 - "$dir" <<'PY'
+import math, struct, sys, wave
+d = sys.argv[1]
+with wave.open(d + "/empty.wav", "wb") as w:
+    w.setnchannels(1); w.setsampwidth(2); w.setframerate(16000)
+with wave.open(d + "/tone.wav", "wb") as w:
+    w.setnchannels(2); w.setsampwidth(2); w.setframerate(16000)
+    w.writeframes(b"".join(struct.pack("<hh", int(8000 * math.sin(i * 0.1)), 0) for i in range(16000)))
+b = open(d + "/tone.wav", "rb").read()
+open(d + "/trunc.wav", "wb").write(b[:len(b) // 2])
+PY
+expect 1 "empty.wav: no audio" -- "$parley" conceal "$dir/empty.wav" "$dir/o.wav" --loss 0.1 --plc opus
+expect 1 "parley metrics: .*bad.wav" -- "$parley" metrics "$dir/bad.wav" "$dir/tone.wav"
+expect 0 "trunc.wav is truncated" -- "$parley" metrics "$dir/trunc.wav" "$dir/tone.wav"
+expect 0 "trunc.wav is truncated" -- "$parley" conceal "$dir/trunc.wav" "$dir/o.wav" --loss 0.1 --plc opus
+expect 2 "empty.wav: no audio" -- "$parley" loopback --noise "$dir/empty.wav" --duration 1 --out "$dir/o"
 # A port already taken by another listener.
 port=$((21000 + RANDOM % 20000))
 "$parley" call --listen 127.0.0.1:$port --quiet --duration 5 >/dev/null 2>&1 &
