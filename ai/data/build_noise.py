@@ -5,10 +5,11 @@ effects from openttd-opensfx and tuxpaint-data; 48 kHz mono WAV at -25 dBFS
 RMS. The generators for the held-out types (alarm, human babble) live here
 too but only build_eval.py calls them.
 
-  /usr/bin/python3 ai/data/build_noise.py [--small] [--minutes 20] [--seed 1]
+  /usr/bin/python3 ai/data/build_noise.py [--small] [--minutes 20] [--seed 1] [--extra-fx]
 Needs <root>/speech/manifest.jsonl (babble is made of training TTS talkers).
 """
 import argparse
+import glob
 import multiprocessing as mp
 import os
 import shutil
@@ -212,7 +213,7 @@ def opensfx_entries(path):
     return out
 
 
-def recorded_jobs(small):
+def recorded_jobs(small, extra_fx=False):
     jobs = []
     for i, name, wav in opensfx_entries(S.OPENSFX_CAT):
         if i in S.OPENSFX_EXCLUDED:
@@ -224,6 +225,10 @@ def recorded_jobs(small):
         jobs.append({"id": "rec-tuxpaint-%s" % nm, "package": "tuxpaint-data",
                      "source_file": os.path.join(S.TUXPAINT, nm + ".wav"),
                      "licence": "GPL-2+"})
+    for pkg, lic, path in (S.fx_files() if extra_fx else []):
+        stem = os.path.splitext(os.path.basename(path))[0].lower().replace(".", "-")
+        jobs.append({"id": "rec-%s-%s" % (pkg.split("-")[0], stem), "package": pkg,
+                     "source_file": path, "licence": lic})
     if small:
         jobs = jobs[:3] + [j for j in jobs if j["package"] == "tuxpaint-data"][:3]
     return jobs
@@ -284,11 +289,14 @@ def load_talkers(root, max_talkers=40):
     return [(r["id"], C.read_wav(os.path.join(root, r["path"]))[0]) for r in rows]
 
 
-def build(root, seed, minutes, small, jobs, fmt):
+def build(root, seed, minutes, small, jobs, fmt, extra_fx=False):
     C.need_tools("ffmpeg")
     for p in [S.OPENSFX_CAT] + [os.path.join(S.TUXPAINT, n + ".wav") for n in S.TUXPAINT_NOISE]:
         if not os.path.exists(p):
             sys.exit("missing %s (run ai/data/install.sh)" % p)
+    for pkg, _, pattern, _ in (S.FX_GLOBS if extra_fx else []):
+        if not glob.glob(pattern):
+            sys.exit("no %s in %s (run ai/data/install.sh)" % (pattern, pkg))
     shutil.rmtree(os.path.join(root, "noise/wav"), ignore_errors=True)
     tmp = os.path.join(root, "noise/.tmp")
     os.makedirs(tmp, exist_ok=True)
@@ -298,7 +306,7 @@ def build(root, seed, minutes, small, jobs, fmt):
     synth = [(kind, k, seed, dur, root, fmt, "train",
               "train_tts" if kind == "babble" else None, "syn")
              for kind in S.TRAIN_NOISE_TYPES for k in range(per_type)]
-    rec = [(j, root, fmt, "train", tmp) for j in recorded_jobs(small)]
+    rec = [(j, root, fmt, "train", tmp) for j in recorded_jobs(small, extra_fx)]
     rows = []
     with mp.get_context("fork").Pool(jobs) as pool:
         rows += [r for r in pool.imap(do_synth, synth)]
@@ -314,11 +322,13 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--minutes", type=float, default=20.0, help="synthetic noise (recorded is all)")
     ap.add_argument("--small", action="store_true")
+    ap.add_argument("--extra-fx", action="store_true",
+                    help="also the recorded effects of sources.FX_GLOBS (not in the shipped model's data)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--format", choices=["pcm16", "float"], default="pcm16")
     a = ap.parse_args()
     root = C.out_root(a.out)
-    rows = build(root, a.seed, a.minutes, a.small, a.jobs, a.format)
+    rows = build(root, a.seed, a.minutes, a.small, a.jobs, a.format, a.extra_fx)
     by = {}
     for r in rows:
         by[r["type"]] = by.get(r["type"], 0) + r["duration_s"]

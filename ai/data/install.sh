@@ -9,7 +9,9 @@ set -euo pipefail
 
 tools=(python3 python3-numpy ffmpeg sox)
 train=(codec2-examples flite festival festvox-kallpc16k festvox-kdlpc16k
-  festvox-us-slt-hts espeak-ng openttd-opensfx tuxpaint-data mate-backgrounds
+  festvox-us-slt-hts espeak-ng openttd-opensfx tuxpaint-data oxygen-sounds
+  deepin-sound-theme chromium-bsu-data mirrormagic-data frozen-bubble-data sound-icons
+  extremetuxracer-data minetest-data mate-backgrounds
   lomiri-wallpapers ukui-wallpapers)
 eval=(alsa-utils asterisk-core-sounds-en-g722 pocketsphinx-testdata pingus-data
   lbreakout2-data sound-theme-freedesktop)

@@ -84,6 +84,46 @@ TUXPAINT_NOISE = ["bleep", "bubble", "click", "eraser1", "eraser2", "fill", "fli
                   "thin", "typewriterbell"]
 TUXPAINT_EXCLUDED = {"areyousure": "spoken", "youcannot": "spoken",
                      "giggle": "laughter (voice)", "tuxok": "voice"}
+# More recorded effects: two desktop sound themes, game effects and game
+# ambience (footsteps, digging, doors, fire, water, lava, explosions,
+# sliding), so recorded noise is more than openttd's machines and tuxpaint's
+# tools (98 clips, 2.6 min). Every file a pattern matches except the listed
+# ones: voices and music are left out ("noise" never holds speech; music is
+# a class of its own, not measured). Opt-in (build_noise.py --extra-fx): the
+# shipped denoise model was trained without them, and the models trained
+# with them are in docs/denoise.md (Training), none shipped.
+FX_GLOBS = [
+    # (package, licence, glob, {file name: why excluded})
+    ("oxygen-sounds", "LGPL-3+", "/usr/share/sounds/Oxygen-*.ogg", {}),
+    ("deepin-sound-theme", "GPL-3+", "/usr/share/sounds/deepin/stereo/*.wav", {}),
+    ("chromium-bsu-data", "Clarified-Artistic", "/usr/share/games/chromium-bsu/wav/*.wav",
+     {"music_game.wav": "music", "music_menu.wav": "music"}),
+    ("mirrormagic-data", "GPL", "/usr/share/games/mirrormagic/sounds/snd_classic/*.wav",
+     {"autsch.wav": "voice (ouch)", "lachen.wav": "laughter", "hui.wav": "voice (whee)",
+      "njam.wav": "voice (munching)"}),
+    ("frozen-bubble-data", "GPL-2", "/usr/share/games/frozen-bubble/snd/*.ogg",
+     {"frozen-mainzik-1p.ogg": "music", "frozen-mainzik-2p.ogg": "music",
+      "introzik.ogg": "music", "hurry.ogg": "named like a voice", "noh.ogg": "named like a voice",
+      "lose.ogg": "named like a voice", "snore.ogg": "voice (snoring)"}),
+    ("sound-icons", "GPL-2+", "/usr/share/sounds/sound-icons/*.wav", {}),
+    ("extremetuxracer-data", "GPL-2+", "/usr/share/games/etr/sounds/*.wav", {}),
+    ("minetest-data", "CC-BY-SA-3.0 / LGPL-2.1+",
+     "/usr/share/games/minetest/games/minetest_game/mods/*/sounds/*.ogg",
+     {"player_damage.ogg": "voice (grunt)"}),
+]
+
+
+def fx_files():
+    """[(package, licence, path)] of FX_GLOBS, sorted, exclusions applied."""
+    import glob
+    out = []
+    for pkg, lic, pattern, excluded in FX_GLOBS:
+        for p in sorted(glob.glob(pattern)):
+            if os.path.basename(p) not in excluded:
+                out.append((pkg, lic, p))
+    return out
+
+
 # Synthetic noise types; the held-out ones never appear in training.
 TRAIN_NOISE_TYPES = ["white", "pink", "brown", "hum", "babble", "clicks",
                      "keyboard", "fan"]
@@ -178,7 +218,8 @@ TRAIN_PACKAGES = {"codec2-examples": "LGPL-2.1", "flite": "BSD-like (CMU)",
                   "festvox-kdlpc16k": "BSD-like (CSTR/OGI)",
                   "festvox-us-slt-hts": "BSD-3-clause (CMU/HTS)",
                   "espeak-ng": "GPL-3+", "openttd-opensfx": "CC-BY-SA-3.0",
-                  "tuxpaint-data": "GPL-2+", "mate-backgrounds": "GPL-2+ / CC-BY-SA-4.0",
+                  "tuxpaint-data": "GPL-2+",
+                  **{pkg: lic for pkg, lic, _, _ in FX_GLOBS}, "mate-backgrounds": "GPL-2+ / CC-BY-SA-4.0",
                   "lomiri-wallpapers": "CC-BY-4.0 / CC-BY-SA-3.0/4.0 / CC0",
                   "ukui-wallpapers": "CC-BY-SA-3.0"}
 EVAL_PACKAGES = {"alsa-utils": "GPL-2", "asterisk-core-sounds-en-g722": "CC-BY-SA-3.0",
@@ -194,6 +235,7 @@ def train_audio_files():
     out = [os.path.join(CODEC2, p) for p, _, _, _ in CODEC2_SPEECH]
     out.append(OPENSFX_CAT)
     out += [os.path.join(TUXPAINT, n + ".wav") for n in TUXPAINT_NOISE]
+    out += [p for _, _, p in fx_files()]
     return out
 
 
@@ -235,6 +277,9 @@ def markdown():
     out.append("| openttd-opensfx | `opensfx.cat` entries 0-72 except %s |" % ", ".join(
         "%d (%s)" % kv for kv in sorted(OPENSFX_EXCLUDED.items())))
     out.append("| tuxpaint-data | %s |" % ", ".join(TUXPAINT_NOISE))
+    for pkg, _, pattern, excluded in FX_GLOBS:
+        out.append("| %s | `%s`%s |" % (pkg, pattern, " except " + ", ".join(sorted(excluded))
+                                         if excluded else ""))
     out.append("| synthetic | %s |" % ", ".join(TRAIN_NOISE_TYPES))
     out.append("| images (train) | %s |" % ", ".join(
         "`%s`" % os.path.basename(p) for _, p in IMAGES if p not in IMAGES_HELDOUT))
@@ -251,6 +296,7 @@ def markdown():
         "`%s`" % os.path.basename(p) for p in sorted(IMAGES_HELDOUT)))
     out += ["", "### Excluded", "", "| package | file | why |", "| --- | --- | --- |"]
     for pkg, d in (("codec2-examples", CODEC2_EXCLUDED), ("tuxpaint-data", TUXPAINT_EXCLUDED),
+                   *((pkg, ex) for pkg, _, _, ex in FX_GLOBS if ex),
                    ("alsa-utils", ALSA_EXCLUDED), ("pingus-data", PINGUS_EXCLUDED),
                    ("lbreakout2-data", LBREAKOUT_EXCLUDED),
                    ("sound-theme-freedesktop", FREEDESKTOP_EXCLUDED)):

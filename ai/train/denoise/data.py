@@ -16,6 +16,10 @@ records.npy (float32 [frames, PL_DN_TRAIN_REC]) and sessions.json.
 
     /usr/bin/python3 -m ai.train.denoise.data --parley build/bin/parley \\
         --out /tmp/dn --minutes 120 [--data ai/data/out] [--seed 1 --jobs 2]
+        [--recorded 0.35] [--low-snr 0]
+
+--recorded and --low-snr change the mix (docs/denoise.md, Training, rows B
+and F); their defaults build the shipped model's records, draw for draw.
 """
 import argparse
 import json
@@ -135,11 +139,20 @@ def events(rng, n):
     return out
 
 
-def one_noise(rng, corpus, n):
+# Shares of a noise bed: synthetic events, recorded clips (the rest is the
+# synthetic stationary types of SYNTH).
+EVENTS_SHARE = 0.2
+RECORDED_SHARE = 0.35
+# Share of noisy sessions whose SNR is drawn from -5..15 dB instead of
+# -5..30 dB (0: uniform over -5..30 dB).
+LOW_SNR_SHARE = 0.0
+
+
+def one_noise(rng, corpus, n, recorded=RECORDED_SHARE):
     u = rng.random()
-    if u < 0.2:
+    if u < EVENTS_SHARE:
         x = events(rng, n)
-    elif u < 0.55:
+    elif u < EVENTS_SHARE + recorded:
         rows = corpus.noise["recorded"]
         x = corpus.wav(rows[rng.integers(len(rows))])
         if rng.random() < 0.5:
@@ -165,10 +178,10 @@ def one_noise(rng, corpus, n):
     return x * 10 ** (-r / 20) if np.isfinite(r) else x
 
 
-def noise_bed(rng, corpus, n):
-    x = one_noise(rng, corpus, n)
+def noise_bed(rng, corpus, n, recorded=RECORDED_SHARE):
+    x = one_noise(rng, corpus, n, recorded)
     if rng.random() < 0.3:
-        x = x + one_noise(rng, corpus, n) * 10 ** (rng.uniform(-12, 0) / 20)
+        x = x + one_noise(rng, corpus, n, recorded) * 10 ** (rng.uniform(-12, 0) / 20)
     return x
 
 
@@ -215,7 +228,7 @@ def speech_track(rng, corpus, n):
     return s
 
 
-def make_session(rng, corpus):
+def make_session(rng, corpus, recorded=RECORDED_SHARE, low_snr=LOW_SNR_SHARE):
     """(noisy, target, info) of one session, float32, a whole number of hops."""
     n = int(rng.uniform(5.0, 14.0) * SR) // HOP * HOP
     u = rng.random()
@@ -233,9 +246,11 @@ def make_session(rng, corpus):
             info["rt60"] = rt60
         else:
             wet = target = s
-    noise = noise_bed(rng, corpus, n)
+    noise = noise_bed(rng, corpus, n, recorded)
     if kind == "noisy":
-        snr = float(rng.uniform(-5.0, 30.0))
+        # Drawn only when asked, so sets built without it stay the same.
+        top = 15.0 if low_snr > 0 and rng.random() < low_snr else 30.0
+        snr = float(rng.uniform(-5.0, top))
     elif kind == "clean":
         snr = float(rng.uniform(40.0, 60.0)) if rng.random() < 0.5 else None
     else:
@@ -272,14 +287,14 @@ _corpus = None
 
 
 def build_shard(args):
-    shard, seed, data, parley, tmp, run_floor = args
+    shard, seed, data, parley, tmp, run_floor, recorded, low_snr = args
     global _corpus
     if _corpus is None:
         _corpus = Corpus(data)
     rng = rng_for(seed, "denoise-shard", shard)
     noisy, target, infos, lens = [], [], [], []
     for _ in range(SESSIONS_PER_SHARD):
-        a, b, info = make_session(rng, _corpus)
+        a, b, info = make_session(rng, _corpus, recorded, low_snr)
         noisy.append(a)
         target.append(b)
         infos.append(info)
@@ -303,14 +318,15 @@ def build_shard(args):
     return rec.reshape(frames, REC), infos
 
 
-def build(out, data, parley, minutes, seed=1, jobs=2, log=print, run_floor=False):
+def build(out, data, parley, minutes, seed=1, jobs=2, log=print, run_floor=False,
+          recorded=RECORDED_SHARE, low_snr=LOW_SNR_SHARE):
     """Shards of sessions until `minutes` of audio; returns the sessions."""
     os.makedirs(out, exist_ok=True)
     # ~9.5 s per session on average.
     shards = max(1, int(round(minutes * 60 / 9.5 / SESSIONS_PER_SHARD)))
     t0 = time.time()
     with tempfile.TemporaryDirectory(prefix="dn-shards-") as tmp:
-        tasks = [(i, seed, data, parley, tmp, run_floor) for i in range(shards)]
+        tasks = [(i, seed, data, parley, tmp, run_floor, recorded, low_snr) for i in range(shards)]
         if jobs > 1:
             with Pool(jobs) as pool:
                 results = pool.map(build_shard, tasks, chunksize=1)
@@ -325,8 +341,9 @@ def build(out, data, parley, minutes, seed=1, jobs=2, log=print, run_floor=False
             sessions.append(info)
     rec = np.concatenate(recs)
     np.save(os.path.join(out, "records.npy"), rec)
-    meta = {"seed": seed, "minutes": minutes, "run_floor": run_floor, "shards": shards, "frames": int(rec.shape[0]),
-            "rec": REC, "sessions": sessions, "build_s": round(time.time() - t0, 1)}
+    meta = {"seed": seed, "minutes": minutes, "run_floor": run_floor, "recorded_share": recorded,
+            "low_snr_share": low_snr,
+            "shards": shards, "frames": int(rec.shape[0]), "rec": REC, "sessions": sessions, "build_s": round(time.time() - t0, 1)}
     with open(os.path.join(out, "sessions.json"), "w") as f:
         json.dump(meta, f)
     log(f"data: {len(sessions)} sessions, {rec.shape[0] / 6000:.1f} min, "
@@ -346,8 +363,13 @@ def main(argv=None):
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--run-floor", action="store_true",
                     help="features with the running stream's -60 dBFS input floor")
+    ap.add_argument("--recorded", type=float, default=RECORDED_SHARE,
+                    help="share of noise beds drawn from recorded clips")
+    ap.add_argument("--low-snr", type=float, default=LOW_SNR_SHARE,
+                    help="share of noisy sessions at -5..15 dB SNR instead of -5..30 dB")
     a = ap.parse_args(argv)
-    build(a.out, a.data, a.parley, a.minutes, a.seed, a.jobs, run_floor=a.run_floor)
+    build(a.out, a.data, a.parley, a.minutes, a.seed, a.jobs, run_floor=a.run_floor,
+          recorded=a.recorded, low_snr=a.low_snr)
 
 
 if __name__ == "__main__":
