@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Builds the TRAINING noise corpus: synthetic noises (white, pink, brown,
 mains hum, TTS babble, clicks, keyboard, fan/HVAC) and recorded non-speech
-effects from openttd-opensfx and tuxpaint-data; 48 kHz mono WAV at -25 dBFS
+effects from openttd-opensfx and tuxpaint-data (with --extra-fx also those of
+sources.FX_GLOBS: desktop themes, game effects and ambience); 48 kHz mono WAV at -25 dBFS
 RMS. The generators for the held-out types (alarm, human babble) live here
 too but only build_eval.py calls them.
 

@@ -5,6 +5,7 @@ can see exactly what a model was trained on; check_disjoint() runs at import.
 Split rule: a package feeds TRAIN or EVAL, never both; within a package every
 file is either used (with a kind) or excluded with a reason.
 """
+import glob
 import os
 
 # ------------------------------------------------------------ TRAIN speech
@@ -115,7 +116,6 @@ FX_GLOBS = [
 
 def fx_files():
     """[(package, licence, path)] of FX_GLOBS, sorted, exclusions applied."""
-    import glob
     out = []
     for pkg, lic, pattern, excluded in FX_GLOBS:
         for p in sorted(glob.glob(pattern)):
