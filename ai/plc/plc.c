@@ -303,21 +303,21 @@ static void synth_frame(pl_plc *p) {
     vs = vs < 0.0 ? 0.0 : vs > 1.0 ? 1.0 : vs;
     float wp = (float)(gs * sqrt(vs)), wn = (float)(gs * sqrt(1.0 - vs));
     for (int i = 0; i < 40; i++, y++) {
-      float e;
+      /* The cycle is read one sample a step, or, in a bridge, at the pace
+       * that glides its period to the next packet's across the gap (the
+       * phase is then fractional and the cycle interpolated). */
+      double step = 1.0;
       if (p->br_on && p->br_T > 0.0f && p->k >= p->br_k0) {
-        /* The period glides to the next packet's across the gap. */
         float u = ((float)((p->k - p->br_k0) * 160 + sb * 40 + i) + 0.5f) /
                   (float)(p->br_nf * 160);
         float tc = (float)p->T + ((float)p->br_T - (float)p->T) * (u < 1.0f ? u : 1.0f);
-        int i0 = (int)p->ph;
-        float fr = (float)(p->ph - i0);
-        int i1 = i0 + 1 < p->T ? i0 + 1 : 0;
-        e = wp * ((1.0f - fr) * p->cycle[i0] + fr * p->cycle[i1]) + wn * noise(p);
-        p->ph += (double)p->T / tc;
-      } else {
-        e = wp * p->cycle[(int)p->ph] + wn * noise(p);
-        p->ph += 1.0;
+        step = (double)p->T / tc;
       }
+      int i0 = (int)p->ph;
+      float fr = (float)(p->ph - i0);
+      int i1 = i0 + 1 < p->T ? i0 + 1 : 0;
+      float e = wp * ((1.0f - fr) * p->cycle[i0] + fr * p->cycle[i1]) + wn * noise(p);
+      p->ph += step;
       while (p->ph >= p->T)
         p->ph -= p->T;
       double acc = e;
