@@ -368,6 +368,11 @@ def main(argv=None):
     ap.add_argument("--low-snr", type=float, default=LOW_SNR_SHARE,
                     help="share of noisy sessions at -5..15 dB SNR instead of -5..30 dB")
     a = ap.parse_args(argv)
+    if not 0.0 <= a.recorded <= 1.0 - EVENTS_SHARE:
+        ap.error(f"--recorded {a.recorded}: a share from 0 to {1.0 - EVENTS_SHARE:g} "
+                 f"(synthetic events take {EVENTS_SHARE:g})")
+    if not 0.0 <= a.low_snr <= 1.0:
+        ap.error(f"--low-snr {a.low_snr}: a share from 0 to 1")
     build(a.out, a.data, a.parley, a.minutes, a.seed, a.jobs, run_floor=a.run_floor,
           recorded=a.recorded, low_snr=a.low_snr)
 
