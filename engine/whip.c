@@ -1,7 +1,8 @@
-/* WHIP over libuv: the HTTP server in front of whip_core.c, and the dial
- * side: POST the call's offer, apply the answer, then trickle (RFC 8838)
- * our late candidates with PATCH and take the server's from the replies,
- * until both sides said end-of-candidates. Sessions live at /whip/N. */
+/* WHIP over libuv: the HTTP server in front of whip_core.c with the tick
+ * that reaps sessions which never connect, and the dial side: POST the
+ * call's offer, apply the answer, trickle (RFC 8838) our late candidates
+ * with PATCH and take the server's from the replies, and DELETE the session
+ * when the call goes (RFC 9725 4.2). Sessions live at /whip/<128-bit hex>. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,27 +14,40 @@
 
 #define TRICKLE_MS 100   /* how often the dialer looks for new candidates */
 #define TRICKLE_TRIES 80 /* ... and for how long, at most (8 s) */
+#define EOC_POLLS 3      /* empty PATCHes asking for the server's last candidates */
 
 static void on_request(void *user, const pl_http_msg *req, pl_http_response *resp) {
-  pl_whip_handle(user, req, resp);
+  pl_whip_handle(user, pl_time_now_real(), req, resp);
 }
 
+static void on_reaper(uv_timer_t *t) { pl_whip_tick(t->data, pl_time_now_real()); }
+
 int pl_whip_server_new(pl_whip_server **out, pl_engine *engine, const char *addr,
-                       pl_whip_offer_cb on_offer, pl_whip_end_cb on_end, void *user) {
+                       const pl_whip_options *opts, pl_whip_offer_cb on_offer,
+                       pl_whip_end_cb on_end, void *user) {
   *out = NULL;
   uv_loop_t *loop = pl_engine_loop(engine);
   if (!loop || !on_offer)
     return PL_EINVAL;
   pl_whip_server *s = malloc(sizeof *s);
-  if (!s)
+  uv_timer_t *reaper = malloc(sizeof *reaper);
+  if (!s || !reaper) {
+    free(s);
+    free(reaper);
     return PL_ENOMEM;
-  int rc = pl_whip_core_init(s, engine, on_offer, on_end, user);
+  }
+  int rc = pl_whip_core_init(s, engine, opts, on_offer, on_end, user);
   if (!rc)
     rc = pl_http_server_new(&s->http, loop, addr, on_request, s);
   if (rc) {
     free(s);
+    free(reaper);
     return rc;
   }
+  uv_timer_init(loop, reaper);
+  reaper->data = s;
+  uv_timer_start(reaper, on_reaper, PL_WHIP_TICK_MS, PL_WHIP_TICK_MS);
+  s->reaper = reaper;
   *out = s;
   return 0;
 }
@@ -50,48 +64,75 @@ int pl_whip_server_port(const pl_whip_server *s) {
   return s && s->http ? pl_http_server_port(s->http) : PL_EINVAL;
 }
 
+static void reaper_closed(uv_handle_t *h) { free(h); }
+
 void pl_whip_server_free(pl_whip_server *s) {
   if (!s)
     return;
   pl_http_server_free(s->http);
+  if (s->reaper)
+    uv_close((uv_handle_t *)s->reaper, reaper_closed);
+  pl_whip_core_clear(s);
   free(s);
 }
 
 /* ---- dial ------------------------------------------------------------------ */
 
+/* Lives from the POST until the call is freed: the Location it keeps is
+ * what the DELETE at the end needs. */
 typedef struct dial {
   pl_call *call; /* NULL once the call went away */
   uv_loop_t *loop;
   char addr[64];
   char location[256];
+  char auth[PL_WHIP_TOKEN_MAX + 40]; /* "Authorization: Bearer ...\r\n" or "" */
   pl_whip_done_cb done;
   void *user;
   uv_timer_t timer;
-  bool timer_on, in_flight, remote_eoc, local_eoc;
-  int tries;
+  bool timer_on, in_flight, remote_eoc, local_eoc, local_eoc_sent, established;
+  bool patch_warned;
+  int tries, eoc_polls;
   char body[4096];
 } dial;
 
 static void dial_timer_closed(uv_handle_t *h) { free(h->data); }
 
-static void dial_end(dial *d) {
-  if (d->call)
-    d->call->pending_dial = NULL;
-  d->call = NULL;
-  if (d->in_flight)
-    return; /* the PATCH answer finishes it */
+static void dial_stop_timer(dial *d) {
   if (d->timer_on) {
     d->timer_on = false;
+    uv_timer_stop(&d->timer);
+  }
+}
+
+static void dial_free(dial *d) {
+  if (d->in_flight)
+    return; /* the PATCH answer finishes it */
+  if (d->established) {
+    /* The timer was initialised with the session: close it, free after. */
     uv_close((uv_handle_t *)&d->timer, dial_timer_closed);
   } else {
     free(d);
   }
 }
 
+static void on_deleted(void *user, int err, const pl_http_msg *resp) {
+  (void)user;
+  /* Best effort: the server may be gone already (it saw our BYE). */
+  if (!err && resp && resp->status >= 300 && resp->status != 404)
+    PL_INFO("whip", "DELETE answered %d", resp->status);
+}
+
 void pl_whip_dial_detach_(pl_call *call) {
   dial *d = call->pending_dial;
-  if (d)
-    dial_end(d);
+  if (!d)
+    return;
+  call->pending_dial = NULL;
+  d->call = NULL;
+  dial_stop_timer(d);
+  if (d->established)
+    pl_http_request2(d->loop, d->addr, "DELETE", d->location, d->auth, NULL, NULL, 0,
+                     on_deleted, NULL);
+  dial_free(d);
 }
 
 static void take_server_fragment(dial *d, const pl_http_msg *resp) {
@@ -119,13 +160,24 @@ static void on_patched(void *user, int err, const pl_http_msg *resp) {
   dial *d = user;
   d->in_flight = false;
   if (!d->call) {
-    dial_end(d);
+    dial_free(d);
     return;
   }
-  if (!err && resp && resp->status == 200)
+  int status = !err && resp ? resp->status : 0;
+  if (status == 200)
     take_server_fragment(d, resp);
-  else if (err || !resp || resp->status >= 300)
-    PL_WARN("whip", "PATCH %s: %s", d->location, err ? pl_strerror(err) : "refused");
+  if (status == 405 || status == 501) {
+    /* RFC 9725 4.3: a server may not support trickle. Ask no more. */
+    PL_INFO("whip", "%s does not take trickled candidates (%d)", d->location, status);
+    dial_stop_timer(d);
+  } else if (err || status >= 300) {
+    if (!d->patch_warned)
+      PL_WARN("whip", "PATCH %s: %s", d->location,
+              err ? pl_strerror(err) : pl_http_reason(status));
+    d->patch_warned = true;
+    if (status == 404 || status == 401 || status == 403)
+      dial_stop_timer(d); /* the session is gone or not ours to patch */
+  }
 }
 
 static void on_trickle_timer(uv_timer_t *t) {
@@ -133,10 +185,9 @@ static void on_trickle_timer(uv_timer_t *t) {
   if (!d->call || d->in_flight)
     return;
   int st = atomic_load(&d->call->state);
-  if ((d->local_eoc && d->remote_eoc) || ++d->tries > TRICKLE_TRIES || st == PL_CALL_CLOSED) {
-    pl_call *c = d->call;
-    dial_end(d);
-    (void)c;
+  if ((d->local_eoc_sent && (d->remote_eoc || d->eoc_polls >= EOC_POLLS)) ||
+      ++d->tries > TRICKLE_TRIES || st == PL_CALL_CLOSED) {
+    dial_stop_timer(d);
     return;
   }
   char ufrag[PL_ICE_UFRAG_MAX], pwd[PL_ICE_PWD_MAX];
@@ -150,52 +201,80 @@ static void on_trickle_timer(uv_timer_t *t) {
   int k = pl_call_local_candidates(d->call, true, d->body + n, sizeof d->body - (size_t)n);
   if (k < 0)
     return;
-  if (strstr(d->body + n, "a=end-of-candidates"))
+  /* Ours may have ended in the offer itself (gathering was done by then). */
+  if (d->call->wrtc->eoc_signaled || strstr(d->body + n, "a=end-of-candidates"))
     d->local_eoc = true;
-  /* Nothing new of ours: ask anyway while the server's list is open. */
-  if (k == 0 && d->remote_eoc)
-    return;
-  if (pl_http_request(d->loop, d->addr, "PATCH", d->location, "application/trickle-ice-sdpfrag",
-                      d->body, (size_t)n + (size_t)k, on_patched, d) == 0)
+  if (k == 0) {
+    /* Nothing new of ours. While the server's list is open, ask for the rest
+     * a few times, spaced out (1, 2, 4 trickle periods), then stop. */
+    if (d->local_eoc && !d->local_eoc_sent)
+      d->local_eoc_sent = true; /* it went out in the offer */
+    if (!d->local_eoc_sent || d->remote_eoc)
+      return;
+    if (d->tries % (1 << (d->eoc_polls + 3)) != 0)
+      return;
+    d->eoc_polls++;
+  }
+  if (d->local_eoc)
+    d->local_eoc_sent = true;
+  if (pl_http_request2(d->loop, d->addr, "PATCH", d->location, d->auth,
+                       "application/trickle-ice-sdpfrag", d->body, (size_t)n + (size_t)k,
+                       on_patched, d) == 0)
     d->in_flight = true;
+}
+
+static int status_error(int status) {
+  switch (status) {
+  case 200: case 201: return 0;
+  case 503: case 429: return PL_EBUSY;
+  case 401: case 403: return PL_EDENIED;
+  case 400: case 415: case 422: return PL_EPARSE;
+  case 404: case 405: return PL_ENOTSUP;
+  default: return PL_ECLOSED;
+  }
 }
 
 static void on_response(void *user, int err, const pl_http_msg *resp) {
   dial *d = user;
   int status = resp ? resp->status : 0;
-  if (!err && status != 201 && status != 200)
-    err = status == 503 || status == 409 ? PL_EFULL : PL_ECLOSED;
+  if (!err)
+    err = status_error(status);
   if (!err && !d->call)
     err = PL_ECLOSED;
   if (!err)
     err = pl_call_accept_answer(d->call, resp->body ? resp->body : "");
   const char *loc = !err ? pl_http_msg_header(resp, "Location") : NULL;
-  if (!err && d->call->webrtc && loc && loc[0] == '/') {
+  if (!err && loc && loc[0] == '/' && strlen(loc) < sizeof d->location) {
     snprintf(d->location, sizeof d->location, "%s", loc);
-    d->remote_eoc = resp->body && strstr(resp->body, "a=end-of-candidates");
+    d->established = true;
     uv_timer_init(d->loop, &d->timer);
     d->timer.data = d;
-    d->timer_on = true;
-    uv_timer_start(&d->timer, on_trickle_timer, TRICKLE_MS, TRICKLE_MS);
+    if (d->call->webrtc) {
+      d->remote_eoc = resp->body && strstr(resp->body, "a=end-of-candidates");
+      d->timer_on = true;
+      uv_timer_start(&d->timer, on_trickle_timer, TRICKLE_MS, TRICKLE_MS);
+    }
   }
   /* The callback may free the call (and so detach us): touch nothing of
-   * ours after it, unless the trickle timer keeps us alive. */
+   * ours after it, unless the session keeps us alive until the call goes. */
   pl_call *call = d->call;
-  bool trickling = d->timer_on;
-  if (!trickling) {
+  bool keep = d->established && call;
+  if (!keep) {
     if (call)
       call->pending_dial = NULL;
     d->call = NULL;
   }
   if (d->done)
     d->done(call, err, status, d->user);
-  if (!trickling)
-    free(d);
+  if (!keep)
+    dial_free(d);
 }
 
-int pl_call_dial_whip(pl_call *call, const char *addr, pl_whip_done_cb done, void *user) {
+int pl_call_dial_whip(pl_call *call, const char *addr, const char *token,
+                      pl_whip_done_cb done, void *user) {
   uv_loop_t *loop = pl_engine_loop(pl_call_engine(call));
-  if (!loop || !addr)
+  if (!loop || !addr || (token && (!token[0] || strlen(token) >= PL_WHIP_TOKEN_MAX ||
+                                   strpbrk(token, "\r\n "))))
     return PL_EINVAL;
   if (call->pending_dial)
     return PL_ESTATE;
@@ -211,10 +290,12 @@ int pl_call_dial_whip(pl_call *call, const char *addr, pl_whip_done_cb done, voi
     d->call = call;
     d->loop = loop;
     snprintf(d->addr, sizeof d->addr, "%s", addr);
+    if (token)
+      snprintf(d->auth, sizeof d->auth, "Authorization: Bearer %s\r\n", token);
     d->done = done;
     d->user = user;
-    rc = pl_http_request(loop, addr, "POST", "/whip", "application/sdp", offer, strlen(offer),
-                         on_response, d);
+    rc = pl_http_request2(loop, addr, "POST", "/whip", d->auth, "application/sdp", offer,
+                          strlen(offer), on_response, d);
   }
   free(offer);
   if (rc)

@@ -41,7 +41,9 @@ extern "C" {
   X(ECRYPTO, "cryptographic library error")                                    \
   X(ECODEC, "codec error")                                                     \
   X(EFORMAT, "unsupported or corrupt file format")                             \
-  X(ECLOSED, "closed by peer")
+  X(ECLOSED, "closed by peer")                                                 \
+  X(EBUSY, "busy: the peer takes no more calls now")                           \
+  X(EDENIED, "not authorized")
 
 enum pl_errno_index_ {
 #define PL_ERR_INDEX_(name, text) PL_ERRIDX_##name,
@@ -314,24 +316,59 @@ int pl_call_hangup(pl_call *call);
  * answered by 201 Created, a Location, an ETag and the SDP answer; PATCH on
  * the Location with application/trickle-ice-sdpfrag carries trickled
  * candidates, end-of-candidates or an ICE restart (answered with 204, or
- * 200 and the server's own fragment); DELETE ends the call; OPTIONS answers
- * CORS pre-flights so a page on any origin can call; GET / serves the page
- * the app set. Needs an engine bound to a libuv loop.
+ * 200 and the server's own fragment); DELETE ends the call; GET / serves the
+ * page the app set. Needs an engine bound to a libuv loop.
+ *
+ * Everything reaching the port is treated as hostile: the Location is
+ * /whip/ and 128 random bits (the only handle on a session, so only the
+ * caller who POSTed can PATCH or DELETE it); with a token, POST, PATCH and
+ * DELETE also need "Authorization: Bearer TOKEN" (RFC 9725 4.5); requests
+ * from a browser page on another origin are refused unless that origin is
+ * allowed (CORS); a session whose ICE never completes is reaped; the HTTP
+ * layer bounds time, size and connections per client (docs/reliability.md).
  * ---------------------------------------------------------------------- */
 typedef struct pl_whip_server pl_whip_server;
 
+/* Why the server lets go of a call (on_end). */
+typedef enum {
+  PL_WHIP_END_REFUSED = 1, /* the offer could not be applied (answered 4xx/5xx) */
+  PL_WHIP_END_DELETED,     /* the session's owner sent DELETE */
+  PL_WHIP_END_ABANDONED,   /* no connection: reaped a few seconds after the
+                              last ICE check, at most connect_timeout_ms after
+                              the POST */
+  PL_WHIP_END_CLOSED,      /* the call failed or closed by itself */
+} pl_whip_end_reason;
+
+const char *pl_whip_end_reason_name(pl_whip_end_reason why);
+
+typedef struct pl_whip_options {
+  const char *token;         /* bearer token for POST/PATCH/DELETE; NULL: none */
+  const char *allow_origins; /* comma-separated origins whose pages may call
+                                ("https://app.example"), "*" for any; NULL:
+                                only the server's own page */
+  int max_sessions;          /* concurrent sessions, 1..PL_WHIP_MAX_SESSIONS (16) */
+  int connect_timeout_ms;    /* reap an unconnected session after this (30000) */
+  int check_idle_ms;         /* ... or this long after its last ICE check (5000) */
+} pl_whip_options;
+
+void pl_whip_options_init(pl_whip_options *opts);
+
 /* Called for each offer: return a new call configured as the app wants (the
  * server applies the offer to it and sends the answer), or NULL to refuse
- * with 503. on_end (may be NULL) is called when a DELETE ends a call (or an
- * offer was refused); the app then frees it. Neither callback, nor an event
- * of a call the server handles, may free the server itself: defer that to
- * the loop's next turn (a zero timer). */
+ * with 503. on_end (may be NULL) is called when the server lets go of a call
+ * it was handed, with the reason; the app then owns it again and frees it
+ * (not from inside the callback: on the loop's next turn). A refused or
+ * abandoned offer is no reason to stop serving. Neither callback, nor an
+ * event of a call the server handles, may free the server itself: defer
+ * that to the loop's next turn (a zero timer). */
 typedef pl_call *(*pl_whip_offer_cb)(void *user);
-typedef void (*pl_whip_end_cb)(void *user, pl_call *call);
+typedef void (*pl_whip_end_cb)(void *user, pl_call *call, pl_whip_end_reason why);
 
+/* opts may be NULL for the defaults; its strings are copied. */
 int pl_whip_server_new(pl_whip_server **out, pl_engine *engine,
-                       const char *addr, pl_whip_offer_cb on_offer,
-                       pl_whip_end_cb on_end, void *user);
+                       const char *addr, const pl_whip_options *opts,
+                       pl_whip_offer_cb on_offer, pl_whip_end_cb on_end,
+                       void *user);
 void pl_whip_server_free(pl_whip_server *server);
 /* The page served on GET / (borrowed: keep it alive while the server is). */
 int pl_whip_server_set_page(pl_whip_server *server, const char *html,
@@ -340,14 +377,18 @@ int pl_whip_server_set_page(pl_whip_server *server, const char *html,
 int pl_whip_server_port(const pl_whip_server *server);
 
 /* Offer `call` to a WHIP server at addr ("127.0.0.1:8000"); done is called
- * on the loop with 0 once the answer is applied, or a PL_E* code. A WebRTC
- * call then trickles: candidates gathered later (server-reflexive ones) go
- * out in PATCH requests on the Location, and the server's come back in the
- * replies, until both sent end-of-candidates (RFC 9725 4.3). */
+ * on the loop with 0 once the answer is applied, or a PL_E* code (PL_EBUSY
+ * for 503, PL_EDENIED for 401/403). A WebRTC call then trickles: candidates
+ * gathered later (server-reflexive ones) go out in PATCH requests on the
+ * Location when there are any, and the server's come back in the replies,
+ * until both sent end-of-candidates (RFC 9725 4.3); a server without trickle
+ * (405/501) is not asked again. When the call is freed, a DELETE on the
+ * Location ends the session (RFC 9725 4.2). token: NULL, or the bearer token
+ * the server wants. */
 typedef void (*pl_whip_done_cb)(pl_call *call, int err, int http_status,
                                 void *user);
-int pl_call_dial_whip(pl_call *call, const char *addr, pl_whip_done_cb done,
-                      void *user);
+int pl_call_dial_whip(pl_call *call, const char *addr, const char *token,
+                      pl_whip_done_cb done, void *user);
 
 /* ------------------------------------------------------------------------
  * Statistics (names follow W3C webrtc-stats where one exists)

@@ -5,9 +5,11 @@
  *   parley call --connect 127.0.0.1:8000 [--send speech.wav] [--record rx.wav]
  *
  * The listener serves WHIP (RFC 9725) on its port: the caller POSTs its SDP
- * offer to /whip and gets the answer (201 Created + Location), trickles
- * candidates with PATCH, and DELETE on the Location ends the call; GET /
- * serves a page that calls from a browser. Media flows over the WebRTC
+ * offer to /whip and gets the answer (201 Created + an unguessable
+ * Location), trickles candidates with PATCH, and DELETE on the Location ends
+ * the call; GET / serves a page that calls from a browser. It answers one
+ * call, then exits with its summary; offers that fail, and callers that
+ * never connect, are dropped and the listener waits on. Media flows over the WebRTC
  * transport (ICE, DTLS-SRTP) on UDP, the first socket on the same port
  * number; --sdes selects the older a=crypto transport. Only the public
  * header is used: this is also the first embedding example. */
@@ -26,12 +28,16 @@ typedef struct app {
   uv_loop_t *loop;
   pl_engine *engine;
   pl_call *call;
+  pl_call *retired[4]; /* dropped sessions, freed on the loop's next turn */
+  int n_retired;
   pl_whip_server *whip;
-  uv_timer_t tick, stop_timer;
+  uv_timer_t tick, stop_timer, retire_timer;
   uv_signal_t sigint, sigterm;
   const char *listen, *connect, *send_path, *record_path, *stats_json;
   const char *stun_server, *cert_path, *key_path, *www_dir, *webrtc_json, *bind;
   const char *send_video, *record_video, *video_json;
+  const char *token, *allow_origins;
+  double session_timeout;
   int video_codec, video_bitrate, video_w, video_h;
   bool video;
   char ice_hosts[256];
@@ -41,7 +47,7 @@ typedef struct app {
   size_t page_len;
   double duration;
   int channels, bitrate, frame_ms;
-  bool fec, dtx, quiet, tty, loop_source, stopping, connected;
+  bool fec, dtx, quiet, tty, loop_source, stopping, connected, ever_connected;
   pl_crypto_suite crypto;
   pl_cli_stage stages[PL_MAX_STAGES];
   int n_stages;
@@ -101,6 +107,12 @@ static void usage(FILE *f) {
           "  --video-size WxH               pattern size (default 640x480)\n"
           "  --video                        negotiate video even with neither of the above\n"
           "  --video-json FILE              write the final video statistics as JSON\n"
+          "  --token TOKEN        WHIP bearer token: required of callers (--listen),\n"
+          "                       sent to the listener (--connect)\n"
+          "  --allow-origin LIST  --listen: origins whose pages may call (comma-separated,\n"
+          "                       or *); default: only the page this listener serves\n"
+          "  --session-timeout S  --listen: drop a caller not connected after S seconds\n"
+          "                       (default 30)\n"
           "  --quiet              no live status line\n");
 }
 
@@ -214,8 +226,12 @@ static void write_video_json(app *a) {
 }
 
 static void on_event(pl_call *call, const pl_event *ev, void *user) {
-  (void)call;
   app *a = user;
+  if (call != a->call)
+    return; /* a dropped session's last words */
+  /* A listener's caller that fails before connecting is dropped by the WHIP
+   * server's reaper: the listener waits for the next one. */
+  bool dropped_later = a->listen && !a->ever_connected;
   switch (ev->type) {
   case PL_EVENT_ICE_STATE:
     if (!a->quiet)
@@ -230,6 +246,10 @@ static void on_event(pl_call *call, const pl_event *ev, void *user) {
     if (!a->quiet || ev->state == PL_CONNECTION_FAILED)
       fprintf(stderr, "parley call: connection %s%s%s%s\n", pl_connection_state_name(ev->state),
               ev->error ? " (" : "", ev->error ? ev->detail : "", ev->error ? ")" : "");
+    if (ev->state == PL_CONNECTION_CONNECTED)
+      a->ever_connected = true;
+    if (dropped_later)
+      break;
     if (ev->state == PL_CONNECTION_FAILED)
       stop_later(a, 1);
     else if (ev->state == PL_CONNECTION_CLOSED)
@@ -245,11 +265,15 @@ static void on_event(pl_call *call, const pl_event *ev, void *user) {
       fprintf(stderr, "parley call: media connected\n");
     break;
   case PL_EVENT_REMOTE_BYE:
+    if (dropped_later)
+      break;
     if (!a->quiet)
       fprintf(stderr, "\nparley call: peer hung up\n");
     stop_later(a, 0);
     break;
   case PL_EVENT_TIMEOUT:
+    if (dropped_later)
+      break;
     fprintf(stderr, "\nparley call: no media from the peer: %s\n",
             ev->detail ? ev->detail : "timeout");
     stop_later(a, 1);
@@ -346,10 +370,11 @@ static pl_call *on_offer(void *user) {
   if (a->call || a->stopping)
     return NULL; /* one call at a time */
   if (setup_call(a, a->media_addr) != 0) {
+    /* Said why above; the caller gets 503 and the listener stays (the media
+     * port of a dropped caller may take a loop turn to close). */
     if (a->call)
       pl_call_free(a->call);
     a->call = NULL;
-    stop_later(a, 1);
     return NULL;
   }
   a->calls_answered++;
@@ -358,19 +383,54 @@ static pl_call *on_offer(void *user) {
   return a->call;
 }
 
-/* A DELETE ended the call: stop once the server has answered it. */
-static void on_end(void *user, pl_call *call) {
+static void on_retire_timer(uv_timer_t *t) {
+  app *a = t->data;
+  for (int i = 0; i < a->n_retired; i++)
+    pl_call_free(a->retired[i]);
+  a->n_retired = 0;
+}
+
+/* The WHIP server let go of a call. The caller's DELETE, or the end of a
+ * call that connected, ends this listener (once the server has answered);
+ * an offer that failed, or a caller that never connected, is dropped and
+ * the listener waits for the next caller. */
+static void on_end(void *user, pl_call *call, pl_whip_end_reason why) {
   app *a = user;
-  if (call == a->call)
+  if (call != a->call)
+    return;
+  if (why == PL_WHIP_END_DELETED || (why == PL_WHIP_END_CLOSED && a->ever_connected)) {
+    if (!a->quiet && why == PL_WHIP_END_DELETED)
+      fprintf(stderr, "\nparley call: the caller ended the session\n");
     stop_later(a, 0);
+    return;
+  }
+  fprintf(stderr, "parley call: caller dropped (%s); waiting for the next\n",
+          pl_whip_end_reason_name(why));
+  a->call = NULL;
+  a->connected = a->ever_connected = false;
+  a->calls_answered--;
+  /* Not from inside the server's handler or tick: freed on the next turn. */
+  if (a->n_retired == (int)(sizeof a->retired / sizeof a->retired[0]))
+    on_retire_timer(&a->retire_timer); /* cannot happen within one turn */
+  a->retired[a->n_retired++] = call;
+  uv_timer_start(&a->retire_timer, on_retire_timer, 0, 0);
 }
 
 static void on_dialed(pl_call *call, int err, int http_status, void *user) {
   (void)call;
   app *a = user;
   if (err) {
-    if (http_status)
+    if (err == PL_EBUSY)
+      fprintf(stderr, "parley call: %s is busy with another call (HTTP %d); try again later\n",
+              a->connect, http_status);
+    else if (err == PL_EDENIED)
+      fprintf(stderr, "parley call: %s refused the call (HTTP %d): %s\n", a->connect,
+              http_status, a->token ? "wrong --token" : "it wants a --token");
+    else if (http_status && http_status != 201 && http_status != 200)
       fprintf(stderr, "parley call: %s answered HTTP %d (%s)\n", a->connect, http_status,
+              pl_strerror(err));
+    else if (http_status)
+      fprintf(stderr, "parley call: %s sent an answer this call cannot use: %s\n", a->connect,
               pl_strerror(err));
     else
       fprintf(stderr, "parley call: cannot call %s: %s\n", a->connect, pl_strerror(err));
@@ -406,7 +466,9 @@ static void stop(app *a, int code) {
     pl_whip_server_free(a->whip);
     a->whip = NULL;
   }
+  on_retire_timer(&a->retire_timer);
   uv_close((uv_handle_t *)&a->tick, close_cb);
+  uv_close((uv_handle_t *)&a->retire_timer, close_cb);
   uv_close((uv_handle_t *)&a->stop_timer, close_cb);
   uv_close((uv_handle_t *)&a->sigint, close_cb);
   uv_close((uv_handle_t *)&a->sigterm, close_cb);
@@ -441,6 +503,12 @@ int pl_cmd_call(int argc, char **argv) {
     else if (!strcmp(o, "--send-video")) { NEED_ARG(); a.send_video = v; a.video = true; }
     else if (!strcmp(o, "--record-video")) { NEED_ARG(); a.record_video = v; a.video = true; }
     else if (!strcmp(o, "--video-json")) { NEED_ARG(); a.video_json = v; }
+    else if (!strcmp(o, "--token")) { NEED_ARG(); a.token = v; }
+    else if (!strcmp(o, "--allow-origin")) { NEED_ARG(); a.allow_origins = v; }
+    else if (!strcmp(o, "--session-timeout")) {
+      NEED_ARG();
+      if (pl_cli_parse_double(v, 1, 3600, &a.session_timeout)) return 2;
+    }
     else if (!strcmp(o, "--video")) a.video = true;
     else if (!strcmp(o, "--video-codec")) {
       NEED_ARG();
@@ -548,6 +616,8 @@ int pl_cmd_call(int argc, char **argv) {
   }
   uv_timer_init(a.loop, &a.tick);
   uv_timer_init(a.loop, &a.stop_timer);
+  uv_timer_init(a.loop, &a.retire_timer);
+  a.retire_timer.data = &a;
   uv_signal_init(a.loop, &a.sigint);
   uv_signal_init(a.loop, &a.sigterm);
   a.tick.data = a.stop_timer.data = &a;
@@ -560,9 +630,21 @@ int pl_cmd_call(int argc, char **argv) {
 
   if (a.listen) {
     snprintf(a.media_addr, sizeof a.media_addr, "%s", a.listen);
-    rc = pl_whip_server_new(&a.whip, a.engine, a.listen, on_offer, on_end, &a);
+    pl_whip_options wo;
+    pl_whip_options_init(&wo);
+    wo.max_sessions = 1; /* one call at a time: a second caller gets 503 */
+    wo.token = a.token;
+    wo.allow_origins = a.allow_origins;
+    if (a.session_timeout > 0) {
+      wo.connect_timeout_ms = (int)(a.session_timeout * 1000);
+      if (wo.check_idle_ms > wo.connect_timeout_ms)
+        wo.check_idle_ms = wo.connect_timeout_ms;
+    }
+    rc = pl_whip_server_new(&a.whip, a.engine, a.listen, &wo, on_offer, on_end, &a);
     if (rc) {
-      fprintf(stderr, "parley call: cannot listen on %s: %s\n", a.listen, pl_strerror(rc));
+      fprintf(stderr, "parley call: cannot listen on %s: %s\n", a.listen,
+              rc == PL_EINVAL && a.token ? "bad address or --token (no spaces or control characters)"
+                                         : pl_strerror(rc));
       stop(&a, rc == PL_EINVAL ? 2 : 1);
     } else {
       char path[1024];
@@ -584,7 +666,7 @@ int pl_cmd_call(int argc, char **argv) {
       snprintf(bind, sizeof bind, "%s", a.bind);
     rc = setup_call(&a, bind);
     if (!rc)
-      rc = pl_call_dial_whip(a.call, a.connect, on_dialed, &a);
+      rc = pl_call_dial_whip(a.call, a.connect, a.token, on_dialed, &a);
     if (rc) {
       if (a.call)
         fprintf(stderr, "parley call: cannot call %s: %s\n", a.connect, pl_strerror(rc));

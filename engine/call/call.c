@@ -212,6 +212,27 @@ int pl_call_hangup(pl_call *c) {
   return 0;
 }
 
+void pl_call_progress_(const pl_call *c, pl_call_progress *p) {
+  memset(p, 0, sizeof *p);
+  int st = atomic_load(&c->state);
+  if (c->webrtc) {
+    const pl_wrtc *w = c->wrtc;
+    p->connected = w->conn_state == PL_CONNECTION_CONNECTED;
+    p->ended = st == PL_CALL_CLOSED || w->conn_state == PL_CONNECTION_FAILED ||
+               w->conn_state == PL_CONNECTION_CLOSED;
+    p->ice_connected = w->ice_state == PL_ICE_CONNECTION_CONNECTED ||
+                       w->ice_state == PL_ICE_CONNECTION_COMPLETED;
+    if (w->ice) {
+      pl_ice_stats is = pl_ice_get_stats(w->ice);
+      p->ice_activity = is.checks_received + is.responses_received;
+    }
+  } else {
+    /* SDES: no handshake; the first authenticated packet is the proof. */
+    p->connected = st == PL_CALL_ACTIVE && c->last_heard != 0;
+    p->ended = st == PL_CALL_CLOSED;
+  }
+}
+
 int pl_call_get_stats(pl_call *c, pl_call_stats *s) {
   memset(s, 0, sizeof *s);
   pl_media_snapshot m;

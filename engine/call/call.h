@@ -209,4 +209,13 @@ void pl_call_emit_pending(pl_call *c);
 void pl_call_start_clock_(pl_call *c, pl_time_us now);
 void pl_call_destroy_(pl_call *c);
 
+/* Where a call's connection stands, for the WHIP server's reaper. */
+typedef struct pl_call_progress {
+  bool connected;        /* media path up (WebRTC: connection state CONNECTED) */
+  bool ended;            /* hung up, failed or closed */
+  bool ice_connected;    /* ICE found a path (DTLS may still be at work) */
+  uint64_t ice_activity; /* authenticated checks and responses so far */
+} pl_call_progress;
+void pl_call_progress_(const pl_call *c, pl_call_progress *p);
+
 #endif

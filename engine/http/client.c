@@ -76,13 +76,23 @@ int pl_http_request(uv_loop_t *loop, const char *addr, const char *method,
                     const char *path, const char *content_type,
                     const char *body, size_t body_len, pl_http_done done,
                     void *user) {
+  return pl_http_request2(loop, addr, method, path, NULL, content_type, body, body_len, done,
+                          user);
+}
+
+int pl_http_request2(uv_loop_t *loop, const char *addr, const char *method,
+                     const char *path, const char *headers, const char *content_type,
+                     const char *body, size_t body_len, pl_http_done done,
+                     void *user) {
   pl_addr a;
   if (pl_addr_parse(&a, addr) != 0)
     return PL_EINVAL;
   req *r = calloc(1, sizeof *r);
   if (!r)
     return PL_ENOMEM;
-  size_t cap = 512 + strlen(path) + body_len;
+  if (!done || (headers && strlen(headers) > 1024))
+    return PL_EINVAL;
+  size_t cap = 512 + strlen(path) + (headers ? strlen(headers) : 0) + body_len;
   char *buf = malloc(cap);
   if (!buf) {
     free(r);
@@ -91,10 +101,11 @@ int pl_http_request(uv_loop_t *loop, const char *addr, const char *method,
   char host[PL_ADDR_STRLEN];
   pl_addr_format(&a, host, sizeof host);
   int n = snprintf(buf, cap,
-                   "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\n"
+                   "%s %s HTTP/1.1\r\nHost: %s\r\n%s%s%s%s"
                    "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-                   method, path, host, content_type ? content_type : "text/plain",
-                   body_len);
+                   method, path, host, headers ? headers : "",
+                   content_type ? "Content-Type: " : "", content_type ? content_type : "",
+                   content_type ? "\r\n" : "", body_len);
   if (n < 0 || (size_t)n + body_len > cap) {
     free(buf);
     free(r);

@@ -85,6 +85,13 @@ int pl_http_request(uv_loop_t *loop, const char *addr, const char *method,
                     const char *body, size_t body_len, pl_http_done done,
                     void *user);
 
+/* The same with extra header lines (each ending in CRLF; NULL for none)
+ * and no Content-Type when content_type is NULL. */
+int pl_http_request2(uv_loop_t *loop, const char *addr, const char *method,
+                     const char *path, const char *headers, const char *content_type,
+                     const char *body, size_t body_len, pl_http_done done,
+                     void *user);
+
 const char *pl_http_reason(int status);
 
 #endif

@@ -79,8 +79,6 @@ static void respond(conn *c, const pl_http_response *r) {
   }
   int n = snprintf(buf, cap,
                    "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-                   "Access-Control-Allow-Origin: *\r\n"
-                   "Access-Control-Expose-Headers: Location, ETag, Link\r\n"
                    "%s%s%s%sConnection: close\r\n\r\n",
                    r->status, pl_http_reason(r->status), ct, r->body_len,
                    r->location[0] ? "Location: " : "", r->location,
