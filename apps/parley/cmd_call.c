@@ -48,6 +48,7 @@ typedef struct app {
   double duration;
   int channels, bitrate, frame_ms;
   bool fec, dtx, quiet, tty, loop_source, stopping, connected, ever_connected;
+  bool dial_failed; /* no call took place: no summary */
   pl_crypto_suite crypto;
   pl_cli_stage stages[PL_MAX_STAGES];
   int n_stages;
@@ -420,6 +421,7 @@ static void on_dialed(pl_call *call, int err, int http_status, void *user) {
   (void)call;
   app *a = user;
   if (err) {
+    a->dial_failed = true;
     if (err == PL_EBUSY)
       fprintf(stderr, "parley call: %s is busy with another call (HTTP %d); try again later\n",
               a->connect, http_status);
@@ -455,7 +457,8 @@ static void stop(app *a, int code) {
   if (!a->quiet && a->tty)
     fprintf(stderr, "\n");
   if (a->call) {
-    print_status(a, true);
+    if (!a->dial_failed)
+      print_status(a, true);
     write_webrtc_json(a);
     write_video_json(a);
     pl_call_hangup(a->call);
