@@ -304,6 +304,13 @@ static int lab_metrics(pl_lab_dir *dir) {
   return 0;
 }
 
+static bool all_zero(const float *x, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (x[i] != 0.0f)
+      return false;
+  return true;
+}
+
 static void progress(double t, double total, bool tty) {
   if (!tty)
     return;
@@ -636,6 +643,10 @@ int pl_cmd_loopback(int argc, char **argv) {
     if (dir->metrics_rc == 0)
       printf("  delay %6.1f ms  STOI %.4f  SI-SDR %6.2f dB  LSD %5.2f dB\n", dir->m.delay_ms,
              dir->m.stoi, dir->m.si_sdr_db, dir->m.lsd_db);
+    else if (dir->metrics_rc == PL_ERANGE && all_zero(dir->ref, dir->n_ref))
+      printf("  metrics: n/a (the reference is silent)\n");
+    else if (dir->metrics_rc == PL_ERANGE && all_zero(dir->rx, dir->n_rx))
+      printf("  metrics: n/a (nothing but silence was played)\n");
     else
       printf("  metrics: %s\n", pl_strerror(dir->metrics_rc));
     if (dir->has_input)
