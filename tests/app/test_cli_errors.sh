@@ -73,6 +73,24 @@ expect 0 "STOI *n/a" -- "$parley" conceal "$dir/silent.wav" "$dir/o.wav" --loss 
 expect 1 "REF is silent" -- "$parley" metrics "$dir/silent.wav" "$dir/tone.wav"
 expect 0 "metrics: n/a (the reference is silent)" -- "$parley" loopback --send "$dir/silent.wav" --duration 1 --quiet --out "$dir/o"
 expect 0 "A->B .*STOI" -- "$parley" loopback --send "$dir/ch3.wav" --duration 1 --quiet --out "$dir/o"
+# loopback --video: a size a call cannot send, unreadable frames, no
+# frames, and video that never shows are failures with the reason, not
+# "shown 0 of N" and exit 0 (issue #13).
+/usr/bin/python3 - "$dir" <<'PY'
+import sys
+d = sys.argv[1]
+hdr = b"YUV4MPEG2 W64 H64 F30:1 Ip C420jpeg\n"
+pic = bytes(64 * 64 * 3 // 2)
+open(d + "/huge.y4m", "wb").write(b"YUV4MPEG2 W8192 H8192 F30:1 Ip C420jpeg\nFRAME\n" + bytes(16))
+open(d + "/cut.y4m", "wb").write(hdr + b"FRAME\n" + pic + b"FRAME\n" + pic[:3072])
+open(d + "/badline.y4m", "wb").write(hdr + b"FRAME\n" + pic + b"FRAMX\n" + pic)
+open(d + "/noframes.y4m", "wb").write(hdr)
+PY
+expect 1 "8192x8192 is larger than the 3840x2160 a call sends" -- "$parley" loopback --video "$dir/huge.y4m" --duration 1 --out "$dir/o"
+expect 1 "frame 1: picture cut short: 3072 of 6144 bytes" -- "$parley" loopback --video "$dir/cut.y4m" --duration 1 --out "$dir/o"
+expect 1 "frame 1: expected a FRAME line" -- "$parley" loopback --video "$dir/badline.y4m" --duration 1 --out "$dir/o"
+expect 1 "no frames" -- "$parley" loopback --video "$dir/noframes.y4m" --duration 1 --out "$dir/o"
+expect 1 "none of the .* frames sent was shown" -- "$parley" loopback --video pattern --net loss=1 --duration 1 --quiet --out "$dir/o"
 # A port already taken by another listener.
 port=$((21000 + RANDOM % 20000))
 "$parley" call --listen 127.0.0.1:$port --quiet --duration 5 >/dev/null 2>&1 &
