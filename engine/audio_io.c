@@ -21,10 +21,11 @@ typedef struct wav_source {
   pl_wav_reader *reader;
   pl_resampler *rs;
   int in_ch, in_rate;
+  int rs_ch;               /* channels through the resampler and in out[] */
   int skip;                /* resampler delay still to drop, in frames */
   float in[CHUNK * PL_WAV_MAX_CHANNELS];
   float out[OUTBUF * PL_WAV_MAX_CHANNELS];
-  int out_frames;          /* buffered 48 kHz frames, in_ch channels */
+  int out_frames;          /* buffered 48 kHz frames, rs_ch channels */
 } wav_source;
 
 static int open_reader(wav_source *s) {
@@ -37,8 +38,22 @@ static int open_reader(wav_source *s) {
   }
   if (s->rs && (info.rate != s->in_rate || info.channels != s->in_ch))
     return PL_EFORMAT;
+  if (info.rate != PL_AUDIO_RATE &&
+      (info.rate < PL_RESAMPLE_MIN_RATE || info.rate > PL_RESAMPLE_MAX_RATE)) {
+    /* The reader takes 1..384 kHz; the resampler to 48 kHz does not. Say
+     * which limit, not the NULL resampler's "out of memory". */
+    PL_WARN("audio", "%s: sample rate %d Hz is outside the %d..%d Hz a WAV source resamples "
+            "to 48 kHz", s->path, info.rate, PL_RESAMPLE_MIN_RATE, PL_RESAMPLE_MAX_RATE);
+    pl_wav_reader_close(s->reader);
+    s->reader = NULL;
+    return PL_ENOTSUP;
+  }
   s->in_ch = info.channels;
   s->in_rate = info.rate;
+  /* Without resampling out[] holds every channel; the resampler takes 1
+   * or 2, so more channels go through it as their front pair (WAVE
+   * order starts FL, FR) - the call plays mono or stereo anyway. */
+  s->rs_ch = info.rate == PL_AUDIO_RATE || info.channels <= 2 ? info.channels : 2;
   s->eof = s->flushed = false;
   return 0;
 }
@@ -71,6 +86,10 @@ static bool refill(wav_source *s) {
       }
     }
   }
+  if (s->rs_ch < s->in_ch)
+    for (long i = 0; i < got; i++) /* in place: the write never passes the read */
+      for (int ch = 0; ch < s->rs_ch; ch++)
+        s->in[i * s->rs_ch + ch] = s->in[i * s->in_ch + ch];
   const float *in = s->in;
   int n = (int)got;
   if (s->eof) {
@@ -83,20 +102,20 @@ static bool refill(wav_source *s) {
     s->flushed = true;
   }
   if (!s->rs) {
-    memcpy(s->out + (size_t)s->out_frames * s->in_ch, s->in, (size_t)n * s->in_ch * sizeof(float));
+    memcpy(s->out + (size_t)s->out_frames * s->rs_ch, s->in, (size_t)n * s->rs_ch * sizeof(float));
     s->out_frames += n;
     return true;
   }
   int used = 0;
   int w = pl_resampler_process(s->rs, in, n, &used,
-                               s->out + (size_t)s->out_frames * s->in_ch, OUTBUF - s->out_frames);
+                               s->out + (size_t)s->out_frames * s->rs_ch, OUTBUF - s->out_frames);
   if (w < 0)
     return false;
   s->out_frames += w;
   if (s->skip > 0) {
     int k = s->skip < s->out_frames ? s->skip : s->out_frames;
-    memmove(s->out, s->out + (size_t)k * s->in_ch,
-            (size_t)(s->out_frames - k) * s->in_ch * sizeof(float));
+    memmove(s->out, s->out + (size_t)k * s->rs_ch,
+            (size_t)(s->out_frames - k) * s->rs_ch * sizeof(float));
     s->out_frames -= k;
     s->skip -= k;
   }
@@ -109,18 +128,18 @@ static int wav_read(void *user, float *pcm, int samples, int channels) {
     ;
   int n = s->out_frames < samples ? s->out_frames : samples;
   for (int i = 0; i < n; i++) {
-    const float *f = s->out + (size_t)i * s->in_ch;
+    const float *f = s->out + (size_t)i * s->rs_ch;
     if (channels == 1) {
       float acc = 0;
-      for (int ch = 0; ch < s->in_ch; ch++)
+      for (int ch = 0; ch < s->rs_ch; ch++)
         acc += f[ch];
-      pcm[i] = acc / (float)s->in_ch;
+      pcm[i] = acc / (float)s->rs_ch;
     } else {
       pcm[2 * i] = f[0];
-      pcm[2 * i + 1] = s->in_ch > 1 ? f[1] : f[0];
+      pcm[2 * i + 1] = s->rs_ch > 1 ? f[1] : f[0];
     }
   }
-  memmove(s->out, s->out + (size_t)n * s->in_ch, (size_t)(s->out_frames - n) * s->in_ch * sizeof(float));
+  memmove(s->out, s->out + (size_t)n * s->rs_ch, (size_t)(s->out_frames - n) * s->rs_ch * sizeof(float));
   s->out_frames -= n;
   return n;
 }
@@ -151,7 +170,7 @@ int pl_audio_io_wav_source(pl_audio_io *io, const char *path, bool loop) {
     return rc;
   }
   if (s->in_rate != PL_AUDIO_RATE) {
-    s->rs = pl_resampler_new(s->in_ch, s->in_rate, PL_AUDIO_RATE, 5);
+    s->rs = pl_resampler_new(s->rs_ch, s->in_rate, PL_AUDIO_RATE, 5);
     if (!s->rs) {
       wav_source_close(s);
       return PL_ENOMEM;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "parley.h"
 #include "video/frame.h"
 #include "video/pattern/pattern.h"
@@ -45,7 +46,8 @@ static void src_close(void *user) {
 }
 
 int pl_video_io_pattern_source(pl_video_io *io, int width, int height) {
-  if (!io || width < 16 || height < 16 || width > PL_VIDEO_MAX_DIM || height > PL_VIDEO_MAX_DIM)
+  if (!io || width < 16 || height < 16 || width > PL_VIDEO_CALL_MAX_WIDTH ||
+      height > PL_VIDEO_CALL_MAX_HEIGHT)
     return PL_EINVAL;
   vsrc *s = calloc(1, sizeof *s);
   if (!s)
@@ -70,6 +72,9 @@ static int y4m_read(void *user, pl_video_picture *pic) {
     if (rc == 0)
       rc = pl_y4m_reader_read(s->y4m, &s->buf.f, NULL);
   }
+  if (rc < 0 && s->y4m)
+    PL_WARN("video", "%s: %s: %s", s->path, pl_strerror(rc),
+            pl_y4m_reader_info(s->y4m)->error);
   if (rc != 1)
     return rc;
   to_picture(&s->buf.f, pic);
@@ -84,6 +89,15 @@ int pl_video_io_y4m_source(pl_video_io *io, const char *path, bool loop) {
     return PL_ENOMEM;
   pl_y4m_info info;
   int rc = pl_y4m_reader_open(&s->y4m, path, &info);
+  if (rc)
+    PL_WARN("video", "%s: %s: %s", path, pl_strerror(rc), info.error);
+  /* The encoder, the receiver's frame buffers and decoder all scale with
+   * the picture: bound them where the picture comes from. */
+  if (!rc && (info.width > PL_VIDEO_CALL_MAX_WIDTH || info.height > PL_VIDEO_CALL_MAX_HEIGHT)) {
+    PL_WARN("video", "%s: %dx%d is larger than the %dx%d a call sends", path, info.width,
+            info.height, PL_VIDEO_CALL_MAX_WIDTH, PL_VIDEO_CALL_MAX_HEIGHT);
+    rc = PL_ERANGE;
+  }
   if (!rc)
     rc = pl_video_buffer_alloc(&s->buf, info.width, info.height);
   s->path = strdup(path);

@@ -135,11 +135,19 @@ typedef struct pl_video_io {
   void *user;
 } pl_video_io;
 
+/* The largest picture a call sends: the decoder's default limit and what
+ * --video-size allows. Bigger sources are refused (PL_ERANGE) rather than
+ * encoded at a few frames a minute and dropped by the receiver. */
+#define PL_VIDEO_CALL_MAX_WIDTH 3840
+#define PL_VIDEO_CALL_MAX_HEIGHT 2160
+
 /* The moving test pattern (its frame number is drawn into each picture, so
- * a receiver can match what it decoded to what was sent). */
+ * a receiver can match what it decoded to what was sent). 16x16 up to the
+ * call maximum, else PL_EINVAL. */
 int pl_video_io_pattern_source(pl_video_io *io, int width, int height);
 /* A source reading a .y4m file (4:2:0 8-bit), from the start again at the
- * end when loop is set. */
+ * end when loop is set. PL_ERANGE for pictures over PL_VIDEO_CALL_MAX_*.
+ * An unreadable frame ends the source (the reason is logged). */
 int pl_video_io_y4m_source(pl_video_io *io, const char *path, bool loop);
 /* A sink writing a .y4m file; each FRAME line carries XPL_CAPTURE_US and
  * XPL_RECV_US. The size is taken from the first picture. */

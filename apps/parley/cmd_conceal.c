@@ -293,6 +293,23 @@ static int zero_conceal(void *self, float *out, int samples, int channels, int n
 
 static const pl_concealer_ops silence_ops = {.conceal = zero_conceal};
 
+static bool all_zero(const float *x, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (x[i] != 0.0f)
+      return false;
+  return true;
+}
+
+/* A number, or n/a when the metric is undefined (a silent signal). */
+static void tnum(const char *label, double v, const char *fmt, const char *unit) {
+  printf("%-8s ", label);
+  if (isfinite(v))
+    printf(fmt, v);
+  else
+    printf("%9s", "n/a");
+  printf("%s\n", isfinite(v) ? unit : "");
+}
+
 static void jnum(const char *key, double v, const char *fmt, bool comma) {
   printf("  \"%s\": ", key);
   if (isfinite(v))
@@ -325,7 +342,14 @@ int pl_cmd_conceal(int argc, char **argv) {
   if (info.rate != PL_AUDIO_RATE &&
       pl_resample_buffer(1, info.rate, PL_AUDIO_RATE, PL_RESAMPLE_QUALITY_FILE, in, info.frames,
                          &in48, &n48)) {
-    fprintf(stderr, "parley conceal: cannot resample %d Hz to 48 kHz\n", info.rate);
+    if (info.rate < PL_RESAMPLE_MIN_RATE || info.rate > PL_RESAMPLE_MAX_RATE)
+      fprintf(stderr,
+              "parley conceal: %s: sample rate %d Hz is outside the %d..%d Hz the resampler to "
+              "48 kHz takes\n",
+              o.in, info.rate, PL_RESAMPLE_MIN_RATE, PL_RESAMPLE_MAX_RATE);
+    else
+      fprintf(stderr, "parley conceal: cannot resample %d Hz to 48 kHz: out of memory\n",
+              info.rate);
     in48 = NULL;
     goto done;
   }
@@ -372,12 +396,23 @@ int pl_cmd_conceal(int argc, char **argv) {
   }
   pl_audio_metrics m;
   pl_audio_compare_opts co = {.max_lag_s = 0.2};
-  err = pl_audio_compare_ex(in, info.frames, info.rate, out48, n48, PL_AUDIO_RATE, &co, &m);
-  if (err) {
-    fprintf(stderr, "parley conceal: cannot score OUT against IN: %s\n", pl_strerror(err));
-    goto done;
+  /* Silence is valid input, but alignment, STOI, LSD and the SNRs are
+   * ratios against the signal: undefined when either side is all zeros.
+   * Those are n/a (null in JSON); the loss and concealment counts stand. */
+  const char *silent = all_zero(in, info.frames) ? "IN" : all_zero(out48, n48) ? "OUT" : NULL;
+  if (silent) {
+    memset(&m, 0, sizeof m);
+    m.delay_ms = m.stoi = m.lsd_db = m.snr_db = m.si_sdr_db = NAN;
+    fprintf(stderr, "parley conceal: note: %s is silent (all samples 0): STOI, LSD, SNR, SI-SDR "
+            "and delay are n/a\n", silent);
+  } else {
+    err = pl_audio_compare_ex(in, info.frames, info.rate, out48, n48, PL_AUDIO_RATE, &co, &m);
+    if (err) {
+      fprintf(stderr, "parley conceal: cannot score OUT against IN: %s\n", pl_strerror(err));
+      goto done;
+    }
   }
-  if (m.stoi_err)
+  if (!silent && m.stoi_err)
     fprintf(stderr, "parley conceal: note: no STOI: %s (needs 384 ms of active speech)\n",
             pl_strerror(m.stoi_err));
   const pl_jitter_stats *st = &res.st;
@@ -408,11 +443,11 @@ int pl_cmd_conceal(int argc, char **argv) {
            res.packets, res.lost, 100.0 * (double)res.lost / (double)(res.packets ? res.packets : 1),
            (unsigned long long)st->fec_recovered, conc,
            (unsigned long long)st->concealment_events, (unsigned long long)st->bridged_gaps);
-    printf("STOI     %9.6f\n", m.stoi);
-    printf("LSD      %9.4f dB\n", m.lsd_db);
-    printf("SNR      %9.4f dB\n", m.snr_db);
-    printf("SI-SDR   %9.4f dB\n", m.si_sdr_db);
-    printf("delay    %9.3f ms\n", m.delay_ms);
+    tnum("STOI", m.stoi, "%9.6f", "");
+    tnum("LSD", m.lsd_db, "%9.4f", " dB");
+    tnum("SNR", m.snr_db, "%9.4f", " dB");
+    tnum("SI-SDR", m.si_sdr_db, "%9.4f", " dB");
+    tnum("delay", m.delay_ms, "%9.3f", " ms");
   }
   if (st->inserted_samples_for_deceleration + st->removed_samples_for_acceleration)
     fprintf(stderr, "parley conceal: note: the buffer stretched %llu samples; OUT may drift\n",

@@ -27,17 +27,26 @@
 #include "engine/sim.h"
 #include "net/emu/scenario.h"
 #include "video/pattern/pattern.h"
+#include "video/y4m/y4m.h"
 
 /* ---- video: sources that remember what they sent, sinks that score ---- */
 
-#define VRING 64 /* source frames kept for matching a file's frames (~2 s) */
+/* Source frames kept for matching a file's frames (~2 s at 30 fps), luma
+ * only (what the scores use): 64 x 8.3 MB per direction at 3840x2160. */
+#define VRING 64
+
+typedef struct vluma {
+  uint8_t *y; /* width x height, stride width; NULL when unused */
+  int width, height;
+} vluma;
 
 typedef struct vlab {
   pl_video_io inner;
   bool pattern;
   const pl_sim *sim;
   int64_t next;
-  pl_video_buffer ring[VRING];
+  int read_rc; /* the source's first error, 0 if none */
+  vluma ring[VRING];
   pl_time_us ring_cap[VRING];
   int64_t ring_idx[VRING];
   pl_video_buffer ref; /* the pattern, redrawn for a shown frame */
@@ -49,6 +58,8 @@ typedef struct vlab {
 static int vlab_read(void *user, pl_video_picture *pic) {
   vlab *v = user;
   int rc = v->inner.read(v->inner.user, pic);
+  if (rc < 0 && !v->read_rc)
+    v->read_rc = rc;
   if (rc != 1)
     return rc;
   int64_t i = v->next++;
@@ -57,14 +68,17 @@ static int vlab_read(void *user, pl_video_picture *pic) {
     return 1;
   /* The call stamps the frame with the tick it reads it on: sim->now. */
   int slot = (int)(i % VRING);
-  pl_video_buffer *b = &v->ring[slot];
-  if (b->f.width != pic->width || b->f.height != pic->height) {
-    pl_video_buffer_free(b);
-    if (pl_video_buffer_alloc(b, pic->width, pic->height) != 0)
+  vluma *b = &v->ring[slot];
+  if (b->width != pic->width || b->height != pic->height) {
+    free(b->y);
+    b->y = malloc((size_t)pic->width * (size_t)pic->height);
+    b->width = b->y ? pic->width : 0;
+    b->height = b->y ? pic->height : 0;
+    if (!b->y)
       return 1;
   }
   for (int y = 0; y < pic->height; y++)
-    memcpy(b->f.y + (size_t)y * (size_t)b->f.stride_y, pic->y + (size_t)y * (size_t)pic->stride_y,
+    memcpy(b->y + (size_t)y * (size_t)b->width, pic->y + (size_t)y * (size_t)pic->stride_y,
            (size_t)pic->width);
   v->ring_cap[slot] = v->sim->now;
   v->ring_idx[slot] = i;
@@ -77,7 +91,8 @@ static int vlab_write(void *user, const pl_video_picture *pic) {
   pl_video_frame f = {.y = (uint8_t *)pic->y, .u = (uint8_t *)pic->u, .v = (uint8_t *)pic->v,
                       .stride_y = pic->stride_y, .stride_u = pic->stride_u,
                       .stride_v = pic->stride_v, .width = pic->width, .height = pic->height};
-  const pl_video_frame *ref = NULL;
+  const uint8_t *ref = NULL;
+  int ref_stride = 0;
   int64_t idx = -1;
   if (v->pattern) {
     idx = pl_pattern_read_index(&f);
@@ -88,14 +103,16 @@ static int vlab_write(void *user, const pl_video_picture *pic) {
     }
     if (idx >= 0) {
       pl_pattern_draw(&v->ref.f, idx);
-      ref = &v->ref.f;
+      ref = v->ref.f.y;
+      ref_stride = v->ref.f.stride_y;
     }
   } else if (pic->capture_us) {
     /* The capture time went out as abs-capture-time (NTP, ~1 us steps). */
     for (int s = 0; s < VRING && !ref; s++)
-      if (v->ring[s].mem && llabs(v->ring_cap[s] - pic->capture_us) < PL_MS(2) &&
-          v->ring[s].f.width == f.width && v->ring[s].f.height == f.height) {
-        ref = &v->ring[s].f;
+      if (v->ring[s].y && llabs(v->ring_cap[s] - pic->capture_us) < PL_MS(2) &&
+          v->ring[s].width == f.width && v->ring[s].height == f.height) {
+        ref = v->ring[s].y;
+        ref_stride = v->ring[s].width;
         idx = v->ring_idx[s];
       }
   }
@@ -120,12 +137,11 @@ static int vlab_write(void *user, const pl_video_picture *pic) {
   r->index = idx;
   r->render_s = (double)(pic->render_us - PL_SIM_START_US) / 1e6;
   r->delay_ms = pic->capture_us ? (double)(pic->render_us - pic->capture_us) / 1e3 : -1;
-  r->psnr = pl_psnr_from_mse(
-      pl_plane_mse(ref->y, ref->stride_y, f.y, f.stride_y, f.width, f.height));
+  r->psnr = pl_psnr_from_mse(pl_plane_mse(ref, ref_stride, f.y, f.stride_y, f.width, f.height));
   if (r->psnr > 100)
     r->psnr = 100;
-  r->ssim = v->scratch ? pl_plane_ssim(ref->y, ref->stride_y, f.y, f.stride_y, f.width,
-                                       f.height, v->scratch)
+  r->ssim = v->scratch ? pl_plane_ssim(ref, ref_stride, f.y, f.stride_y, f.width, f.height,
+                                       v->scratch)
                        : NAN;
   return 0;
 }
@@ -138,11 +154,53 @@ static void vlab_close(void *user) {
 }
 
 static void vlab_free(vlab *v) {
-  for (int s = 0; s < VRING; s++)
-    pl_video_buffer_free(&v->ring[s]);
+  for (int s = 0; s < VRING; s++) {
+    free(v->ring[s].y);
+    v->ring[s] = (vluma){0};
+  }
   pl_video_buffer_free(&v->ref);
   free(v->scratch);
   v->scratch = NULL;
+}
+
+/* A --video file, read once before the call with one frame of memory: a
+ * size the call cannot send, a file with no frames or an unreadable frame
+ * is refused here with the frame and the reason, instead of a call that
+ * shows nothing and exits 0 (issue #13). */
+static int check_video_file(const char *path) {
+  pl_y4m_info info;
+  pl_y4m_reader *r;
+  int rc = pl_y4m_reader_open(&r, path, &info);
+  if (rc) {
+    fprintf(stderr, "parley loopback: --video %s: %s%s%s\n", path, pl_strerror(rc),
+            info.error[0] ? ": " : "", info.error);
+    return rc;
+  }
+  if (info.width > PL_VIDEO_CALL_MAX_WIDTH || info.height > PL_VIDEO_CALL_MAX_HEIGHT) {
+    fprintf(stderr,
+            "parley loopback: --video %s: %dx%d is larger than the %dx%d a call sends (scale "
+            "it first, e.g. ffmpeg -i IN -vf scale=1920:-2 OUT.y4m)\n",
+            path, info.width, info.height, PL_VIDEO_CALL_MAX_WIDTH, PL_VIDEO_CALL_MAX_HEIGHT);
+    pl_y4m_reader_close(r);
+    return PL_ERANGE;
+  }
+  pl_video_buffer b;
+  rc = pl_video_buffer_alloc(&b, info.width, info.height);
+  long frames = 0;
+  while (rc == 0 && (rc = pl_y4m_reader_read(r, &b.f, NULL)) == 1) {
+    frames++;
+    rc = 0;
+  }
+  if (rc < 0)
+    fprintf(stderr, "parley loopback: --video %s: %s: %s\n", path, pl_strerror(rc),
+            pl_y4m_reader_info(r)->error);
+  else if (frames == 0) {
+    fprintf(stderr, "parley loopback: --video %s: no frames after the header\n", path);
+    rc = PL_EFORMAT;
+  }
+  pl_video_buffer_free(&b);
+  pl_y4m_reader_close(r);
+  return rc < 0 ? rc : 0;
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -304,6 +362,13 @@ static int lab_metrics(pl_lab_dir *dir) {
   return 0;
 }
 
+static bool all_zero(const float *x, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (x[i] != 0.0f)
+      return false;
+  return true;
+}
+
 static void progress(double t, double total, bool tty) {
   if (!tty)
     return;
@@ -434,6 +499,8 @@ int pl_cmd_loopback(int argc, char **argv) {
     }
     i++;
   }
+  if (video && strcmp(video, "pattern") && check_video_file(video) != 0)
+    return 1;
   pl_emu_scenario sc;
   pl_emu_err err = {0};
   if (pl_emu_scenario_parse(&sc, net, &err) != 0) {
@@ -636,6 +703,10 @@ int pl_cmd_loopback(int argc, char **argv) {
     if (dir->metrics_rc == 0)
       printf("  delay %6.1f ms  STOI %.4f  SI-SDR %6.2f dB  LSD %5.2f dB\n", dir->m.delay_ms,
              dir->m.stoi, dir->m.si_sdr_db, dir->m.lsd_db);
+    else if (dir->metrics_rc == PL_ERANGE && all_zero(dir->ref, dir->n_ref))
+      printf("  metrics: n/a (the reference is silent)\n");
+    else if (dir->metrics_rc == PL_ERANGE && all_zero(dir->rx, dir->n_rx))
+      printf("  metrics: n/a (nothing but silence was played)\n");
     else
       printf("  metrics: %s\n", pl_strerror(dir->metrics_rc));
     if (dir->has_input)
@@ -662,6 +733,22 @@ int pl_cmd_loopback(int argc, char **argv) {
   }
   printf("  report: %s/report.html\n", out_dir);
   code = 0;
+  /* Video that was asked for and not shown is a failed run, not a report
+   * of zeros: say what happened to it. */
+  for (int d = 0; d < 2; d++) {
+    const pl_lab_video *lv = &run->dir[d].video;
+    const char *name = d ? "B->A" : "A->B";
+    if (vl[d].read_rc) {
+      fprintf(stderr, "parley loopback: video %s: the source stopped after %lld frames: %s\n",
+              name, (long long)lv->frames_sent, pl_strerror(vl[d].read_rc));
+      code = 1;
+    } else if (lv->on && lv->n == 0) {
+      fprintf(stderr, "parley loopback: video %s: none of the %lld frames sent was shown%s\n",
+              name, (long long)lv->frames_sent,
+              lv->unmatched ? " with a matching source frame" : "");
+      code = 1;
+    }
+  }
 done:
   pl_sim_free(sim);
   for (int d = 0; d < 2; d++) {

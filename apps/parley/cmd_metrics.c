@@ -35,6 +35,13 @@ static void usage(FILE *f) {
 }
 
 /* JSON has no Inf/NaN: those become null. */
+static bool all_zero(const float *x, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (x[i] != 0.0f)
+      return false;
+  return true;
+}
+
 static void jnum(const char *key, double v, const char *fmt, bool comma) {
   printf("  \"%s\": ", key);
   if (isfinite(v))
@@ -80,12 +87,21 @@ static int run_audio(const opts *o) {
   pl_audio_metrics m;
   int err = pl_audio_compare_ex(ref, (size_t)ri.frames, ri.rate, deg,
                                 (size_t)di.frames, di.rate, &co, &m);
+  /* Alignment and every metric are ratios against the signals: say which
+   * one is silent rather than "value out of range". */
+  const char *silent = NULL;
+  if (err == PL_ERANGE)
+    silent = all_zero(ref, (size_t)ri.frames) ? "REF"
+             : all_zero(deg, (size_t)di.frames) ? "DEG" : NULL;
   free(ref);
   free(deg);
   if (err) {
-    fprintf(stderr, "parley metrics: cannot compare: %s%s\n", pl_strerror(err),
-            err == PL_ERANGE ? " (a signal is silent, or they do not overlap)"
-                             : "");
+    if (silent)
+      fprintf(stderr, "parley metrics: cannot compare: %s is silent (all samples 0), so delay "
+              "and quality are undefined\n", silent);
+    else
+      fprintf(stderr, "parley metrics: cannot compare: %s%s\n", pl_strerror(err),
+              err == PL_ERANGE ? " (the signals do not overlap)" : "");
     return 1;
   }
   if (m.stoi_err)

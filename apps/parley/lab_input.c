@@ -9,6 +9,7 @@
 
 #include "apps/parley/lab.h"
 #include "apps/parley/wav_input.h"
+#include "audio/frame.h"
 #include "audio/resample/resample.h"
 #include "audio/wav/wav.h"
 #include "base/rng.h"
@@ -18,6 +19,20 @@ int pl_lab_load_mono(const char *path, const char *what, float **out, size_t *n,
   *out = pl_cli_read_mono("parley loopback", what, path, &info);
   if (!*out)
     return PL_EFORMAT;
+  /* Every lab input is sent (or looped under one as noise), so it goes
+   * through the resampler to 48 kHz: refuse here, by name, the rates it
+   * does not take (the WAV reader itself accepts 1..384 kHz). */
+  if (info.rate != PL_AUDIO_RATE &&
+      (info.rate < PL_RESAMPLE_MIN_RATE || info.rate > PL_RESAMPLE_MAX_RATE)) {
+    fprintf(stderr,
+            "parley loopback: %s%s%s: sample rate %d Hz is outside the %d..%d Hz the resampler "
+            "to 48 kHz takes\n",
+            what ? what : "", what ? " " : "", path, info.rate, PL_RESAMPLE_MIN_RATE,
+            PL_RESAMPLE_MAX_RATE);
+    free(*out);
+    *out = NULL;
+    return PL_ENOTSUP;
+  }
   *n = (size_t)info.frames;
   *rate = info.rate;
   return 0;

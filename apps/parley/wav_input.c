@@ -24,6 +24,11 @@ float *pl_cli_read_mono(const char *cmd, const char *what, const char *path,
   if (info->truncated)
     fprintf(stderr, "%s: note: %s is truncated: %llu of %llu frames present\n", cmd, path,
             (unsigned long long)info->frames, (unsigned long long)info->frames_declared);
+  if (info->stray_bytes)
+    fprintf(stderr, "%s: note: %s: the data chunk ends with %d stray byte%s after %llu whole "
+            "%d-byte frames (ignored)\n", cmd, path, info->stray_bytes,
+            info->stray_bytes == 1 ? "" : "s", (unsigned long long)info->frames,
+            info->channels * pl_wav_format_bytes(info->format));
   if (info->nonfinite)
     fprintf(stderr, "%s: note: %s: %llu NaN/Inf samples read as 0\n", cmd, path,
             (unsigned long long)info->nonfinite);

@@ -207,11 +207,15 @@ static int parse_header(FILE *f, pl_wav_info *info, uint64_t *avail_bytes) {
         info->streamed = true;
       int block = info->channels * pl_wav_format_bytes(info->format);
       uint64_t bytes = info->streamed || declared > room ? room : declared;
-      info->truncated = !info->streamed && declared > room;
-      if (bytes % (uint64_t)block)
-        info->truncated = true; /* a partial last frame */
       info->frames = bytes / (uint64_t)block;
       info->frames_declared = info->streamed ? 0 : declared / (uint64_t)block;
+      /* Truncated means frames the header promised are missing. A data
+       * size that is not a multiple of the block align (a writer's bug,
+       * and not the RIFF pad byte, which follows the chunk uncounted)
+       * leaves a partial frame that no header promised whole: that is
+       * stray bytes, not truncation. */
+      info->truncated = !info->streamed && info->frames < info->frames_declared;
+      info->stray_bytes = (int)(bytes % (uint64_t)block);
       *avail_bytes = info->frames * (uint64_t)block;
       if (fseeko(f, (off_t)body, SEEK_SET) != 0)
         return fail(info, PL_EIO, "cannot seek to the data");

@@ -31,6 +31,10 @@ typedef struct pl_wav_info {
   uint64_t frames_declared; /* what the data chunk size says; 0 if streamed */
   bool streamed;            /* data size 0 or 0xFFFFFFFF: read to end */
   bool truncated;           /* file ends before the declared data does */
+  int stray_bytes;          /* bytes after the last whole frame of the data
+                             * (a size that is not a multiple of the block
+                             * align, or a partial frame at the end of a
+                             * streamed or cut file): ignored */
   uint64_t nonfinite;       /* NaN/Inf float samples read, replaced by 0 */
   char error[160];          /* on PL_EFORMAT/PL_ENOTSUP: what exactly */
 } pl_wav_info;

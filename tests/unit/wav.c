@@ -270,6 +270,31 @@ Test(wav, truncated_data_is_read_and_reported) {
   cr_assert_eq(info.frames, 5);
   cr_assert_eq(info.frames_declared, 100);
   cr_assert_eq(y[9], 9.0f / 32768.0f);
+  cr_assert_eq(info.stray_bytes, 2); /* the half frame */
+  free(y);
+}
+
+/* A data chunk whose size is not a multiple of the block align, all of it
+ * present (then the RIFF pad byte): every declared whole frame is there,
+ * so the file is not truncated; the stray byte is counted, not read. */
+Test(wav, odd_data_size_is_stray_bytes_not_truncation) {
+  wbuf w = {0};
+  riff(&w);
+  fmt16(&w, 1, 1, 16000, 16);
+  put(&w, "data", 4);
+  put32(&w, 2 * 1000 + 1);
+  for (int i = 0; i < 1000; i++)
+    put16(&w, (uint16_t)i);
+  put(&w, "\x7f\0", 2); /* the stray byte, then the pad byte */
+  finish(&w);
+  float *y;
+  pl_wav_info info;
+  cr_assert_eq(pl_wav_parse_memory(w.b, w.n, &y, &info), 0);
+  cr_assert(!info.truncated, "all 1000 declared frames are present");
+  cr_assert_eq(info.frames, 1000);
+  cr_assert_eq(info.frames_declared, 1000);
+  cr_assert_eq(info.stray_bytes, 1);
+  cr_assert_eq(y[999], 999.0f / 32768.0f);
   free(y);
 }
 

@@ -189,3 +189,38 @@ Test(y4m, memory_reader_reports_missing_frames_and_bad_frame_lines) {
   cr_assert_eq(pl_y4m_reader_open(&r, "/nonexistent/x.y4m", &info), PL_ENOENT);
   pl_video_buffer_free(&b);
 }
+
+/* The reader's info.error names the frame that failed and how, so a video
+ * source can say "frame 1: picture cut short: 3 of 6 bytes" instead of a
+ * bare "input truncated" (issue #13). */
+Test(y4m, read_errors_name_the_frame_and_the_reason) {
+  static const struct {
+    const char *file;
+    int rc;
+    const char *error;
+  } cases[] = {
+      {"YUV4MPEG2 W2 H2\nFRAME\nabcdefFRAME\nabc", PL_ETRUNC,
+       "frame 1: picture cut short: 3 of 6 bytes"},
+      {"YUV4MPEG2 W2 H2\nFRAME\nabcdefFRAMX\nabcdef", PL_EFORMAT,
+       "frame 1: expected a FRAME line"},
+      {"YUV4MPEG2 W2 H2\nFRAME XPL_CAPTURE_US=x\nabcdef", PL_EFORMAT,
+       "frame 0: malformed FRAME line parameters"},
+      {"YUV4MPEG2 W2 H2\nFRAME\nabcdefFRA", PL_ETRUNC,
+       "frame 1: FRAME line cut short by the end of file"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    pl_y4m_reader *r;
+    cr_assert_eq(pl_y4m_reader_open_memory(&r, (const uint8_t *)cases[i].file,
+                                           strlen(cases[i].file), NULL),
+                 0);
+    pl_video_buffer b;
+    pl_video_buffer_alloc(&b, 2, 2);
+    int rc;
+    while ((rc = pl_y4m_reader_read(r, &b.f, NULL)) == 1)
+      ;
+    cr_expect_eq(rc, cases[i].rc, "case %zu: rc %d", i, rc);
+    cr_expect_str_eq(pl_y4m_reader_info(r)->error, cases[i].error, "case %zu", i);
+    pl_y4m_reader_close(r);
+    pl_video_buffer_free(&b);
+  }
+}

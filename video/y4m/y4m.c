@@ -286,11 +286,16 @@ const pl_y4m_info *pl_y4m_reader_info(const pl_y4m_reader *r) {
   return &r->info;
 }
 
-static int read_plane(FILE *f, uint8_t *dst, int stride, int w, int h) {
-  for (int y = 0; y < h; y++)
-    if (fread(dst + (size_t)y * (size_t)stride, 1, (size_t)w, f) != (size_t)w)
-      return -1;
-  return 0;
+/* Bytes read into the plane (w * h when whole). */
+static size_t read_plane(FILE *f, uint8_t *dst, int stride, int w, int h) {
+  size_t got = 0;
+  for (int y = 0; y < h; y++) {
+    size_t n = fread(dst + (size_t)y * (size_t)stride, 1, (size_t)w, f);
+    got += n;
+    if (n != (size_t)w)
+      break;
+  }
+  return got;
 }
 
 int pl_y4m_reader_read(pl_y4m_reader *r, pl_video_frame *f,
@@ -299,20 +304,34 @@ int pl_y4m_reader_read(pl_y4m_reader *r, pl_video_frame *f,
     return PL_EINVAL;
   if (f->width != r->info.width || f->height != r->info.height)
     return PL_EINVAL;
+  /* Failures name the frame (counted from 0) in info.error, for apps
+   * that must say which frame of a file is unreadable and why. */
+  long long k = (long long)r->next_index;
   long n = read_line(r);
   if (n == 0)
     return 0;
   if (n < 0)
-    return PL_ETRUNC;
+    return fail(r->info.error, PL_ETRUNC, "frame %lld: FRAME line %s", k,
+                feof(r->f) ? "cut short by the end of file" : "longer than 1024 bytes");
   pl_y4m_frame_meta m;
   int err = pl_y4m_parse_frame_header(r->line, (size_t)n, &m, NULL);
   if (err)
-    return err;
+    return fail(r->info.error, err, "frame %lld: %s", k,
+                memcmp(r->line, "FRAME", n < 5 ? (size_t)n : 5) || n < 5
+                    ? "expected a FRAME line"
+                    : "malformed FRAME line parameters");
   int cw = (f->width + 1) / 2, ch = (f->height + 1) / 2;
-  if (read_plane(r->f, f->y, f->stride_y, f->width, f->height) ||
-      read_plane(r->f, f->u, f->stride_u, cw, ch) ||
-      read_plane(r->f, f->v, f->stride_v, cw, ch))
-    return PL_ETRUNC;
+  size_t want = (size_t)f->width * (size_t)f->height + 2 * (size_t)cw * (size_t)ch;
+  size_t got = read_plane(r->f, f->y, f->stride_y, f->width, f->height);
+  if (got == (size_t)f->width * (size_t)f->height) {
+    size_t u = read_plane(r->f, f->u, f->stride_u, cw, ch);
+    got += u;
+    if (u == (size_t)cw * (size_t)ch)
+      got += read_plane(r->f, f->v, f->stride_v, cw, ch);
+  }
+  if (got != want)
+    return fail(r->info.error, ferror(r->f) ? PL_EIO : PL_ETRUNC,
+                "frame %lld: picture cut short: %zu of %zu bytes", k, got, want);
   f->index = r->next_index++;
   if (m.has_capture)
     f->capture_us = m.capture_us;

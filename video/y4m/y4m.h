@@ -51,7 +51,11 @@ int pl_y4m_reader_open_memory(pl_y4m_reader **out, const uint8_t *p, size_t n,
  * it with pl_video_buffer_alloc). Sets f->index to the frame number and
  * f->capture_us from XPL_CAPTURE_US, else from the frame rate. meta may be
  * NULL. Returns 1 for a frame, 0 at the end, PL_ETRUNC for a partial frame,
- * PL_EFORMAT for a bad FRAME line, PL_EINVAL for a size mismatch. */
+ * PL_EFORMAT for a bad FRAME line, PL_EIO for a read error, PL_EINVAL for a
+ * size mismatch; on the first three pl_y4m_reader_info(r)->error names the
+ * frame (from 0) and what is wrong ("frame 3: picture cut short: ..."). One
+ * frame is read at a time into the caller's buffer, so any size up to
+ * PL_VIDEO_MAX_DIM square costs one frame of memory (`parley metrics`). */
 int pl_y4m_reader_read(pl_y4m_reader *r, pl_video_frame *f,
                        pl_y4m_frame_meta *meta);
 const pl_y4m_info *pl_y4m_reader_info(const pl_y4m_reader *r);
