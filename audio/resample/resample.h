@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 #define PL_RESAMPLE_MIN_RATE 8000
-#define PL_RESAMPLE_MAX_RATE 192000
+#define PL_RESAMPLE_MAX_RATE 384000 /* every rate a WAV may have (PL_WAV_MAX_RATE) */
 #define PL_RESAMPLE_QUALITY_REALTIME 3 /* speex quality: ~1 ms delay, cheap */
 #define PL_RESAMPLE_QUALITY_FILE 7     /* stopband ~-80 dB, for offline work */
 

@@ -221,7 +221,7 @@ Test(resample, reset_starts_a_fresh_stream) {
 
 Test(resample, bad_arguments_are_refused) {
   cr_expect_null(pl_resampler_new(1, 4000, 48000, 5));
-  cr_expect_null(pl_resampler_new(1, 48000, 384000, 5));
+  cr_expect_null(pl_resampler_new(1, 48000, 768000, 5));
   cr_expect_null(pl_resampler_new(3, 48000, 16000, 5));
   cr_expect_null(pl_resampler_new(1, 48000, 16000, 11));
   float *y;
@@ -235,4 +235,30 @@ Test(resample, bad_arguments_are_refused) {
   cr_expect_eq(pl_resample_out_len(1, 48000, 16000), 1);
   cr_expect_eq(pl_resample_out_len(3, 48000, 16000), 1);
   cr_expect_eq(pl_resample_out_len(4, 48000, 16000), 2);
+}
+
+/* Issue 13: a valid 384 kHz WAV once failed as "out of memory". Every rate
+ * a WAV file may have now converts: a 1 kHz tone at 384 kHz is a 1 kHz tone
+ * at 48 kHz, at the same level. */
+Test(resample, a_384_khz_tone_comes_out_at_48_khz_unchanged) {
+  size_t n = 384000 / 2;
+  float *x = malloc(n * sizeof *x);
+  for (size_t i = 0; i < n; i++)
+    x[i] = 0.5f * sinf(2 * (float)M_PI * 1000.0f * (float)i / 384000.0f);
+  float *y;
+  size_t ny;
+  cr_assert_eq(pl_resample_buffer(1, 384000, 48000, 5, x, n, &y, &ny), 0);
+  cr_assert(ny > 23900 && ny < 24100, "%zu frames", ny);
+  size_t crossings = 0;
+  double energy = 0;
+  for (size_t i = 2000; i < ny - 2000; i++) {
+    crossings += (y[i - 1] < 0) != (y[i] < 0);
+    energy += (double)y[i] * y[i];
+  }
+  double hz = (double)crossings * 48000.0 / 2.0 / (double)(ny - 4000);
+  double rms = sqrt(energy / (double)(ny - 4000));
+  cr_assert(fabs(hz - 1000) < 5, "%.1f Hz", hz);
+  cr_assert(fabs(rms - 0.5 / sqrt(2)) < 0.01, "rms %.4f", rms);
+  free(x);
+  free(y);
 }
