@@ -226,32 +226,32 @@ static void on_wake(uv_async_t *a) {
     pl_driver_kick(c);
 }
 
+pl_time_us pl_driver_media_next_(pl_time_us tick, pl_time_us real) {
+  /* A tick that overran by a whole period is not replayed in a burst (the
+   * call's own catch-up bounds that): the clock re-anchors to real time.
+   * It must: the network half stamps arrivals with real time, and a media
+   * clock running behind it plays packets "before they arrived" (the
+   * listener once reported a jitter buffer delay of -1023 ms, when this
+   * compared whole seconds and let the lag reach 1-2 s). */
+  pl_time_us next = tick + PL_MS(PL_AUDIO_FRAME_MS);
+  return real - next > PL_MS(PL_AUDIO_FRAME_MS) ? real : next;
+}
+
 static void *media_main(void *arg) {
   pl_engine *e = arg;
-  struct timespec next;
-  clock_gettime(CLOCK_MONOTONIC, &next);
+  pl_time_us tick = mono_now();
   while (!atomic_load(&e->media_stop)) {
-    next.tv_nsec += PL_AUDIO_FRAME_MS * 1000000L;
-    if (next.tv_nsec >= 1000000000L) {
-      next.tv_nsec -= 1000000000L;
-      next.tv_sec++;
-    }
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
+    tick = pl_driver_media_next_(tick, mono_now());
+    struct timespec at = {.tv_sec = tick / 1000000, .tv_nsec = (long)(tick % 1000000) * 1000};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR)
       ;
-    pl_time_us now = (pl_time_us)next.tv_sec * 1000000 + next.tv_nsec / 1000;
     bool wake = false;
     pthread_mutex_lock(&e->calls_lock);
     for (pl_call *c = e->calls; c; c = c->next)
-      wake |= pl_call_media_tick(c, now);
+      wake |= pl_call_media_tick(c, tick);
     pthread_mutex_unlock(&e->calls_lock);
     if (wake)
       uv_async_send(&e->wake);
-    /* A tick that overran by a whole period is not replayed in a burst:
-     * the call's own catch-up bounds that. Re-anchor instead. */
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    if (t.tv_sec > next.tv_sec + 1)
-      next = t;
   }
   return NULL;
 }

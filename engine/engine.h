@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <uv.h>
 
+#include "base/time.h"
 #include "parley.h"
 
 struct pl_engine {
@@ -33,5 +34,8 @@ void pl_driver_call_close(pl_call *call);
 void pl_driver_kick(pl_call *call);      /* re-arm timer, flush sends */
 int pl_driver_engine_start(pl_engine *e);
 void pl_driver_engine_stop(pl_engine *e);
+/* The media thread's next tick after `tick`, given the real clock: the
+ * next 10 ms step, or real time when the thread fell a period behind. */
+pl_time_us pl_driver_media_next_(pl_time_us tick, pl_time_us real);
 
 #endif
