@@ -10,10 +10,15 @@
 
 static pl_http_reader *R(http_parser *p) { return p->data; }
 
+/* 1: over the bound; -1: a NUL byte, which RFC 9110 forbids in a field and
+ * which would cut the C string (a value sent in two reads would then not be
+ * the value sent in one: the second read would overwrite from the NUL). */
 static int append(char *dst, size_t cap, const char *at, size_t len) {
+  if (memchr(at, 0, len))
+    return -1;
   size_t cur = strlen(dst);
   if (cur + len >= cap)
-    return -1;
+    return 1;
   memcpy(dst + cur, at, len);
   dst[cur + len] = 0;
   return 0;
@@ -27,9 +32,8 @@ static int refuse(pl_http_reader *r, pl_http_limit limit) {
 }
 
 static int on_url(http_parser *p, const char *at, size_t len) {
-  if (append(R(p)->msg.url, sizeof R(p)->msg.url, at, len))
-    return refuse(R(p), PL_HTTP_LIMIT_URL);
-  return 0;
+  int rc = append(R(p)->msg.url, sizeof R(p)->msg.url, at, len);
+  return rc > 0 ? refuse(R(p), PL_HTTP_LIMIT_URL) : rc;
 }
 
 static int on_header_field(http_parser *p, const char *at, size_t len) {
@@ -42,9 +46,8 @@ static int on_header_field(http_parser *p, const char *at, size_t len) {
     r->in_value = false;
   }
   pl_http_header *h = &m->headers[m->n_headers - 1];
-  if (append(h->name, sizeof h->name, at, len))
-    return refuse(r, PL_HTTP_LIMIT_HEADERS);
-  return 0;
+  int rc = append(h->name, sizeof h->name, at, len);
+  return rc > 0 ? refuse(r, PL_HTTP_LIMIT_HEADERS) : rc;
 }
 
 static int on_header_value(http_parser *p, const char *at, size_t len) {
@@ -53,9 +56,8 @@ static int on_header_value(http_parser *p, const char *at, size_t len) {
     return -1;
   r->in_value = true;
   pl_http_header *h = &r->msg.headers[r->msg.n_headers - 1];
-  if (append(h->value, sizeof h->value, at, len))
-    return refuse(r, PL_HTTP_LIMIT_HEADERS);
-  return 0;
+  int rc = append(h->value, sizeof h->value, at, len);
+  return rc > 0 ? refuse(r, PL_HTTP_LIMIT_HEADERS) : rc;
 }
 
 /* http_parser keeps the announced Content-Length (ULLONG_MAX when there is

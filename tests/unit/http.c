@@ -133,6 +133,23 @@ Test(http_reader, long_url_and_long_header_say_which_limit) {
   pl_http_reader_free(&r);
 }
 
+Test(http_reader, nul_in_a_header_value_is_malformed_however_split) {
+  /* Found by fuzz_http_response: http_parser checks the bytes of a value
+   * but not its first, so a NUL there reached us and cut the C string: the
+   * value read in two pieces differed from the same value read in one. */
+  const char req[] = "GET / HTTP/1.1\r\nContent-Type: \0application/sdp\r\n\r\n";
+  size_t n = sizeof req - 1;
+  for (size_t cut = 1; cut < n; cut++) {
+    pl_http_reader r;
+    pl_http_reader_init(&r, true);
+    int rc = pl_http_reader_feed(&r, req, cut);
+    if (rc == 0)
+      rc = pl_http_reader_feed(&r, req + cut, n - cut);
+    cr_assert_eq(rc, PL_EPARSE, "cut at %zu: %d", cut, rc);
+    pl_http_reader_free(&r);
+  }
+}
+
 Test(http_reader, response_until_eof_is_bounded) {
   const char *hdr = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n";
   static char body[PL_HTTP_MAX_BODY + 1];
