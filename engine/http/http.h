@@ -30,6 +30,11 @@
 #define PL_HTTP_MAX_CONNS 64            /* requests in progress: then 503 */
 #define PL_HTTP_MAX_CONNS_PER_IP 8      /* from one address: then 429 */
 #define PL_HTTP_RETRY_AFTER_S 1         /* Retry-After on 503 and 429 */
+/* Handshaken connections the kernel queues for accept. When the queue is
+ * full the kernel drops SYNs and the caller retries after 1 s, 3 s, ...:
+ * with 16, a burst (or a busy loop) delayed honest callers by seconds;
+ * accepting and answering 503/429 at once is the better refusal. */
+#define PL_HTTP_LISTEN_BACKLOG 128
 /* Client: connect + request + response, else PL_ETIMEDOUT. */
 #define PL_HTTP_CLIENT_TIMEOUT_MS 10000
 

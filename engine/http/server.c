@@ -466,7 +466,7 @@ int pl_http_server_new_limited(pl_http_server **out, uv_loop_t *loop, const char
   s->handles = 2;
   int rc = uv_tcp_bind(&s->listener, (const struct sockaddr *)&a.ss, 0);
   if (rc == 0)
-    rc = uv_listen((uv_stream_t *)&s->listener, 16, on_connection);
+    rc = uv_listen((uv_stream_t *)&s->listener, PL_HTTP_LISTEN_BACKLOG, on_connection);
   if (rc != 0) {
     s->closing = true;
     uv_close((uv_handle_t *)&s->timer, on_server_handle_closed);
