@@ -14,6 +14,7 @@
 
 #define TRICKLE_MS 100   /* how often the dialer looks for new candidates */
 #define TRICKLE_TRIES 80 /* ... and for how long, at most (8 s) */
+#define DELETE_TIMEOUT_MS 2000
 #define EOC_POLLS 3      /* empty PATCHes asking for the server's last candidates */
 
 static void on_request(void *user, const pl_http_msg *req, pl_http_response *resp) {
@@ -130,8 +131,9 @@ void pl_whip_dial_detach_(pl_call *call) {
   d->call = NULL;
   dial_stop_timer(d);
   if (d->established)
-    pl_http_request2(d->loop, d->addr, "DELETE", d->location, d->auth, NULL, NULL, 0,
-                     on_deleted, NULL);
+    /* A short deadline: the app may be waiting on this to exit. */
+    pl_http_request_ex(d->loop, d->addr, "DELETE", d->location, d->auth, NULL, NULL, 0,
+                       DELETE_TIMEOUT_MS, on_deleted, NULL);
   dial_free(d);
 }
 
