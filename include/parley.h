@@ -269,6 +269,9 @@ typedef struct pl_call_config {
   int video_codec;         /* 8 (VP8, default) or 9 (VP9): our preference */
   int video_bitrate;       /* bits/s (default 800000) */
   int video_fps;           /* source frame rate (default 30) */
+  /* Congestion control: "gcc" (default; TWCC feedback, pacing, the rates
+   * follow the path) or "none" (the rates above, fixed, unpaced). */
+  const char *cc;
 } pl_call_config;
 
 void pl_call_config_init(pl_call_config *cfg);
@@ -315,6 +318,11 @@ int pl_call_restart_ice(pl_call *call, char *offer, size_t cap);
 /* Switch a media-graph stage ("denoise", "plc", ...) on or off mid-call.
  * PL_ENOENT when the call has no such stage. */
 int pl_call_set_stage(pl_call *call, const char *name, bool on);
+
+/* Switches the congestion controller mid-call ("gcc", "none"); the new
+ * one starts from the current target. PL_ENOENT for an unknown name. */
+int pl_call_set_cc(pl_call *call, const char *name);
+const char *pl_call_get_cc(const pl_call *call);
 
 /* Ends the call politely: RTCP BYE now, media stops. */
 int pl_call_hangup(pl_call *call);

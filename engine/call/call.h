@@ -19,6 +19,9 @@
 #include "engine/call/webrtc.h"
 #include "engine/graph/graph.h"
 #include "engine/ring.h"
+#include "net/cc/cc.h"
+#include "net/cc/pacer.h"
+#include "net/cc/twcc_recv.h"
 #include "net/rtcp/rtcp.h"
 #include "net/rtp/rtp.h"
 #include "net/rtp/rtp_stats.h"
@@ -27,8 +30,11 @@
 #include "parley.h"
 
 #define PL_CALL_MAX_PAYLOAD 1276 /* largest Opus packet for one frame */
-#define PL_CALL_TXQ 256          /* datagrams awaiting the socket */
+#define PL_CALL_TXQ 1024 /* packets of the pool: queued for the socket or held by the pacer
+                            (a 720p keyframe is ~100) */
 #define PL_CALL_CAPTURE_EXT_URI "http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time"
+#define PL_CALL_TWCC_EXT_URI \
+  "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 
 /* net -> media: one received audio packet. */
 typedef struct pl_rx_item {
@@ -90,6 +96,7 @@ struct pl_call {
   int pt;             /* Opus payload type */
   int ext_capture_id; /* abs-capture-time extension id, 0 if not negotiated */
   int ext_mid_id;     /* RFC 8843 mid extension id, 0 if not negotiated */
+  int ext_twcc_id;    /* transport-wide sequence number extension id, 0 if not */
   int channels;
   pl_srtp_keys keys;
   pl_sdes_crypto offered[2]; /* our a=crypto lines, while the offer is out */
@@ -124,6 +131,21 @@ struct pl_call {
   double net_delay_sum_us;
   uint64_t net_delay_n;
   int64_t wall_offset_us; /* wall clock - monotonic clock, set by the driver */
+
+  /* Congestion control (call_cc.c), network half. */
+  const pl_cc_ctl_ops *cc_ops;
+  void *cc_ctl;
+  pl_cc_config cc_cfg;
+  pl_cc_target cc_target;
+  bool cc_paced;
+  pl_cc_history *cc_hist;
+  pl_pacer pacer;
+  uint8_t cc_audio_flag[PL_CALL_TXQ]; /* by pool index: an audio packet */
+  pl_twcc_recv twcc_rx;
+  pl_twcc_status cc_status[PL_CC_FEEDBACK_MAX];
+  uint64_t cc_feedback_sent, cc_feedback_received, cc_feedback_bad, cc_padding_bytes;
+  /* ... and the rates the media half's encoders follow. */
+  _Atomic uint32_t cc_audio_bps, cc_video_bps;
 
   /* The rings between the halves. */
   pl_ring rx_ring, tx_ring;
@@ -208,6 +230,24 @@ void pl_call_emit(pl_call *c, pl_event_type type, int err, const char *detail);
 void pl_call_emit_pending(pl_call *c);
 void pl_call_start_clock_(pl_call *c, pl_time_us now);
 void pl_call_destroy_(pl_call *c);
+
+/* Congestion control (call_cc.c). */
+int pl_call_cc_init(pl_call *c);
+void pl_call_cc_destroy(pl_call *c);
+/* An RTP packet (cleartext in p) to send: paced, numbered, then protected. */
+void pl_call_cc_send(pl_call *c, pl_time_us now, pl_pkt *p, pl_pace_kind kind);
+/* TWCC feedback or REMB: true when the packet was one (and handled). */
+bool pl_call_cc_on_rtcp(pl_call *c, pl_time_us now, const pl_rtcp_packet *pkt);
+/* A report block about our stream: RTT (0 if unknown) and loss. */
+void pl_call_cc_on_report(pl_call *c, pl_time_us now, pl_time_us rtt, double fraction_lost,
+                          uint32_t packets);
+/* An authenticated RTP packet arrived (audio, video, RTX or padding). */
+void pl_call_cc_on_rtp(pl_call *c, pl_time_us now, const pl_rtp_header *h, size_t len);
+void pl_call_cc_timeout(pl_call *c, pl_time_us now);
+pl_time_us pl_call_cc_deadline(const pl_call *c);
+/* A padding-only packet of about `bytes` on the video RTX stream, or NULL
+ * (no video, no RTX, no buffer). */
+pl_pkt *pl_call_video_padding(pl_call *c, pl_time_us now, size_t bytes);
 
 /* Where a call's connection stands, for the WHIP server's reaper. */
 typedef struct pl_call_progress {

@@ -19,6 +19,7 @@
 #define OPUS_PT 111 /* Chromium's choice; any dynamic type works */
 #define MID_EXT_ID 1
 #define CAPTURE_EXT_ID 2
+#define TWCC_EXT_ID 3
 #define MID_URI "urn:ietf:params:rtp-hdrext:sdes:mid"
 
 static pl_time_us api_now(pl_call *c) {
@@ -137,7 +138,7 @@ static void emit_video_track(pl_call *c) {
 }
 
 static void take_extensions(pl_call *c, const pl_sdp_media *m) {
-  c->ext_capture_id = c->ext_mid_id = 0;
+  c->ext_capture_id = c->ext_mid_id = c->ext_twcc_id = 0;
   for (int i = 0; i < m->n_extmaps; i++) {
     unsigned id = m->extmaps[i].id;
     if (id < 1 || id > 14)
@@ -146,6 +147,8 @@ static void take_extensions(pl_call *c, const pl_sdp_media *m) {
       c->ext_capture_id = (int)id;
     else if (!strcmp(m->extmaps[i].uri, MID_URI))
       c->ext_mid_id = (int)id;
+    else if (!strcmp(m->extmaps[i].uri, PL_CALL_TWCC_EXT_URI))
+      c->ext_twcc_id = (int)id;
   }
 }
 
@@ -234,11 +237,14 @@ int pl_jsep_create_offer(pl_call *c, char *out, size_t cap, bool restart) {
   char fmtp[128];
   if (pl_call_opus_fmtp_text(c, fmtp, sizeof fmtp) < 0 || pl_sdp_codec_set_fmtp(k, fmtp) != 0)
     rc = PL_EINVAL;
-  m->n_extmaps = 2;
+  m->n_extmaps = 3;
   m->extmaps[0].id = MID_EXT_ID;
   snprintf(m->extmaps[0].uri, sizeof m->extmaps[0].uri, "%s", MID_URI);
   m->extmaps[1].id = CAPTURE_EXT_ID;
   snprintf(m->extmaps[1].uri, sizeof m->extmaps[1].uri, "%s", PL_CALL_CAPTURE_EXT_URI);
+  m->extmaps[2].id = TWCC_EXT_ID;
+  snprintf(m->extmaps[2].uri, sizeof m->extmaps[2].uri, "%s", PL_CALL_TWCC_EXT_URI);
+  k->fb.bits = PL_SDP_FB_TRANSPORT_CC;
   pl_sdp_transport *t = &m->transport;
   snprintf(t->ice_ufrag, sizeof t->ice_ufrag, "%s", w->ufrag);
   snprintf(t->ice_pwd, sizeof t->ice_pwd, "%s", w->pwd);
@@ -346,9 +352,11 @@ int pl_jsep_answer_struct(pl_call *c, const pl_sdp *o, pl_sdp *a, pl_sdp_setup s
   k->channels = 2;
   if (pl_call_opus_fmtp_text(c, k->fmtp, sizeof k->fmtp) < 0)
     return PL_EINVAL;
-  caps.n_extmaps = 2;
+  k->fb = PL_SDP_FB_TRANSPORT_CC;
+  caps.n_extmaps = 3;
   snprintf(caps.extmaps[0], sizeof caps.extmaps[0], "%s", MID_URI);
   snprintf(caps.extmaps[1], sizeof caps.extmaps[1], "%s", PL_CALL_CAPTURE_EXT_URI);
+  snprintf(caps.extmaps[2], sizeof caps.extmaps[2], "%s", PL_CALL_TWCC_EXT_URI);
   pl_sdp_local l;
   memset(&l, 0, sizeof l);
   l.sess_id = c->sess_id;

@@ -18,6 +18,9 @@ int pl_call_net_init(pl_call *c) {
   int rc = pl_pkt_pool_init(&c->pool, PL_CALL_TXQ);
   if (rc)
     return rc;
+  rc = pl_call_cc_init(c);
+  if (rc)
+    return rc;
   pl_rtp_send_stats_init(&c->sstats);
   c->seq = (uint16_t)pl_rng_u64(&c->rng);
   c->rtt_us = -1;
@@ -26,6 +29,7 @@ int pl_call_net_init(pl_call *c) {
 }
 
 void pl_call_net_destroy(pl_call *c) {
+  pl_call_cc_destroy(c);
   pl_pkt *p;
   while ((p = pl_pkt_queue_pop(&c->txq)))
     pl_pkt_put(&c->pool, p);
@@ -181,10 +185,14 @@ void pl_call_net_flush(pl_call *c, pl_time_us now) {
       pl_put_be64(ntp, wall_ntp(c, it->capture_us));
       pl_rtp_ext_add(&ext, (uint8_t)c->ext_capture_id, ntp, 8);
     }
-    bool any_ext = c->ext_capture_id || (c->ext_mid_id && c->wrtc->mid[0]);
+    /* The transport-wide number is written as the packet leaves the pacer. */
+    if (c->ext_twcc_id)
+      pl_rtp_ext_add_transport_seq(&ext, (uint8_t)c->ext_twcc_id, 0);
+    bool any_ext = c->ext_capture_id || c->ext_twcc_id || (c->ext_mid_id && c->wrtc->mid[0]);
     /* The payload goes after the largest header we could write: 12 fixed,
-     * 4 extension header, mid (up to 16 + 1) and abs-capture-time (9). */
-    size_t hdr_room = 12 + 4 + 28;
+     * 4 extension header, mid (up to 16 + 1), abs-capture-time (9) and the
+     * transport-wide number (3), padded to a word. */
+    size_t hdr_room = 12 + 4 + 32;
     memcpy(p->data + hdr_room, it->payload, it->len);
     h.payload = p->data + hdr_room;
     h.payload_len = it->len;
@@ -201,7 +209,7 @@ void pl_call_net_flush(pl_call *c, pl_time_us now) {
     c->packets_sent++;
     c->last_tx_ts = h.ts;
     c->last_tx_us = now;
-    queue_protected(c, p, false);
+    pl_call_cc_send(c, now, p, PL_PACE_AUDIO);
   }
   pl_call_video_net_flush(c, now);
   update_rates(c, now);
@@ -227,7 +235,7 @@ static void handle_rtcp(pl_call *c, pl_time_us now, const uint8_t *data, size_t 
     } else if (pkt.pt == 201 && pl_rtcp_rr_parse(&rr, &pkt) == 0) {
       rbs = rr.reports;
       nrb = rr.report_count;
-    } else if (pl_call_video_net_rtcp(c, now, &pkt)) {
+    } else if (pl_call_cc_on_rtcp(c, now, &pkt) || pl_call_video_net_rtcp(c, now, &pkt)) {
       continue;
     } else if (pkt.pt == 203) {
       pl_rtcp_bye bye;
@@ -241,11 +249,14 @@ static void handle_rtcp(pl_call *c, pl_time_us now, const uint8_t *data, size_t 
       if (rbs[i].ssrc != c->local_ssrc)
         continue;
       c->remote_fraction_lost = rbs[i].fraction_lost / 256.0;
-      pl_time_us rtt;
+      pl_time_us rtt = 0;
       if (pl_rtcp_rtt_us(&rbs[i], pl_ntp_compact(wall_ntp(c, now)), &rtt) == 0) {
         c->rtt_us = rtt;
         pl_call_video_set_rtt(c, rtt);
+      } else {
+        rtt = 0;
       }
+      pl_call_cc_on_report(c, now, rtt, c->remote_fraction_lost, 0);
     }
   }
   if (rc < 0)
@@ -254,6 +265,10 @@ static void handle_rtcp(pl_call *c, pl_time_us now, const uint8_t *data, size_t 
 
 static void handle_rtp(pl_call *c, pl_time_us now, const uint8_t *data, size_t len) {
   pl_rtp_header h;
+  /* Authenticated (SRTP) and well formed: the congestion controller's
+   * feedback counts it, whatever stream it belongs to (padding too). */
+  if (pl_rtp_parse(&h, data, len) == 0)
+    pl_call_cc_on_rtp(c, now, &h, len);
   if (pl_rtp_parse(&h, data, len) == 0 && pl_call_video_owns_rtp(c, &h)) {
     pl_call_video_net_rtp(c, now, &h, data, len);
     return;
@@ -395,6 +410,7 @@ void pl_call_net_timeout(pl_call *c, pl_time_us now) {
                    (pl_time_us)pl_rng_below(&c->rng, (uint64_t)RTCP_INTERVAL_US);
   }
   pl_call_video_net_timeout(c, now);
+  pl_call_cc_timeout(c, now);
   pl_time_us quiet = PL_MS(c->cfg.peer_timeout_ms);
   if (!c->timeout_event && now - c->last_heard > quiet) {
     c->timeout_event = true;
@@ -412,6 +428,7 @@ pl_time_us pl_call_net_deadline(const pl_call *c) {
     return w;
   pl_time_us d = pl_time_min(c->next_rtcp, w);
   d = pl_time_min(d, pl_call_video_net_deadline(c));
+  d = pl_time_min(d, pl_call_cc_deadline(c));
   if (!c->timeout_event)
     d = pl_time_min(d, c->last_heard + PL_MS(c->cfg.peer_timeout_ms) + 1);
   return d;

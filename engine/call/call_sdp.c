@@ -17,6 +17,7 @@
 
 #define OPUS_PT 111
 #define CAPTURE_EXT_ID 1
+#define TWCC_EXT_ID 2
 #define CAPTURE_EXT_URI PL_CALL_CAPTURE_EXT_URI
 
 static pl_srtp_profile profile_of(pl_crypto_suite s) {
@@ -40,7 +41,7 @@ static void split_addr(const pl_addr *a, char *ip, size_t cap, const char **type
 }
 
 /* Our single audio section, offer or answer alike. */
-static int build(pl_call *c, pl_sdp *s, int pt, const char *mid, int ext_id,
+static int build(pl_call *c, pl_sdp *s, int pt, const char *mid, int ext_id, int twcc_id,
                  const pl_sdes_crypto *cryptos, int n_crypto, pl_sdp_dir dir, bool offer) {
   char ip[64];
   const char *type;
@@ -75,9 +76,13 @@ static int build(pl_call *c, pl_sdp *s, int pt, const char *mid, int ext_id,
   if (pl_call_opus_fmtp_text(c, fmtp, sizeof fmtp) < 0 || pl_sdp_codec_set_fmtp(k, fmtp) != 0)
     return PL_EINVAL;
   if (ext_id) {
-    m->n_extmaps = 1;
-    m->extmaps[0].id = (uint16_t)ext_id;
-    snprintf(m->extmaps[0].uri, sizeof m->extmaps[0].uri, "%s", CAPTURE_EXT_URI);
+    m->extmaps[m->n_extmaps].id = (uint16_t)ext_id;
+    snprintf(m->extmaps[m->n_extmaps++].uri, sizeof m->extmaps[0].uri, "%s", CAPTURE_EXT_URI);
+  }
+  if (twcc_id) {
+    m->extmaps[m->n_extmaps].id = (uint16_t)twcc_id;
+    snprintf(m->extmaps[m->n_extmaps++].uri, sizeof m->extmaps[0].uri, "%s", PL_CALL_TWCC_EXT_URI);
+    m->codecs[0].fb.bits |= PL_SDP_FB_TRANSPORT_CC;
   }
   m->n_ssrcs = 1;
   m->ssrcs[0].ssrc = c->local_ssrc;
@@ -100,10 +105,8 @@ static int build(pl_call *c, pl_sdp *s, int pt, const char *mid, int ext_id,
   vm->dir = dir;
   vm->n_crypto = m->n_crypto;
   memcpy(vm->crypto, m->crypto, sizeof vm->crypto);
-  if (ext_id) {
-    vm->n_extmaps = 1;
-    vm->extmaps[0] = m->extmaps[0];
-  }
+  vm->n_extmaps = m->n_extmaps;
+  memcpy(vm->extmaps, m->extmaps, sizeof vm->extmaps[0] * (size_t)m->n_extmaps);
   return 0;
 }
 
@@ -143,11 +146,15 @@ static int take_remote(pl_call *c, const pl_sdp *s, const pl_sdp_media *m,
     c->remote_ssrc = m->ssrcs[0].ssrc;
     c->remote_ssrc_known = true;
   }
-  c->ext_capture_id = 0;
-  for (int i = 0; i < m->n_extmaps; i++)
-    if (!strcmp(m->extmaps[i].uri, CAPTURE_EXT_URI) && m->extmaps[i].id >= 1 &&
-        m->extmaps[i].id <= 14)
+  c->ext_capture_id = c->ext_twcc_id = 0;
+  for (int i = 0; i < m->n_extmaps; i++) {
+    if (m->extmaps[i].id < 1 || m->extmaps[i].id > 14)
+      continue; /* we write one-byte headers only */
+    if (!strcmp(m->extmaps[i].uri, CAPTURE_EXT_URI))
       c->ext_capture_id = m->extmaps[i].id;
+    else if (!strcmp(m->extmaps[i].uri, PL_CALL_TWCC_EXT_URI))
+      c->ext_twcc_id = m->extmaps[i].id;
+  }
   pl_opus_fmtp_default(fmtp);
   if (opus->fmtp[0] && pl_opus_fmtp_parse(fmtp, opus->fmtp, strlen(opus->fmtp)) != 0)
     PL_WARN("sdp", "ignoring malformed Opus fmtp '%s'", opus->fmtp);
@@ -193,7 +200,8 @@ int pl_call_create_offer(pl_call *c, char *sdp, size_t cap) {
   if (!rc && n == 0)
     rc = PL_ENOTSUP;
   if (!rc)
-    rc = build(c, s, OPUS_PT, "0", CAPTURE_EXT_ID, c->offered, n, PL_SDP_SENDRECV, true);
+    rc = build(c, s, OPUS_PT, "0", CAPTURE_EXT_ID, TWCC_EXT_ID, c->offered, n, PL_SDP_SENDRECV,
+               true);
   if (!rc) {
     int w = pl_sdp_write(s, sdp, cap);
     rc = w < 0 ? w : 0;
@@ -264,7 +272,7 @@ int pl_call_accept_offer(pl_call *c, const char *offer, char *answer, size_t cap
       dir = PL_SDP_SENDONLY;
     else if (od == PL_SDP_INACTIVE)
       dir = PL_SDP_INACTIVE;
-    rc = build(c, a, c->pt, m->mid[0] ? m->mid : "0", ext, &local, 1, dir, false);
+    rc = build(c, a, c->pt, m->mid[0] ? m->mid : "0", ext, c->ext_twcc_id, &local, 1, dir, false);
   }
   if (!rc) {
     int w = pl_sdp_write(a, answer, cap);

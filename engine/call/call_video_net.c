@@ -131,7 +131,7 @@ static void answer_nack(pl_call *c, pl_time_us now, const pl_rtcp_packet *pkt) {
     }
     p->len = (size_t)len;
     v->rtx_sent++;
-    pl_call_net_send_protected(c, p, false);
+    pl_call_cc_send(c, now, p, PL_PACE_RTX);
   }
 }
 
@@ -202,7 +202,11 @@ void pl_call_video_net_flush(pl_call *c, pl_time_us now) {
       pl_rtp_ext_add(&ext, (uint8_t)c->ext_capture_id, ntp, 8);
       any = true;
     }
-    size_t room = 12 + 4 + 28;
+    if (c->ext_twcc_id) { /* numbered as it leaves the pacer */
+      pl_rtp_ext_add_transport_seq(&ext, (uint8_t)c->ext_twcc_id, 0);
+      any = true;
+    }
+    size_t room = 12 + 4 + 32;
     memcpy(p->data + room, it->payload, it->len);
     h.payload = p->data + room;
     h.payload_len = it->len;
@@ -220,7 +224,7 @@ void pl_call_video_net_flush(pl_call *c, pl_time_us now) {
     pl_send_history_put(v->hist, now, p->data, p->len);
     v->packets_sent++;
     c->packets_sent++;
-    pl_call_net_send_protected(c, p, false);
+    pl_call_cc_send(c, now, p, PL_PACE_VIDEO);
   }
   if (atomic_exchange(&v->got_key, false))
     pl_keyframe_received(&v->kr);
@@ -313,4 +317,43 @@ void pl_call_video_on_sr(pl_call *c, const pl_rtcp_sr *sr, pl_time_us now) {
 bool pl_call_video_report_block(pl_call *c, pl_time_us now, pl_rtcp_report_block *rb) {
   pl_call_video *v = c->video;
   return v && v->on && v->rstats_started && pl_rtp_recv_stats_report(&v->rstats, now, rb) == 0;
+}
+
+/* Padding for probes and for an encoder that undershoots: an RTX packet
+ * with no payload and only padding (what libwebrtc sends too), numbered in
+ * the RTX stream, so the receiver's video sequence space is untouched and
+ * its RTX unwrapping drops it as padding. */
+pl_pkt *pl_call_video_padding(pl_call *c, pl_time_us now, size_t bytes) {
+  (void)now;
+  pl_call_video *v = c->video;
+  if (!v || !v->on || v->rtx_pt < 0 || !c->srtp)
+    return NULL;
+  pl_pkt *p = pl_pkt_get(&c->pool);
+  if (!p)
+    return NULL;
+  pl_rtp_header h;
+  memset(&h, 0, sizeof h);
+  h.pt = (uint8_t)v->rtx_pt;
+  h.seq = v->rtx.seq++;
+  h.ts = v->last_tx_ts;
+  h.ssrc = v->local_rtx_ssrc;
+  h.padding_len = (uint8_t)(bytes > 255 ? 255 : bytes < 1 ? 1 : bytes);
+  pl_rtp_ext_builder ext;
+  pl_rtp_ext_builder_init(&ext);
+  bool any = false;
+  if (c->ext_mid_id && v->mid[0]) {
+    pl_rtp_ext_add_mid(&ext, (uint8_t)c->ext_mid_id, v->mid);
+    any = true;
+  }
+  if (c->ext_twcc_id) {
+    pl_rtp_ext_add_transport_seq(&ext, (uint8_t)c->ext_twcc_id, 0);
+    any = true;
+  }
+  int n = pl_rtp_write(&h, any ? &ext : NULL, p->data, PL_PKT_CAPACITY - 64);
+  if (n < 0) {
+    pl_pkt_put(&c->pool, p);
+    return NULL;
+  }
+  p->len = (size_t)n;
+  return p;
 }

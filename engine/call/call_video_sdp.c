@@ -11,7 +11,8 @@
 #include "engine/call/call_video.h"
 #include "engine/call/call_video_sdp.h"
 
-#define OUR_FB (PL_SDP_FB_NACK | PL_SDP_FB_NACK_PLI | PL_SDP_FB_CCM_FIR)
+#define OUR_FB \
+  (PL_SDP_FB_NACK | PL_SDP_FB_NACK_PLI | PL_SDP_FB_CCM_FIR | PL_SDP_FB_TRANSPORT_CC)
 
 static bool is_codec(const pl_sdp_codec *k, pl_video_codec want) {
   if (k->clock != PL_VIDEO_CLOCK)

@@ -62,6 +62,31 @@ typedef struct pl_cc_target {
   bool in_alr;          /* application-limited: sending well under target */
 } pl_cc_target;
 
+/* ---- controllers (controller.c) ----------------------------------------- */
+
+/* What the call needs of a congestion controller; `paced` says whether its
+ * packets go through the pacer. Every call is on the caller's clock. */
+typedef struct pl_cc_ctl_ops {
+  const char *name;
+  bool paced;
+  void *(*create)(const pl_cc_config *cfg, pl_time_us now);
+  void (*destroy)(void *ctl);
+  void (*on_feedback)(void *ctl, const pl_cc_feedback *fb);
+  void (*on_rtt)(void *ctl, pl_time_us now, pl_time_us rtt);
+  void (*on_loss_report)(void *ctl, pl_time_us now, double fraction_lost, uint32_t packets);
+  void (*on_remb)(void *ctl, pl_time_us now, uint64_t bps);
+  void (*on_sent)(void *ctl, pl_time_us now, uint32_t size, int probe_cluster);
+  void (*timeout)(void *ctl, pl_time_us now);
+  pl_time_us (*deadline)(const void *ctl);
+  void (*get_target)(const void *ctl, pl_cc_target *out);
+  int (*poll_probe)(void *ctl, pl_cc_probe *out);
+} pl_cc_ctl_ops;
+
+/* "none" (fixed rates, the app's, unpaced) or "gcc"; NULL when unknown. */
+const pl_cc_ctl_ops *pl_cc_controller_find(const char *name);
+/* The names, for help texts: "none, gcc". */
+const char *pl_cc_controller_names(void);
+
 /* ---- send history and feedback matching (history.c) ------------------- */
 
 #define PL_CC_HISTORY 8192  /* packets remembered: ~10 s at 800 packets/s */

@@ -10,7 +10,10 @@ void pl_pacer_init(pl_pacer *p, uint64_t pacing_bps) {
   memset(p, 0, sizeof *p);
   p->pacing_bps = pacing_bps ? pacing_bps : 300000;
   p->last = -1;
+  p->can_pad = true;
 }
+
+void pl_pacer_set_can_pad(pl_pacer *p, bool can) { p->can_pad = can; }
 
 void pl_pacer_set_rates(pl_pacer *p, uint64_t pacing_bps, uint64_t padding_bps) {
   if (pacing_bps)
@@ -135,7 +138,14 @@ void *pl_pacer_pop(pl_pacer *p, pl_time_us now, uint32_t *size, int *probe_clust
 uint32_t pl_pacer_padding(pl_pacer *p, pl_time_us now, int *probe_cluster) {
   pay(p, now);
   *probe_cluster = p->probing ? p->probe.id : -1;
-  if (p->n || p->a_n || p->debt > burst_bytes(p, now))
+  if (p->n || p->a_n)
+    return 0;
+  if (!p->can_pad) {
+    p->probing = false; /* nothing left to probe with */
+    *probe_cluster = -1;
+    return 0;
+  }
+  if (p->debt > burst_bytes(p, now))
     return 0;
   if (!p->probing && (p->padding_bps == 0 || p->pad_debt > (double)p->padding_bps * 0.005 / 8))
     return 0;
@@ -156,7 +166,7 @@ void pl_pacer_padding_sent(pl_pacer *p, pl_time_us now, uint32_t size, int probe
 pl_time_us pl_pacer_deadline(const pl_pacer *p) {
   if (p->a_n)
     return p->last < 0 ? 0 : p->last;
-  bool want = p->n || p->probing || p->padding_bps;
+  bool want = p->n || (p->can_pad && (p->probing || p->padding_bps));
   if (!want)
     return PL_TIME_NEVER;
   pl_time_us now = p->last < 0 ? 0 : p->last;

@@ -48,7 +48,7 @@ typedef struct pl_pacer {
   double debt;     /* bytes sent beyond what the rate allowed so far */
   double pad_debt;
   pl_time_us last; /* when debt was last paid down */
-  bool probing;
+  bool probing, can_pad;
   pl_cc_probe probe;
   int probe_packets;
   uint32_t probe_bytes;
@@ -57,6 +57,9 @@ typedef struct pl_pacer {
 
 void pl_pacer_init(pl_pacer *p, uint64_t pacing_bps);
 void pl_pacer_set_rates(pl_pacer *p, uint64_t pacing_bps, uint64_t padding_bps);
+/* Whether the sender can make padding packets at all (it needs a stream to
+ * put them on, e.g. video RTX). Without, a probe ends with its media. */
+void pl_pacer_set_can_pad(pl_pacer *p, bool can);
 void pl_pacer_start_probe(pl_pacer *p, const pl_cc_probe *probe);
 /* Queues a packet; PL_EFULL (counted) when the queue is full. */
 int pl_pacer_push(pl_pacer *p, pl_time_us now, void *pkt, uint32_t size, pl_pace_kind kind);

@@ -444,8 +444,20 @@ Test(webrtc, chromium_offer_answered_with_audio_only_bundle_and_setup_active) {
   cr_assert_eq(au->n_ssrcs, 1);
   cr_assert_eq(au->ssrcs[0].ssrc, c->local_ssrc);
   cr_assert_str_eq(au->ssrcs[0].cname, c->cname);
-  cr_assert_eq(au->n_extmaps, 1, "only the mid extension of Chromium's four");
-  cr_assert_eq(au->extmaps[0].id, 4);
+  /* Of Chromium's four: mid and transport-wide-cc, with its ids; and the
+   * transport-cc feedback on Opus. */
+  cr_assert_eq(au->n_extmaps, 2, "mid and transport-cc of Chromium's four");
+  int mid_id = 0, twcc_id = 0;
+  for (int i = 0; i < au->n_extmaps; i++) {
+    if (strstr(au->extmaps[i].uri, "sdes:mid"))
+      mid_id = au->extmaps[i].id;
+    if (strstr(au->extmaps[i].uri, "transport-wide-cc"))
+      twcc_id = au->extmaps[i].id;
+  }
+  cr_assert_eq(mid_id, 4);
+  cr_assert_eq(twcc_id, 3);
+  cr_assert(au->codecs[0].fb.bits & PL_SDP_FB_TRANSPORT_CC);
+  cr_assert_eq(c->ext_twcc_id, 3);
   cr_assert_eq(au->n_candidates, 1);
   cr_assert_str_eq(au->candidates[0].address, "10.0.0.2");
   cr_assert_eq(au->candidates[0].port, 5000);
