@@ -31,7 +31,11 @@ typedef struct pl_dtls_cert pl_dtls_cert;
 /* A fresh ECDSA P-256 key and a self-signed certificate (CN=parley, valid
  * from a day ago for 30 days by the system clock: set-up, not a core). */
 int pl_dtls_cert_generate(pl_dtls_cert **out);
-/* An application-supplied certificate and private key in PEM. */
+/* An application-supplied certificate and private key, each NUL-terminated
+ * PEM. Errors say which part is wrong: PL_EFORMAT the certificate (no PEM
+ * CERTIFICATE that parses), PL_EPARSE the private key (none that parses;
+ * encrypted keys are refused, never prompted for), PL_EAUTH the key does not
+ * belong to the certificate. */
 int pl_dtls_cert_from_pem(pl_dtls_cert **out, const char *cert_pem,
                           const char *key_pem);
 /* Writes both as NUL-terminated PEM; PL_EFULL if a buffer is too small. */

@@ -9,6 +9,7 @@
 #include "net/dtls/dtls.h"
 #include "net/dtls/dtls_internal.h"
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include "parley.h"
 
 #define MAXQ 512
@@ -904,4 +905,42 @@ Test(dtls, replayed_or_altered_alert_is_discarded) {
   cr_assert_eq(l.e[1].closed, 1);
   cr_assert_eq(l.e[1].failed, 0);
   teardown(&l);
+}
+
+/* Which part of an application's PEM is wrong, without ever prompting for a
+ * passphrase (an encrypted key is refused). */
+Test(dtls, pem_errors_name_the_part_that_is_wrong) {
+  static char cpem[4096], kpem[4096], cpem_b[4096], kpem_b[4096];
+  cr_assert_eq(pl_dtls_cert_to_pem(cert_a, cpem, sizeof cpem, kpem, sizeof kpem), 0);
+  cr_assert_eq(pl_dtls_cert_to_pem(cert_b, cpem_b, sizeof cpem_b, kpem_b, sizeof kpem_b), 0);
+  pl_dtls_cert *c = (pl_dtls_cert *)1;
+  cr_assert_eq(pl_dtls_cert_from_pem(&c, "", kpem), PL_EFORMAT);
+  cr_assert_null(c);
+  cr_assert_eq(pl_dtls_cert_from_pem(&c, kpem, kpem), PL_EFORMAT); /* a key as cert */
+  cr_assert_eq(pl_dtls_cert_from_pem(&c, cpem, "junk"), PL_EPARSE);
+  cr_assert_eq(pl_dtls_cert_from_pem(&c, cpem, cpem), PL_EPARSE);  /* a cert as key */
+  cr_assert_eq(pl_dtls_cert_from_pem(&c, cpem, kpem_b), PL_EAUTH);
+  cr_assert_eq(pl_dtls_cert_from_pem(&c, NULL, kpem), PL_EINVAL);
+  /* A cut-short certificate. */
+  static char cut[4096];
+  memcpy(cut, cpem, strlen(cpem) / 2);
+  cr_assert_eq(pl_dtls_cert_from_pem(&c, cut, kpem), PL_EFORMAT);
+  /* An encrypted key. */
+  BIO *b = BIO_new(BIO_s_mem());
+  cr_assert_eq(PEM_write_bio_PrivateKey(b, cert_a->key, EVP_aes_128_cbc(), NULL, 0, NULL,
+                                        (void *)"secret"), 1);
+  static char enc[4096];
+  char *p;
+  long n = BIO_get_mem_data(b, &p);
+  cr_assert(n > 0 && (size_t)n < sizeof enc);
+  memcpy(enc, p, (size_t)n);
+  BIO_free(b);
+  cr_assert(strstr(enc, "ENCRYPTED"));
+  cr_assert_eq(pl_dtls_cert_from_pem(&c, cpem, enc), PL_EPARSE);
+  cr_assert_null(c);
+  /* Nothing left in OpenSSL's error queue to confuse a later DTLS call. */
+  cr_assert_eq(ERR_peek_error(), 0);
+  cr_assert_eq(pl_dtls_cert_from_pem(&c, cpem, kpem), 0);
+  cr_assert_str_eq(pl_dtls_cert_fingerprint(c), pl_dtls_cert_fingerprint(cert_a));
+  pl_dtls_cert_free(c);
 }
