@@ -450,6 +450,8 @@ typedef struct pl_call_stats {
   char srtp_profile[32];        /* "SRTP_AEAD_AES_128_GCM", ... */
   double dtls_connected_s;      /* negotiation -> verified DTLS, -1 until then */
   uint64_t stun_bad_integrity;  /* ICE checks dropped for MESSAGE-INTEGRITY */
+  uint64_t dtls_records_discarded; /* after the handshake: forged, broken,
+                                      replayed or stale DTLS records dropped */
   uint64_t ice_checks_sent, ice_checks_received, consent_ok;
   int local_candidates, srflx_candidates, remote_candidates;
   char stun_mapped[64];         /* what the STUN server saw us as, or empty */

@@ -114,7 +114,8 @@ void pl_cli_stats_json(FILE *f, const pl_call_stats *st) {
           "\"sendBitrate\":%.1f,\"packetsReceived\":%llu,\"bytesReceived\":%llu,"
           "\"packetsLost\":%lld,\"packetsDiscarded\":%llu,\"packetsDropped\":%llu,"
           "\"packetsSendFailed\":%llu,"
-          "\"srtpAuthFailures\":%llu,\"srtpReplays\":%llu,\"recvBitrate\":%.1f,"
+          "\"srtpAuthFailures\":%llu,\"srtpReplays\":%llu,\"dtlsRecordsDiscarded\":%llu,"
+          "\"recvBitrate\":%.1f,"
           "\"jitter\":%.6f,\"fractionLost\":%.4f,\"roundTripTime\":%.6f,"
           "\"jitterBufferDelay\":%.6f,\"jitterBufferTargetDelay\":%.6f,"
           "\"totalSamplesReceived\":%llu,\"concealedSamples\":%llu,"
@@ -128,7 +129,8 @@ void pl_cli_stats_json(FILE *f, const pl_call_stats *st) {
           (long long)st->packets_lost, (unsigned long long)st->packets_discarded,
           (unsigned long long)st->packets_dropped, (unsigned long long)st->packets_send_failed,
           (unsigned long long)st->srtp_auth_failures,
-          (unsigned long long)st->srtp_replays, st->recv_bitrate_bps, st->jitter_s,
+          (unsigned long long)st->srtp_replays,
+          (unsigned long long)st->dtls_records_discarded, st->recv_bitrate_bps, st->jitter_s,
           st->fraction_lost, st->rtt_s, st->jitter_buffer_delay_s,
           st->jitter_buffer_target_delay_s, (unsigned long long)st->total_samples_received,
           (unsigned long long)st->concealed_samples,

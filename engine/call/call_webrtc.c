@@ -316,9 +316,19 @@ static void dtls_pump(pl_call *c, pl_time_us now) {
     } else if (o.event == PL_DTLS_EV_CONNECTED) {
       dtls_connected(c, now);
     } else if (o.event == PL_DTLS_EV_FAILED) {
+      /* After the handshake only the peer's own fatal alert ends DTLS
+       * (forged or broken records are discarded and counted). */
+      const char *alert;
+      char why[96];
+      if (pl_dtls_peer_alert(w->dtls, &alert) < 0)
+        snprintf(why, sizeof why, "%s",
+                 o.error == PL_ETIMEDOUT ? "DTLS handshake timed out" : "DTLS handshake failed");
+      else if (o.error == PL_ECLOSED)
+        snprintf(why, sizeof why, "DTLS fatal alert from peer: %s", alert);
+      else
+        snprintf(why, sizeof why, "DTLS handshake failed: peer sent %s", alert);
       set_dtls_state(c, PL_DTLS_TRANSPORT_FAILED, o.error,
-                     o.error == PL_EAUTH ? "peer certificate does not match a=fingerprint"
-                                         : "DTLS handshake failed");
+                     o.error == PL_EAUTH ? "peer certificate does not match a=fingerprint" : why);
     } else if (o.event == PL_DTLS_EV_CLOSED) {
       bool theirs = !w->closing;
       set_dtls_state(c, PL_DTLS_TRANSPORT_CLOSED, 0, theirs ? "close_notify from peer" : NULL);
@@ -618,6 +628,8 @@ void pl_wrtc_fill_stats(pl_call *c, pl_call_stats *s) {
     s->ice_checks_received = is.checks_received;
     s->consent_ok = is.consent_ok;
   }
+  if (w->dtls)
+    s->dtls_records_discarded = pl_dtls_get_stats(w->dtls).records_discarded;
   snprintf(s->local_candidate, sizeof s->local_candidate, "%s", w->sel_local);
   snprintf(s->remote_candidate, sizeof s->remote_candidate, "%s", w->sel_remote);
   if (c->srtp) {

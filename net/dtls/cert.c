@@ -1,6 +1,7 @@
 /* DTLS identity: the self-signed certificate a WebRTC endpoint presents and
  * the SDP fingerprint that authenticates it (RFC 8122, RFC 8827 6.5). */
 #include <ctype.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -131,6 +132,16 @@ fail:
   return rc;
 }
 
+/* An encrypted key would make OpenSSL's default callback ask for a
+ * passphrase on the terminal: a library must not, so there is none. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u) {
+  (void)buf;
+  (void)size;
+  (void)rwflag;
+  (void)u;
+  return -1;
+}
+
 int pl_dtls_cert_from_pem(pl_dtls_cert **out, const char *cert_pem,
                           const char *key_pem) {
   if (!out || !cert_pem || !key_pem)
@@ -140,23 +151,30 @@ int pl_dtls_cert_from_pem(pl_dtls_cert **out, const char *cert_pem,
   if (!c)
     return PL_ENOMEM;
   BIO *cb = BIO_new_mem_buf(cert_pem, -1), *kb = BIO_new_mem_buf(key_pem, -1);
-  int rc = PL_EFORMAT;
-  if (cb && kb) {
-    c->x509 = PEM_read_bio_X509(cb, NULL, NULL, NULL);
-    c->key = PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL);
-  }
-  BIO_free(cb);
-  BIO_free(kb);
-  if (!c->x509 || !c->key)
+  int rc = PL_ENOMEM;
+  if (!cb || !kb)
+    goto fail;
+  rc = PL_EFORMAT; /* the certificate */
+  if (!(c->x509 = PEM_read_bio_X509(cb, NULL, no_passphrase, NULL)))
+    goto fail;
+  rc = PL_EPARSE; /* the private key */
+  if (!(c->key = PEM_read_bio_PrivateKey(kb, NULL, no_passphrase, NULL)))
     goto fail;
   rc = PL_EAUTH;
   if (X509_check_private_key(c->x509, c->key) != 1)
     goto fail;
   if ((rc = compute_fingerprint(c)) < 0)
     goto fail;
+  BIO_free(cb);
+  BIO_free(kb);
+  ERR_clear_error();
   *out = c;
   return 0;
 fail:
+  BIO_free(cb);
+  BIO_free(kb);
+  /* Leave no parse errors behind for a later SSL_get_error to misread. */
+  ERR_clear_error();
   pl_dtls_cert_free(c);
   return rc;
 }

@@ -13,6 +13,14 @@
  * matters for one case only: the peer's answer was the final flight and was
  * lost. The final-flight sender here therefore re-sends its own final flight
  * when a datagram of nothing but already-seen handshake records arrives.
+ *
+ * After the handshake, anyone who can spoof the peer's address can send us
+ * records, and RFC 6347 4.1.2.7 says invalid ones are silently discarded.
+ * OpenSSL 3.0 does that for most, but treats some (an epoch-1 record shorter
+ * than the AEAD nonce and tag, for one) as fatal: it writes an alert and
+ * the SSL object is dead for good. So every record is checked here first
+ * (header, version, epoch, length for the negotiated cipher) and handed to
+ * OpenSSL alone; only an authenticated alert from the peer ends the session.
  * See docs/webrtc-cores.md. */
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -33,6 +41,9 @@
 #define SEEN 64
 #define MAX_RTO PL_SEC(60)
 #define REC_HDR ((size_t)13)
+/* Renegotiation is off (SSL_OP_NO_RENEGOTIATION), so once the handshake is
+ * done every genuine record from the peer is in epoch 1. */
+#define APP_EPOCH 1
 
 typedef struct tx_slot {
   size_t len;
@@ -61,6 +72,10 @@ struct pl_dtls {
 
   pl_time_us t_start, rtx_at, rto;
   bool cb_new_flight, cb_ossl_timeout;
+  bool cb_msg_in;      /* OpenSSL read an alert, CCS or handshake message */
+  int cb_alert;        /* level << 8 | description of the last alert read */
+  int peer_alert;      /* description of the peer's fatal alert, or -1 */
+  size_t rec_min, rec_block; /* record body bounds for the cipher in use */
 
   /* The last flight as datagrams, for re-sending on the caller's clock. */
   uint8_t flight[FLIGHT_MAX];
@@ -68,7 +83,7 @@ struct pl_dtls {
   bool flight_ok;
   pl_time_us flight_at;
 
-  uint64_t seen[SEEN]; /* (epoch << 48 | seq) of records received */
+  uint64_t seen[SEEN]; /* hashes of the handshake's records received */
   size_t seen_n, seen_pos;
 
   tx_slot *tx;
@@ -209,6 +224,24 @@ static unsigned timer_cb(SSL *ssl, unsigned prev_us) {
   return (unsigned)d->rto;
 }
 
+/* Only records read (write_p == 0) matter: did the one just handed to
+ * OpenSSL carry anything, and was it an alert. */
+static void msg_cb(int write_p, int version, int content_type, const void *buf,
+                   size_t len, SSL *ssl, void *arg) {
+  (void)version;
+  (void)ssl;
+  pl_dtls *d = arg;
+  if (write_p || content_type == SSL3_RT_HEADER)
+    return;
+  if (content_type == SSL3_RT_ALERT && len == 2) {
+    const uint8_t *a = buf;
+    d->cb_alert = a[0] << 8 | a[1];
+  }
+  if (content_type == SSL3_RT_ALERT || content_type == SSL3_RT_HANDSHAKE ||
+      content_type == SSL3_RT_CHANGE_CIPHER_SPEC)
+    d->cb_msg_in = true;
+}
+
 static bool cert_matches(const pl_dtls *d, X509 *x) {
   const EVP_MD *md = pl_dtls_md_(d->fp_alg);
   uint8_t dg[EVP_MAX_MD_SIZE];
@@ -254,6 +287,7 @@ pl_dtls *pl_dtls_new(const pl_dtls_config *cfg) {
   d->hs_timeout = cfg->handshake_timeout ? cfg->handshake_timeout : PL_SEC(30);
   d->rto = d->initial_rto;
   d->rtx_at = PL_TIME_NEVER;
+  d->cb_alert = d->peer_alert = -1;
   d->tx = calloc(TXQ, sizeof *d->tx);
   d->rx = calloc(RXQ, sizeof *d->rx);
   if (!d->tx || !d->rx)
@@ -291,8 +325,12 @@ pl_dtls *pl_dtls_new(const pl_dtls_config *cfg) {
   SSL_CTX_set_verify(d->ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
                      verify_cb);
   SSL_CTX_set_session_cache_mode(d->ctx, SSL_SESS_CACHE_OFF);
+  /* No Encrypt-then-MAC (RFC 7366): OpenSSL 3.0 DTLS fails the connection
+   * on an EtM record whose MAC is wrong, so one forged record of any length
+   * would end a CBC session. The CBC suites are for peers without AEAD,
+   * which predate EtM anyway; with MAC-then-encrypt a bad record is dropped. */
   SSL_CTX_set_options(d->ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION |
-                                  SSL_OP_NO_QUERY_MTU);
+                                  SSL_OP_NO_QUERY_MTU | SSL_OP_NO_ENCRYPT_THEN_MAC);
   d->ssl = SSL_new(d->ctx);
   d->rbio = BIO_new(BIO_s_mem());
   d->wbio = BIO_new(BIO_s_mem());
@@ -309,6 +347,8 @@ pl_dtls *pl_dtls_new(const pl_dtls_config *cfg) {
   if (SSL_set_mtu(d->ssl, (long)d->mtu) <= 0) /* returns the MTU set */
     goto fail;
   DTLS_set_timer_cb(d->ssl, timer_cb);
+  SSL_set_msg_callback(d->ssl, msg_cb);
+  SSL_set_msg_callback_arg(d->ssl, d);
   if (d->role == PL_DTLS_CLIENT)
     SSL_set_connect_state(d->ssl);
   else
@@ -358,14 +398,38 @@ static void arm_timer(pl_dtls *d, pl_time_us now, bool new_flight,
     d->rtx_at = now + d->rto;
 }
 
+/* The smallest record body a genuine peer can send with the cipher in use
+ * (even an empty plaintext carries the explicit nonce or IV, and the tag or
+ * MAC): OpenSSL 3.0 fails the whole connection on some shorter ones. */
+static void record_bounds(pl_dtls *d) {
+  const SSL_CIPHER *c = SSL_get_current_cipher(d->ssl);
+  int nid = c ? SSL_CIPHER_get_cipher_nid(c) : NID_undef;
+  d->rec_block = 0;
+  if (nid == NID_aes_128_gcm || nid == NID_aes_256_gcm) {
+    d->rec_min = 8 + 16; /* explicit nonce, tag (RFC 5288 3) */
+  } else if (nid == NID_chacha20_poly1305) {
+    d->rec_min = 16; /* tag; the nonce is implicit (RFC 7905 2) */
+  } else {
+    /* CBC with HMAC (Encrypt-then-MAC turned off in pl_dtls_new): explicit
+     * IV, then whole blocks holding at least the MAC and the pad length. */
+    const EVP_MD *md = c ? EVP_get_digestbynid(SSL_CIPHER_get_digest_nid(c)) : NULL;
+    int mac = md ? EVP_MD_get_size(md) : 0;
+    d->rec_block = 16;
+    d->rec_min = 16 + ((size_t)(mac > 0 ? mac : EVP_MAX_MD_SIZE) / 16 + 1) * 16;
+  }
+}
+
 static void handshake_step(pl_dtls *d, pl_time_us now) {
   ERR_clear_error();
+  d->cb_alert = -1;
   int r = SSL_do_handshake(d->ssl);
   bool nf = d->cb_new_flight, ort = d->cb_ossl_timeout;
   d->cb_new_flight = d->cb_ossl_timeout = false;
   if (r != 1) {
     int e = SSL_get_error(d->ssl, r);
     if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+      if (d->cb_alert >> 8 == SSL3_AL_FATAL)
+        d->peer_alert = d->cb_alert & 0xff;
       flush_out(d, now, false); /* the alert, if any */
       fail(d, d->fp_mismatch ? PL_EAUTH : PL_ECRYPTO);
       return;
@@ -381,6 +445,7 @@ static void handshake_step(pl_dtls *d, pl_time_us now) {
   flush_out(d, now, d->final_sender);
   d->hs_done = true;
   d->rtx_at = PL_TIME_NEVER;
+  record_bounds(d);
   verify_peer(d);
 }
 
@@ -423,7 +488,11 @@ static bool repeat_of_seen(pl_dtls *d, const uint8_t *p, size_t n) {
     size_t rl = REC_HDR + pl_be16(p + off + 11);
     if (off + rl > n)
       return false;
-    uint64_t k = pl_be64(p + off + 3);
+    /* The whole record, not just epoch and sequence number: a repeat is a
+     * byte-identical copy, which an off-path forger cannot make. */
+    uint64_t k = 0xcbf29ce484222325ULL; /* FNV-1a */
+    for (size_t i = 0; i < rl; i++)
+      k = (k ^ p[off + i]) * 0x100000001b3ULL;
     bool seen = false;
     for (size_t i = 0; i < d->seen_n; i++)
       seen = seen || d->seen[i] == k;
@@ -434,7 +503,9 @@ static bool repeat_of_seen(pl_dtls *d, const uint8_t *p, size_t n) {
   }
   if (off != n || nk == 0)
     return false;
-  for (size_t i = 0; i < nk; i++) {
+  /* Only the handshake's records are remembered: after it, a forger could
+   * otherwise name the same record twice and draw our final flight. */
+  for (size_t i = 0; i < nk && !d->hs_done; i++) {
     d->seen[d->seen_pos] = keys[i];
     d->seen_pos = (d->seen_pos + 1) % SEEN;
     if (d->seen_n < SEEN)
@@ -443,13 +514,19 @@ static bool repeat_of_seen(pl_dtls *d, const uint8_t *p, size_t n) {
   return all;
 }
 
-static void read_app(pl_dtls *d, pl_time_us now) {
+/* Drains what OpenSSL can read from the record(s) in rbio. Returns whether
+ * anything came of it: data, an alert, a handshake message, the end. */
+static bool read_app(pl_dtls *d, pl_time_us now) {
+  bool effect = false;
+  d->cb_msg_in = false;
+  d->cb_alert = -1;
   for (;;) {
     bool keep = d->state == PL_DTLS_CONNECTED && d->rx_n < RXQ;
     rx_slot *s = keep ? &d->rx[(d->rx_head + d->rx_n) % RXQ] : NULL;
     ERR_clear_error();
     int r = SSL_read(d->ssl, s ? s->data : d->sink, RX_MAX);
     if (r > 0) {
+      effect = true;
       if (s) {
         s->len = (size_t)r;
         d->rx_n++;
@@ -468,13 +545,64 @@ static void read_app(pl_dtls *d, pl_time_us now) {
       d->state = PL_DTLS_CLOSED;
       push_event(d, PL_DTLS_EV_CLOSED, 0);
       ERR_clear_error();
-      return;
+      return true;
     }
-    flush_out(d, now, false);
-    fail(d, PL_ECRYPTO);
-    return;
+    if (d->cb_alert >> 8 == SSL3_AL_FATAL) {
+      /* An authenticated fatal alert from the peer: the session is over,
+       * and nothing is owed in answer. */
+      (void)BIO_reset(d->wbio);
+      d->peer_alert = d->cb_alert & 0xff;
+      fail(d, PL_ECLOSED);
+      return true;
+    }
+    /* Anything else OpenSSL refused after the handshake is unauthenticated
+     * input (record_ok should have stopped it): never answer it with an
+     * alert the peer would take as the end of the call. */
+    (void)BIO_reset(d->wbio);
+    ERR_clear_error();
+    return effect || d->cb_msg_in;
   }
   flush_out(d, now, false);
+  return effect || d->cb_msg_in;
+}
+
+/* Whether a record (header and body, rl bytes, within the datagram) after
+ * the handshake could be genuine; OpenSSL then checks that it is. */
+static bool record_ok(const pl_dtls *d, const uint8_t *p, size_t rl) {
+  size_t body = rl - REC_HDR;
+  if (p[0] != SSL3_RT_ALERT && p[0] != SSL3_RT_HANDSHAKE &&
+      p[0] != SSL3_RT_APPLICATION_DATA)
+    return false; /* CCS only in a handshake; nothing else exists */
+  if (p[1] != 0xfe || p[2] != 0xfd || pl_be16(p + 3) != APP_EPOCH)
+    return false; /* epoch 0 is the handshake's plaintext: unauthenticated */
+  if (body < d->rec_min || body > SSL3_RT_MAX_ENCRYPTED_LENGTH)
+    return false;
+  return !d->rec_block || (body - d->rec_block) % d->rec_block == 0;
+}
+
+/* After the handshake: each record on its own, checked first. OpenSSL reads
+ * a memory BIO as one datagram, so a record alone is one read. */
+static void input_records(pl_dtls *d, pl_time_us now, const uint8_t *p, size_t n) {
+  size_t off = 0;
+  while (off < n) {
+    size_t rl = n - off >= REC_HDR ? REC_HDR + pl_be16(p + off + 11) : 0;
+    if (rl == 0 || rl > n - off) {
+      d->stats.records_discarded++; /* the rest cannot be framed */
+      return;
+    }
+    bool effect = false;
+    if (record_ok(d, p + off, rl)) {
+      if (BIO_write(d->rbio, p + off, (int)rl) != (int)rl)
+        return;
+      effect = read_app(d, now);
+      (void)BIO_reset(d->rbio);
+    }
+    if (!effect)
+      d->stats.records_discarded++;
+    if (d->state != PL_DTLS_CONNECTED && d->state != PL_DTLS_CONNECTING)
+      return;
+    off += rl;
+  }
 }
 
 int pl_dtls_input(pl_dtls *d, pl_time_us now, const uint8_t *p, size_t n) {
@@ -493,10 +621,15 @@ int pl_dtls_input(pl_dtls *d, pl_time_us now, const uint8_t *p, size_t n) {
     resend_flight(d, now);
     d->stats.dup_flight_replies++;
   }
+  if (d->hs_done) {
+    input_records(d, now, p, n);
+    return 0;
+  }
   if (BIO_write(d->rbio, p, (int)n) != (int)n)
     return PL_ENOMEM;
-  if (!d->hs_done)
-    handshake_step(d, now);
+  handshake_step(d, now);
+  /* The rest of the datagram that finished the handshake (it came with the
+   * peer's Finished, so from whoever we just authenticated). */
   if (d->hs_done && (d->state == PL_DTLS_CONNECTED || d->state == PL_DTLS_CONNECTING))
     read_app(d, now);
   (void)BIO_reset(d->rbio); /* one datagram per call, nothing carried over */
@@ -607,6 +740,13 @@ int pl_dtls_close(pl_dtls *d) {
 }
 
 pl_dtls_state pl_dtls_get_state(const pl_dtls *d) { return d->state; }
+SSL *pl_dtls_ssl_(pl_dtls *d) { return d->ssl; }
+
+int pl_dtls_peer_alert(const pl_dtls *d, const char **name) {
+  if (name)
+    *name = d->peer_alert < 0 ? "" : SSL_alert_desc_string_long(d->peer_alert);
+  return d->peer_alert;
+}
 pl_dtls_stats pl_dtls_get_stats(const pl_dtls *d) { return d->stats; }
 
 int pl_dtls_export_srtp(pl_dtls *d, pl_dtls_srtp *out) {

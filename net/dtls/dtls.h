@@ -31,7 +31,11 @@ typedef struct pl_dtls_cert pl_dtls_cert;
 /* A fresh ECDSA P-256 key and a self-signed certificate (CN=parley, valid
  * from a day ago for 30 days by the system clock: set-up, not a core). */
 int pl_dtls_cert_generate(pl_dtls_cert **out);
-/* An application-supplied certificate and private key in PEM. */
+/* An application-supplied certificate and private key, each NUL-terminated
+ * PEM. Errors say which part is wrong: PL_EFORMAT the certificate (no PEM
+ * CERTIFICATE that parses), PL_EPARSE the private key (none that parses;
+ * encrypted keys are refused, never prompted for), PL_EAUTH the key does not
+ * belong to the certificate. */
 int pl_dtls_cert_from_pem(pl_dtls_cert **out, const char *cert_pem,
                           const char *key_pem);
 /* Writes both as NUL-terminated PEM; PL_EFULL if a buffer is too small. */
@@ -79,7 +83,9 @@ typedef enum {
 
 typedef enum {
   PL_DTLS_EV_CONNECTED, /* keys may be exported now */
-  PL_DTLS_EV_FAILED,    /* error: PL_EAUTH fingerprint, PL_ETIMEDOUT, ... */
+  PL_DTLS_EV_FAILED,    /* error: PL_EAUTH fingerprint, PL_ETIMEDOUT,
+                           PL_ECRYPTO handshake, PL_ECLOSED the peer's
+                           (authenticated) fatal alert after the handshake */
   PL_DTLS_EV_CLOSED,    /* close_notify sent or received */
 } pl_dtls_event;
 
@@ -107,6 +113,10 @@ typedef struct pl_dtls_stats {
   uint64_t datagrams_in, datagrams_out;
   uint64_t data_dropped;      /* app data lost: not verified yet, queue full */
   uint64_t out_dropped;       /* datagrams lost to a full output queue */
+  /* After the handshake: records dropped without effect (RFC 6347 4.1.2.7):
+   * malformed or truncated, wrong version or epoch, too short for the
+   * cipher, failed authentication, replayed, or stale retransmissions. */
+  uint64_t records_discarded;
 } pl_dtls_stats;
 
 typedef struct pl_dtls pl_dtls;
@@ -117,7 +127,9 @@ int pl_dtls_set_remote_fingerprint(pl_dtls *d, pl_time_us now, const char *fp);
 /* Begins the handshake (the client sends its ClientHello). */
 int pl_dtls_start(pl_dtls *d, pl_time_us now);
 /* One datagram from the peer. Garbage is discarded (DTLS drops bad records);
- * a fatal alert or failed verification ends in a FAILED event. */
+ * during the handshake a fatal alert or failed verification ends in a FAILED
+ * event; after it, nothing but an authenticated alert from the peer ends the
+ * session (records that fail are counted in records_discarded). */
 int pl_dtls_input(pl_dtls *d, pl_time_us now, const uint8_t *p, size_t n);
 int pl_dtls_timeout(pl_dtls *d, pl_time_us now);
 bool pl_dtls_poll(pl_dtls *d, pl_dtls_output *out);
@@ -131,6 +143,9 @@ pl_dtls_state pl_dtls_get_state(const pl_dtls *d);
 /* PL_ESTATE until CONNECTED: nothing is exported for an unverified peer. */
 int pl_dtls_export_srtp(pl_dtls *d, pl_dtls_srtp *out);
 pl_dtls_stats pl_dtls_get_stats(const pl_dtls *d);
+/* The fatal alert the peer sent (RFC 5246 7.2 description), or -1 if none;
+ * its name ("bad record mac") in *name unless name is NULL. */
+int pl_dtls_peer_alert(const pl_dtls *d, const char **name);
 const char *pl_dtls_profile_name(uint16_t profile);
 
 /* Parses "sha-256 AB:CD:..." (RFC 8122 hash names sha-1..sha-512, any hex

@@ -3,6 +3,7 @@
 #define PL_NET_DTLS_INTERNAL_H
 
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include "net/dtls/dtls.h"
@@ -15,5 +16,9 @@ struct pl_dtls_cert {
 
 /* The OpenSSL digest for an RFC 8122 hash name ("sha-256"), or NULL. */
 const EVP_MD *pl_dtls_md_(const char *alg);
+
+/* Tests only: the connection's SSL object (to pick its cipher suites, or to
+ * make it send what pl_dtls never would). */
+SSL *pl_dtls_ssl_(pl_dtls *d);
 
 #endif

@@ -7,6 +7,9 @@
 
 #include "base/rng.h"
 #include "net/dtls/dtls.h"
+#include "net/dtls/dtls_internal.h"
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include "parley.h"
 
 #define MAXQ 512
@@ -561,4 +564,383 @@ Test(dtls, real_clock_driver_gets_openssl_retransmission) {
   cr_assert_eq(cs.flights_resent, 0);
   assert_keys_match(&l, PL_DTLS_SRTP_AEAD_AES_128_GCM, 16, 12);
   teardown(&l);
+}
+
+/* ---- after the handshake: records from anyone who can spoof the peer's
+ * address (RFC 6347 4.1.2.7: invalid records are silently discarded) ---- */
+
+static void up(link *l) {
+  setup_ok(l);
+  start(l);
+  run(l, PL_SEC(1));
+  cr_assert_eq(l->e[0].state, PL_DTLS_CONNECTED);
+  cr_assert_eq(l->e[1].state, PL_DTLS_CONNECTED);
+}
+
+/* Hands endpoint `who` one datagram as if from its peer; returns how many
+ * datagrams it sent in answer. */
+static int forge(link *l, int who, const uint8_t *p, size_t n) {
+  int before = l->e[who].sent;
+  pl_dtls_input(l->e[who].d, l->now, p, n);
+  drain(l);
+  return l->e[who].sent - before;
+}
+
+static size_t record(uint8_t *out, uint8_t type, uint16_t epoch, uint64_t seq,
+                     pl_rng *r, size_t body) {
+  out[0] = type;
+  out[1] = 0xfe;
+  out[2] = 0xfd;
+  out[3] = (uint8_t)(epoch >> 8);
+  out[4] = (uint8_t)epoch;
+  for (int i = 0; i < 6; i++)
+    out[5 + i] = (uint8_t)(seq >> (40 - 8 * i));
+  out[11] = (uint8_t)(body >> 8);
+  out[12] = (uint8_t)body;
+  for (size_t i = 0; i < body; i++)
+    out[13 + i] = (uint8_t)pl_rng_u64(r);
+  return 13 + body;
+}
+
+/* Both ways, several records, byte-exact: the SSL objects still work. */
+static void assert_data_flows(link *l) {
+  size_t rx0 = l->e[0].rx_len, rx1 = l->e[1].rx_len;
+  int m0 = l->e[0].rx_msgs, m1 = l->e[1].rx_msgs;
+  cr_assert_eq(pl_dtls_send(l->e[0].d, (const uint8_t *)"ping", 4), 0);
+  cr_assert_eq(pl_dtls_send(l->e[1].d, (const uint8_t *)"pong!", 5), 0);
+  cr_assert_eq(pl_dtls_send(l->e[0].d, (const uint8_t *)"again", 5), 0);
+  run(l, l->now + PL_MS(100));
+  cr_assert_eq(l->e[1].rx_msgs - m1, 2);
+  cr_assert_eq(l->e[1].rx_len - rx1, 9);
+  cr_assert_eq(memcmp(l->e[1].rx + rx1, "pingagain", 9), 0);
+  cr_assert_eq(l->e[0].rx_msgs - m0, 1);
+  cr_assert_eq(memcmp(l->e[0].rx + rx0, "pong!", 5), 0);
+  cr_assert_eq(l->e[0].state, PL_DTLS_CONNECTED);
+  cr_assert_eq(l->e[1].state, PL_DTLS_CONNECTED);
+}
+
+/* The report of issue #13: one 33-byte datagram (an epoch-1 record with a
+ * 20-byte body) ended both sides of an established call. */
+Test(dtls, forged_epoch1_records_after_handshake_are_discarded) {
+  static link l;
+  static uint8_t buf[512];
+  pl_rng r;
+  pl_rng_seed(&r, 13);
+  up(&l);
+  for (int who = 0; who < 2; who++) {
+    uint64_t n = 0;
+    static const uint8_t types[] = {23, 21, 22};
+    for (size_t t = 0; t < sizeof types; t++)
+      for (size_t body = 1; body <= 200; body++) {
+        size_t len = record(buf, types[t], 1, pl_rng_u64(&r) & 0xffffffffffffULL, &r, body);
+        cr_assert_eq(forge(&l, who, buf, len), 0, "answered type %u len %zu", types[t], body);
+        cr_assert_eq(pl_dtls_get_state(l.e[who].d), PL_DTLS_CONNECTED,
+                     "endpoint %d ended by type %u body %zu", who, types[t], body);
+        n++;
+      }
+    cr_assert_eq(pl_dtls_get_stats(l.e[who].d).records_discarded, n);
+  }
+  cr_assert_eq(l.e[0].failed + l.e[1].failed + l.e[0].closed + l.e[1].closed, 0);
+  assert_data_flows(&l);
+  teardown(&l);
+}
+
+/* Epoch 0 is the handshake's plaintext: after the handshake nothing in it is
+ * authenticated, neither a fatal alert nor a new ClientHello. */
+Test(dtls, forged_plaintext_alert_and_client_hello_after_handshake_are_discarded) {
+  static link l;
+  static uint8_t buf[1500];
+  pl_rng r;
+  pl_rng_seed(&r, 14);
+  up(&l);
+  /* A fatal handshake_failure alert, and one for every description. */
+  for (int who = 0; who < 2; who++) {
+    size_t len = record(buf, 21, 0, 100, &r, 2);
+    buf[13] = 2;
+    buf[14] = 40;
+    cr_assert_eq(forge(&l, who, buf, len), 0);
+    for (int desc = 0; desc < 256; desc++) {
+      buf[10] = (uint8_t)(101 + desc);
+      buf[14] = (uint8_t)desc;
+      cr_assert_eq(forge(&l, who, buf, len), 0);
+    }
+    cr_assert_eq(pl_dtls_get_state(l.e[who].d), PL_DTLS_CONNECTED);
+  }
+  /* A fresh client's ClientHello (a renegotiation or a restart attempt),
+   * to both roles. */
+  static link other;
+  setup_ok(&other);
+  cr_assert_eq(pl_dtls_start(other.e[0].d, 0), 0);
+  pl_dtls_output o;
+  cr_assert(pl_dtls_poll(other.e[0].d, &o));
+  cr_assert_eq(o.kind, PL_DTLS_OUT_TRANSMIT);
+  size_t chn = o.len;
+  memcpy(buf, o.data, chn);
+  for (int who = 0; who < 2; who++) {
+    cr_assert_eq(forge(&l, who, buf, chn), 0);
+    cr_assert_eq(pl_dtls_get_state(l.e[who].d), PL_DTLS_CONNECTED);
+    cr_assert_geq(pl_dtls_get_stats(l.e[who].d).records_discarded, 258);
+  }
+  teardown(&other);
+  cr_assert_eq(l.e[0].failed + l.e[1].failed + l.e[0].closed + l.e[1].closed, 0);
+  assert_data_flows(&l);
+  teardown(&l);
+}
+
+Test(dtls, later_epochs_bad_versions_and_truncated_headers_are_discarded) {
+  static link l;
+  static uint8_t buf[512];
+  pl_rng r;
+  pl_rng_seed(&r, 15);
+  up(&l);
+  for (int who = 0; who < 2; who++) {
+    uint64_t before = pl_dtls_get_stats(l.e[who].d).records_discarded, n = 0;
+    for (uint16_t epoch = 2; epoch < 40; epoch++)
+      for (uint8_t type = 20; type <= 25; type++) {
+        size_t len = record(buf, type, epoch == 39 ? 0xffff : epoch, epoch, &r,
+                            1 + pl_rng_below(&r, 100));
+        cr_assert_eq(forge(&l, who, buf, len), 0, "who %d epoch %u type %u", who, epoch, type);
+        n++;
+      }
+    /* Epoch 1 with other versions (DTLS 1.0, TLS 1.2, junk). */
+    static const uint8_t vers[][2] = {{0xfe, 0xff}, {0x03, 0x03}, {0x00, 0x00}, {0xfe, 0xfc}};
+    for (size_t v = 0; v < 4; v++) {
+      size_t len = record(buf, 23, 1, 500 + v, &r, 64);
+      buf[1] = vers[v][0];
+      buf[2] = vers[v][1];
+      cr_assert_eq(forge(&l, who, buf, len), 0);
+      n++;
+    }
+    /* Headers cut short, and lengths that run past the datagram. */
+    size_t full = record(buf, 23, 1, 77, &r, 40);
+    for (size_t cut = 1; cut < full; cut++) {
+      cr_assert_eq(forge(&l, who, buf, cut), 0);
+      n++;
+    }
+    cr_assert_eq(pl_dtls_get_state(l.e[who].d), PL_DTLS_CONNECTED);
+    cr_assert_eq(pl_dtls_get_stats(l.e[who].d).records_discarded - before, n);
+  }
+  assert_data_flows(&l);
+  teardown(&l);
+}
+
+Test(dtls, garbage_of_every_length_after_handshake_is_discarded) {
+  static link l;
+  static uint8_t buf[64];
+  pl_rng r;
+  pl_rng_seed(&r, 16);
+  up(&l);
+  for (int who = 0; who < 2; who++)
+    for (int round = 0; round < 20; round++)
+      for (size_t n = 1; n <= 64; n++) {
+        for (size_t i = 0; i < n; i++)
+          buf[i] = (uint8_t)pl_rng_u64(&r);
+        if (round % 2) { /* shaped like an epoch-1 DTLS 1.2 record */
+          buf[0] = (uint8_t)(20 + round % 4);
+          if (n > 2)
+            buf[1] = 0xfe, buf[2] = 0xfd;
+          if (n > 4)
+            buf[3] = 0, buf[4] = 1;
+        }
+        cr_assert_eq(forge(&l, who, buf, n), 0, "answered %zu bytes", n);
+        cr_assert_eq(pl_dtls_get_state(l.e[who].d), PL_DTLS_CONNECTED,
+                     "ended by %zu bytes, round %d", n, round);
+      }
+  /* At least one record per datagram; random lengths may frame several. */
+  for (int who = 0; who < 2; who++) {
+    uint64_t k = pl_dtls_get_stats(l.e[who].d).records_discarded;
+    cr_assert(k >= 20 * 64 && k <= 20 * 64 * 5, "%llu discarded", (unsigned long long)k);
+  }
+  assert_data_flows(&l);
+  teardown(&l);
+}
+
+/* A genuine record replayed, and one with a flipped bit: both dropped. */
+Test(dtls, replayed_and_tampered_app_data_is_discarded) {
+  static link l;
+  up(&l);
+  cr_assert_eq(pl_dtls_send(l.e[0].d, (const uint8_t *)"once", 4), 0);
+  pl_dtls_output o;
+  cr_assert(pl_dtls_poll(l.e[0].d, &o));
+  cr_assert_eq(o.kind, PL_DTLS_OUT_TRANSMIT);
+  uint8_t rec[64];
+  size_t n = o.len;
+  memcpy(rec, o.data, n);
+  cr_assert_eq(forge(&l, 1, rec, n), 0);
+  cr_assert_eq(l.e[1].rx_msgs, 1);
+  cr_assert_eq(forge(&l, 1, rec, n), 0); /* replay */
+  rec[n - 1] ^= 1;
+  rec[10] ^= 0x40; /* a fresh sequence number, a broken tag */
+  cr_assert_eq(forge(&l, 1, rec, n), 0);
+  cr_assert_eq(l.e[1].rx_msgs, 1);
+  cr_assert_eq(pl_dtls_get_stats(l.e[1].d).records_discarded, 2);
+  cr_assert_eq(l.e[1].state, PL_DTLS_CONNECTED);
+  assert_data_flows(&l);
+  teardown(&l);
+}
+
+/* Every suite the cipher list allows a peer to pick: the shortest genuine
+ * record differs (GCM 24 bytes of nonce and tag, ChaCha20 16, CBC an IV,
+ * MAC and padding), and so does what OpenSSL does with shorter ones. */
+static void forged_sweep(const char *suite) {
+  static link l;
+  static uint8_t buf[512];
+  pl_rng r;
+  pl_rng_seed(&r, 17);
+  setup_ok(&l);
+  cr_assert_eq(SSL_set_cipher_list(pl_dtls_ssl_(l.e[0].d), suite), 1);
+  start(&l);
+  run(&l, PL_SEC(1));
+  cr_assert_eq(l.e[0].state, PL_DTLS_CONNECTED);
+  cr_assert_eq(l.e[1].state, PL_DTLS_CONNECTED);
+  cr_assert_str_eq(SSL_get_cipher_name(pl_dtls_ssl_(l.e[1].d)), suite);
+  static const uint8_t types[] = {23, 21, 22, 20};
+  for (int who = 0; who < 2; who++) {
+    for (size_t t = 0; t < sizeof types; t++)
+      for (size_t body = 0; body <= 120; body++) {
+        size_t len = record(buf, types[t], 1, 1000 + body, &r, body);
+        cr_assert_eq(forge(&l, who, buf, len), 0, "answered type %u len %zu", types[t], body);
+        cr_assert_eq(pl_dtls_get_state(l.e[who].d), PL_DTLS_CONNECTED,
+                     "%s: endpoint %d ended by type %u body %zu", suite, who, types[t], body);
+      }
+    cr_assert_eq(pl_dtls_get_stats(l.e[who].d).records_discarded, 4 * 121);
+  }
+  assert_data_flows(&l);
+  /* A genuine close_notify still closes, whatever its (short) length. */
+  cr_assert_eq(pl_dtls_close(l.e[1].d), 0);
+  run(&l, l.now + PL_MS(100));
+  cr_assert_eq(l.e[0].state, PL_DTLS_CLOSED);
+  cr_assert_eq(l.e[0].closed, 1);
+  cr_assert_eq(l.e[0].failed + l.e[1].failed, 0);
+  teardown(&l);
+}
+
+Test(dtls, forged_records_discarded_with_aes128_gcm) {
+  forged_sweep("ECDHE-ECDSA-AES128-GCM-SHA256");
+}
+Test(dtls, forged_records_discarded_with_aes256_gcm) {
+  forged_sweep("ECDHE-ECDSA-AES256-GCM-SHA384");
+}
+Test(dtls, forged_records_discarded_with_chacha20_poly1305) {
+  forged_sweep("ECDHE-ECDSA-CHACHA20-POLY1305");
+}
+Test(dtls, forged_records_discarded_with_aes128_cbc_sha) {
+  forged_sweep("ECDHE-ECDSA-AES128-SHA");
+}
+
+/* Why records are checked before OpenSSL sees them: handed one short epoch-1
+ * record, OpenSSL 3.0's own SSL object fails for good (it reads nothing
+ * genuine afterwards) and writes an authenticated fatal alert. That alert,
+ * from the peer's SSL object, is the one thing that does end the session. */
+Test(dtls, authenticated_fatal_alert_from_peer_fails_with_eclosed) {
+  static link l;
+  static uint8_t buf[256];
+  pl_rng r;
+  pl_rng_seed(&r, 18);
+  up(&l);
+  SSL *a = pl_dtls_ssl_(l.e[0].d);
+  size_t len = record(buf, 23, 1, 4242, &r, 20);
+  cr_assert_eq(BIO_write(SSL_get_rbio(a), buf, (int)len), (int)len);
+  char tmp[64];
+  ERR_clear_error();
+  int rr = SSL_read(a, tmp, sizeof tmp);
+  int e = SSL_get_error(a, rr);
+  cr_assert(rr <= 0 && (e == SSL_ERROR_SSL || e == SSL_ERROR_SYSCALL), "rr %d err %d", rr, e);
+  ERR_clear_error();
+  char *w;
+  long wn = BIO_get_mem_data(SSL_get_wbio(a), &w);
+  cr_assert_gt(wn, 13);
+  uint8_t alert[256];
+  memcpy(alert, w, (size_t)wn);
+  (void)BIO_reset(SSL_get_wbio(a));
+  cr_assert_eq(alert[0], 21);
+  cr_assert_eq(alert[3] << 8 | alert[4], 1); /* encrypted: epoch 1 */
+  /* The SSL object is dead: genuine data from the peer is not read. */
+  cr_assert_eq(pl_dtls_send(l.e[1].d, (const uint8_t *)"late", 4), 0);
+  pl_dtls_output o;
+  cr_assert(pl_dtls_poll(l.e[1].d, &o));
+  cr_assert_eq(BIO_write(SSL_get_rbio(a), o.data, (int)o.len), (int)o.len);
+  rr = SSL_read(a, tmp, sizeof tmp);
+  e = SSL_get_error(a, rr);
+  cr_assert(rr <= 0 && (e == SSL_ERROR_SSL || e == SSL_ERROR_SYSCALL), "rr %d err %d", rr, e);
+  ERR_clear_error();
+  (void)BIO_reset(SSL_get_rbio(a));
+  /* The server takes the alert for what it is. */
+  const char *name;
+  cr_assert_eq(pl_dtls_peer_alert(l.e[1].d, &name), -1);
+  cr_assert_eq(forge(&l, 1, alert, (size_t)wn), 0);
+  cr_assert_eq(l.e[1].state, PL_DTLS_FAILED);
+  cr_assert_eq(l.e[1].failed, 1);
+  cr_assert_eq(l.e[1].err, PL_ECLOSED);
+  /* OpenSSL 3.0 calls a GCM record shorter than nonce and tag an
+   * internal_error (80): what issue #13's peer saw. */
+  cr_assert_eq(pl_dtls_peer_alert(l.e[1].d, &name), 80, "alert %s", name);
+  cr_assert_str_eq(name, "internal error");
+  cr_assert_eq(pl_dtls_get_stats(l.e[1].d).records_discarded, 0);
+  teardown(&l);
+}
+
+/* The same alert bytes, replayed or altered by a third party, do nothing. */
+Test(dtls, replayed_or_altered_alert_is_discarded) {
+  static link l;
+  static uint8_t buf[256];
+  pl_rng r;
+  pl_rng_seed(&r, 19);
+  up(&l);
+  cr_assert_eq(pl_dtls_close(l.e[0].d), 0); /* a genuine close_notify */
+  pl_dtls_output o;
+  cr_assert(pl_dtls_poll(l.e[0].d, &o));
+  size_t n = o.len;
+  memcpy(buf, o.data, n);
+  buf[n - 1] ^= 0x80;
+  cr_assert_eq(forge(&l, 1, buf, n), 0);
+  buf[n - 1] ^= 0x80;
+  buf[6] ^= 1; /* another sequence number: the tag no longer fits */
+  cr_assert_eq(forge(&l, 1, buf, n), 0);
+  cr_assert_eq(l.e[1].state, PL_DTLS_CONNECTED);
+  cr_assert_eq(pl_dtls_get_stats(l.e[1].d).records_discarded, 2);
+  buf[6] ^= 1;
+  cr_assert_eq(forge(&l, 1, buf, n), 1); /* genuine: answered in kind */
+  cr_assert_eq(l.e[1].state, PL_DTLS_CLOSED);
+  cr_assert_eq(l.e[1].closed, 1);
+  cr_assert_eq(l.e[1].failed, 0);
+  teardown(&l);
+}
+
+/* Which part of an application's PEM is wrong, without ever prompting for a
+ * passphrase (an encrypted key is refused). */
+Test(dtls, pem_errors_name_the_part_that_is_wrong) {
+  static char cpem[4096], kpem[4096], cpem_b[4096], kpem_b[4096];
+  cr_assert_eq(pl_dtls_cert_to_pem(cert_a, cpem, sizeof cpem, kpem, sizeof kpem), 0);
+  cr_assert_eq(pl_dtls_cert_to_pem(cert_b, cpem_b, sizeof cpem_b, kpem_b, sizeof kpem_b), 0);
+  pl_dtls_cert *c = (pl_dtls_cert *)1;
+  cr_assert_eq(pl_dtls_cert_from_pem(&c, "", kpem), PL_EFORMAT);
+  cr_assert_null(c);
+  cr_assert_eq(pl_dtls_cert_from_pem(&c, kpem, kpem), PL_EFORMAT); /* a key as cert */
+  cr_assert_eq(pl_dtls_cert_from_pem(&c, cpem, "junk"), PL_EPARSE);
+  cr_assert_eq(pl_dtls_cert_from_pem(&c, cpem, cpem), PL_EPARSE);  /* a cert as key */
+  cr_assert_eq(pl_dtls_cert_from_pem(&c, cpem, kpem_b), PL_EAUTH);
+  cr_assert_eq(pl_dtls_cert_from_pem(&c, NULL, kpem), PL_EINVAL);
+  /* A cut-short certificate. */
+  static char cut[4096];
+  memcpy(cut, cpem, strlen(cpem) / 2);
+  cr_assert_eq(pl_dtls_cert_from_pem(&c, cut, kpem), PL_EFORMAT);
+  /* An encrypted key. */
+  BIO *b = BIO_new(BIO_s_mem());
+  cr_assert_eq(PEM_write_bio_PrivateKey(b, cert_a->key, EVP_aes_128_cbc(), NULL, 0, NULL,
+                                        (void *)"secret"), 1);
+  static char enc[4096];
+  char *p;
+  long n = BIO_get_mem_data(b, &p);
+  cr_assert(n > 0 && (size_t)n < sizeof enc);
+  memcpy(enc, p, (size_t)n);
+  BIO_free(b);
+  cr_assert(strstr(enc, "ENCRYPTED"));
+  cr_assert_eq(pl_dtls_cert_from_pem(&c, cpem, enc), PL_EPARSE);
+  cr_assert_null(c);
+  /* Nothing left in OpenSSL's error queue to confuse a later DTLS call. */
+  cr_assert_eq(ERR_peek_error(), 0);
+  cr_assert_eq(pl_dtls_cert_from_pem(&c, cpem, kpem), 0);
+  cr_assert_str_eq(pl_dtls_cert_fingerprint(c), pl_dtls_cert_fingerprint(cert_a));
+  pl_dtls_cert_free(c);
 }
