@@ -177,7 +177,8 @@ static void write_webrtc_json(app *a) {
           " \"iceChecksSent\": %llu, \"iceChecksReceived\": %llu, \"consentOk\": %llu,\n"
           " \"localCandidates\": %d, \"srflxCandidates\": %d, \"remoteCandidates\": %d,\n"
           " \"stunMapped\": \"%s\", \"packetsReceived\": %llu, \"packetsSent\": %llu,\n"
-          " \"srtpAuthFailures\": %llu, \"srtpReplays\": %llu, \"packetsDropped\": %llu}\n",
+          " \"srtpAuthFailures\": %llu, \"srtpReplays\": %llu, \"packetsDropped\": %llu,\n"
+          " \"dtlsRecordsDiscarded\": %llu}\n",
           pl_ice_connection_state_name(st.ice_state), pl_dtls_transport_state_name(st.dtls_state),
           pl_connection_state_name(st.connection_state), st.local_candidate, st.remote_candidate,
           st.srtp_profile, st.dtls_connected_s, (unsigned long long)st.stun_bad_integrity,
@@ -185,7 +186,8 @@ static void write_webrtc_json(app *a) {
           (unsigned long long)st.consent_ok, st.local_candidates, st.srflx_candidates,
           st.remote_candidates, st.stun_mapped, (unsigned long long)st.packets_received,
           (unsigned long long)st.packets_sent, (unsigned long long)st.srtp_auth_failures,
-          (unsigned long long)st.srtp_replays, (unsigned long long)st.packets_dropped);
+          (unsigned long long)st.srtp_replays, (unsigned long long)st.packets_dropped,
+          (unsigned long long)st.dtls_records_discarded);
   fclose(f);
 }
 
@@ -606,11 +608,22 @@ int pl_cmd_call(int argc, char **argv) {
     size_t cl, kl;
     char *cert = read_file(a.cert_path, &cl), *key = read_file(a.key_path, &kl);
     rc = cert && key ? pl_engine_set_certificate(a.engine, cert, key) : PL_ENOENT;
+    bool read_cert = cert != NULL;
     free(cert);
     free(key);
     if (rc) {
-      fprintf(stderr, "parley call: cannot use %s / %s: %s\n", a.cert_path, a.key_path,
-              pl_strerror(rc));
+      if (rc == PL_ENOENT)
+        fprintf(stderr, "parley call: cannot read %s\n", read_cert ? a.key_path : a.cert_path);
+      else if (rc == PL_EFORMAT)
+        fprintf(stderr, "parley call: %s is no PEM certificate\n", a.cert_path);
+      else if (rc == PL_EPARSE)
+        fprintf(stderr, "parley call: %s is no unencrypted PEM private key\n", a.key_path);
+      else if (rc == PL_EAUTH)
+        fprintf(stderr, "parley call: the key in %s is not the key of %s\n", a.key_path,
+                a.cert_path);
+      else
+        fprintf(stderr, "parley call: cannot use %s / %s: %s\n", a.cert_path, a.key_path,
+                pl_strerror(rc));
       pl_engine_free(a.engine);
       uv_run(a.loop, UV_RUN_DEFAULT);
       uv_loop_close(a.loop);

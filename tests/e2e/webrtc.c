@@ -318,6 +318,50 @@ Test(webrtc, replayed_srtp_packet_is_dropped_and_counted) {
   rig_free(&r);
 }
 
+/* Issue 13, 4: one spoofed 33-byte datagram (a DTLS record in epoch 1 with
+ * a 20-byte body, from the peer's address and port) ended both ends of an
+ * established call within 50 ms. Now it is discarded and counted, on either
+ * end, and the call and its audio go on. */
+Test(webrtc, a_spoofed_dtls_record_after_the_handshake_is_counted_and_the_call_goes_on) {
+  rig r;
+  rig_new(&r, 440, 1000, 8);
+  cr_assert_eq(pl_sim_connect(r.s), 0);
+  pl_sim_run_until(r.s, PL_SEC(3));
+  uint8_t rec[33] = {23, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 9, 0, 20};
+  for (int i = 13; i < 33; i++)
+    rec[i] = (uint8_t)(i * 37);
+  pl_addr a_addr, b_addr;
+  pl_addr_parse(&a_addr, "10.0.0.1:5000");
+  pl_addr_parse(&b_addr, "10.0.0.2:5000");
+  pl_call_stats before_a, before_b;
+  pl_call_get_stats(r.s->a, &before_a);
+  pl_call_get_stats(r.s->b, &before_b);
+  pl_call_input(r.s->b, r.s->now, &a_addr.ss, rec, sizeof rec);
+  pl_call_input(r.s->a, r.s->now, &b_addr.ss, rec, sizeof rec);
+  rec[0] = 21; /* and as a forged alert */
+  pl_call_input(r.s->b, r.s->now, &a_addr.ss, rec, sizeof rec);
+  pl_sim_run_until(r.s, PL_SEC(7));
+  for (int i = 0; i < 2; i++) {
+    events *e = i ? &r.eb : &r.ea;
+    cr_assert_eq(e->conn[PL_CONNECTION_FAILED], 0, "side %d failed", i);
+    cr_assert_eq(e->dtls[PL_DTLS_TRANSPORT_FAILED], 0);
+    cr_assert_eq(e->bye, 0);
+  }
+  pl_call_stats sa, sb;
+  pl_call_get_stats(r.s->a, &sa);
+  pl_call_get_stats(r.s->b, &sb);
+  cr_assert_eq(sa.connection_state, PL_CONNECTION_CONNECTED);
+  cr_assert_eq(sb.connection_state, PL_CONNECTION_CONNECTED);
+  cr_assert_eq(sb.dtls_records_discarded, before_b.dtls_records_discarded + 2);
+  cr_assert_eq(sa.dtls_records_discarded, before_a.dtls_records_discarded + 1);
+  /* Audio kept flowing both ways after the forgeries: 4 s more of it. */
+  cr_assert_geq(sb.packets_received, before_b.packets_received + 150);
+  cr_assert_geq(sa.packets_received, before_a.packets_received + 150);
+  double fb = tone_freq(r.rb.pcm + 48000 * 5, 48000);
+  cr_assert(fabs(fb - 440) < 10, "b hears a's tone after the forgery: %.1f Hz", fb);
+  rig_free(&r);
+}
+
 Test(webrtc, ice_restart_by_new_offer_keeps_media_flowing) {
   rig r;
   rig_new(&r, 440, 1000, 6);
