@@ -487,6 +487,19 @@ typedef struct pl_call_stats {
   /* media graph */
   int n_send_stages, n_recv_stages;
   pl_stage_info send_stages[PL_MAX_STAGES], recv_stages[PL_MAX_STAGES];
+  /* congestion control (sender's view; see docs/congestion.md) */
+  char cc[16];                     /* the controller: "gcc", "none" */
+  double cc_target_bps;            /* what all encoders may produce now */
+  double cc_pacing_bps;            /* the pacer's rate (0: unpaced) */
+  double cc_audio_bps, cc_video_bps; /* the target's split */
+  int cc_delay_state;              /* 0 normal, 1 overusing, 2 underusing */
+  bool cc_in_alr;                  /* application-limited */
+  uint64_t twcc_feedback_sent, twcc_feedback_received;
+  uint64_t twcc_feedback_refused;  /* malformed, or about packets never sent */
+  uint64_t twcc_packets_reported, twcc_packets_lost; /* by the peer's feedback */
+  double pacer_queue_max_s;        /* longest a packet waited in the pacer */
+  uint64_t padding_bytes_sent;     /* probes and undershoot padding */
+  uint64_t video_rate_changes;     /* encoder target updates */
 } pl_call_stats;
 
 int pl_call_get_stats(pl_call *call, pl_call_stats *out);

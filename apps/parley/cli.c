@@ -143,6 +143,22 @@ void pl_cli_stats_json(FILE *f, const pl_call_stats *st) {
   stages_json(f, st->send_stages, st->n_send_stages);
   fprintf(f, ",\"recvStages\":");
   stages_json(f, st->recv_stages, st->n_recv_stages);
+  fprintf(f,
+          ",\"cc\":{\"controller\":\"%s\",\"targetBitrate\":%.0f,\"pacingBitrate\":%.0f,"
+          "\"audioBitrate\":%.0f,\"videoBitrate\":%.0f,\"delayState\":%d,\"inAlr\":%s,"
+          "\"twccFeedbackSent\":%llu,\"twccFeedbackReceived\":%llu,"
+          "\"twccFeedbackRefused\":%llu,\"twccPacketsReported\":%llu,"
+          "\"twccPacketsLost\":%llu,\"pacerQueueMax\":%.4f,\"paddingBytesSent\":%llu,"
+          "\"videoRateChanges\":%llu}",
+          st->cc, st->cc_target_bps, st->cc_pacing_bps, st->cc_audio_bps, st->cc_video_bps,
+          st->cc_delay_state, st->cc_in_alr ? "true" : "false",
+          (unsigned long long)st->twcc_feedback_sent,
+          (unsigned long long)st->twcc_feedback_received,
+          (unsigned long long)st->twcc_feedback_refused,
+          (unsigned long long)st->twcc_packets_reported,
+          (unsigned long long)st->twcc_packets_lost, st->pacer_queue_max_s,
+          (unsigned long long)st->padding_bytes_sent,
+          (unsigned long long)st->video_rate_changes);
   fputc('}', f);
 }
 

@@ -252,6 +252,7 @@ int pl_call_get_stats(pl_call *c, pl_call_stats *s) {
   }
   s->packets_discarded = m.jb.packets_discarded + m.jb.packets_duplicated;
   s->packets_dropped = c->dropped;
+  pl_call_cc_fill_stats(c, s);
   s->packets_send_failed = c->send_failed;
   if (c->srtp) {
     const pl_srtp_stats *ss = pl_srtp_get_stats(c->srtp);

@@ -156,6 +156,7 @@ struct pl_call {
   _Atomic bool source_ended_flag;
   pl_graph send_graph, recv_graph;
   pl_opus_enc *enc;
+  int enc_bitrate; /* what the encoder runs at now */
   pl_jitter *jb;
   uint32_t media_ts;
   float voice_avg;        /* send-side voice probability, 1 s average */
@@ -244,6 +245,7 @@ void pl_call_cc_on_report(pl_call *c, pl_time_us now, pl_time_us rtt, double fra
 /* An authenticated RTP packet arrived (audio, video, RTX or padding). */
 void pl_call_cc_on_rtp(pl_call *c, pl_time_us now, const pl_rtp_header *h, size_t len);
 void pl_call_cc_timeout(pl_call *c, pl_time_us now);
+void pl_call_cc_fill_stats(const pl_call *c, pl_call_stats *s);
 pl_time_us pl_call_cc_deadline(const pl_call *c);
 /* A padding-only packet of about `bytes` on the video RTX stream, or NULL
  * (no video, no RTX, no buffer). */

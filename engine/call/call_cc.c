@@ -7,6 +7,8 @@
  * kbit/s) and video and handed to the media half through atomics.
  * Receiving: each packet's transport-wide number and arrival time go into
  * the TWCC recorder, which answers with feedback every 50-100 ms. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/bytes.h"
@@ -283,3 +285,23 @@ int pl_call_set_cc(pl_call *c, const char *name) {
 }
 
 const char *pl_call_get_cc(const pl_call *c) { return c->cc_ops ? c->cc_ops->name : ""; }
+
+void pl_call_cc_fill_stats(const pl_call *c, pl_call_stats *s) {
+  snprintf(s->cc, sizeof s->cc, "%s", c->cc_ops ? c->cc_ops->name : "");
+  s->cc_target_bps = (double)c->cc_target.target_bps;
+  s->cc_pacing_bps = c->cc_paced ? (double)c->pacer.pacing_bps : 0;
+  s->cc_audio_bps = atomic_load(&c->cc_audio_bps);
+  s->cc_video_bps = atomic_load(&c->cc_video_bps);
+  s->cc_delay_state = c->cc_target.delay_state;
+  s->cc_in_alr = c->cc_target.in_alr;
+  s->twcc_feedback_sent = c->cc_feedback_sent;
+  s->twcc_feedback_received = c->cc_feedback_received;
+  s->twcc_feedback_refused = c->cc_feedback_bad;
+  if (c->cc_hist) {
+    pl_cc_history_stats hs = pl_cc_history_get_stats(c->cc_hist);
+    s->twcc_packets_reported = hs.reported;
+    s->twcc_packets_lost = hs.lost;
+  }
+  s->pacer_queue_max_s = (double)c->pacer.stats.max_queue_time / 1e6;
+  s->padding_bytes_sent = c->cc_padding_bytes;
+}

@@ -39,6 +39,7 @@ int pl_call_media_start(pl_call *c, const pl_opus_fmtp *remote_fmtp) {
   if (remote_fmtp)
     pl_opus_fmtp_apply(remote_fmtp, &ec);
   c->enc = pl_opus_enc_new(&ec);
+  c->enc_bitrate = ec.bitrate;
   pl_jitter_config jc;
   pl_jitter_config_default(&jc);
   jc.channels = c->channels;
@@ -95,6 +96,11 @@ static void capture(pl_call *c, pl_time_us now) {
     c->voice_avg = f.voice_prob;
   else
     c->voice_avg += 0.01f * (f.voice_prob - c->voice_avg);
+  /* The congestion controller's share for Opus (16 kbit/s up to what the
+   * app configured), applied at the next frame. */
+  uint32_t want = atomic_load(&c->cc_audio_bps);
+  if (want && (int)want != c->enc_bitrate && pl_opus_enc_set_bitrate(c->enc, (int)want) == 0)
+    c->enc_bitrate = (int)want;
   uint8_t pkt[PL_CALL_MAX_PAYLOAD];
   int n = pl_opus_enc_push(c->enc, &f, pkt, sizeof pkt);
   int frame = pl_opus_enc_frame_samples(c->enc);

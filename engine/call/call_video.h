@@ -61,6 +61,7 @@ typedef struct pl_video_snapshot {
   uint64_t frames_received, frames_decoded, key_frames_decoded;
   uint64_t frames_dropped, decode_errors, bad_payloads;
   uint64_t keyframes_for_peer;
+  uint64_t rate_changes; /* encoder target updates from congestion control */
   int width, height;
   double fps;
   uint64_t freeze_count;

@@ -208,6 +208,14 @@ static void capture_frame(pl_call *c, pl_call_video *v, pl_time_us now) {
   if (!v->ts_t0)
     v->ts_t0 = now; /* media-thread time only: start_us belongs to the network half */
   f.rtp_ts = v->ts_base + (uint32_t)((now - v->ts_t0) * 9 / 100);
+  /* The encoder's target follows the congestion controller every frame;
+   * a change under 5 % is not worth reconfiguring libvpx for. */
+  uint32_t want = atomic_load(&c->cc_video_bps);
+  if (want && (want > v->bitrate + v->bitrate / 20 || want + v->bitrate / 20 < v->bitrate) &&
+      pl_vpx_encoder_set_rate(v->enc, want, c->cfg.video_fps) == 0) {
+    v->bitrate = want;
+    v->m.rate_changes++;
+  }
   pl_vpx_frame ef;
   rc = pl_vpx_encoder_encode(v->enc, &f, &ef);
   if (rc <= 0) {
@@ -414,6 +422,7 @@ void pl_call_video_fill_stats(pl_call *c, pl_call_stats *s) {
   s->retransmitted_packets_sent = v->rtx_sent;
   s->retransmitted_packets_received = v->rtx_received;
   s->keyframes_requested_by_peer = m.keyframes_for_peer;
+  s->video_rate_changes = m.rate_changes;
   s->video_delay_s = m.delay_n ? m.delay_sum_us / (double)m.delay_n / 1e6 : -1;
   s->video_jitter_buffer_delay_s = (double)m.render_delay / 1e6;
 }

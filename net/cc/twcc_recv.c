@@ -51,11 +51,11 @@ void pl_twcc_recv_packet(pl_twcc_recv *r, pl_time_us now, uint16_t s, size_t byt
     /* A jump past the window (a burst of loss, or a sender that restarted
      * its numbering): give up the oldest unreported part. */
     if (seq - r->base >= PL_TWCC_RECV_WINDOW) {
-      int64_t nb = seq - PL_TWCC_RECV_WINDOW + 1;
-      for (int64_t q = r->base; q < nb && q <= r->max_seq; q++)
-        r->arrival[q % PL_TWCC_RECV_WINDOW] = 0;
-      r->stats.skipped += (uint64_t)(nb - r->base);
-      r->base = nb;
+      /* Thousands of "lost" statuses would tell the sender nothing true:
+       * start over at this packet. */
+      memset(r->arrival, 0, sizeof r->arrival);
+      r->stats.skipped += (uint64_t)(seq - r->base);
+      r->base = r->max_seq = seq;
     }
     for (int64_t q = r->max_seq + 1; q < seq; q++)
       r->arrival[q % PL_TWCC_RECV_WINDOW] = 0;
@@ -83,22 +83,25 @@ int pl_twcc_recv_write(pl_twcc_recv *r, pl_time_us now, bool force, pl_rtcp_writ
     return 0;
   if (!force && now < pl_twcc_recv_deadline(r))
     return 0;
-  /* A message starts with a received packet (its time is the reference). */
-  while (r->base <= r->max_seq && !r->arrival[r->base % PL_TWCC_RECV_WINDOW]) {
-    r->base++;
-    r->stats.skipped++;
-  }
-  if (r->base > r->max_seq)
+  /* Leading losses are reported as such (the reference time is the first
+   * received packet's); a range with no arrival at all waits. */
+  bool any = false;
+  for (int64_t q = r->base; q <= r->max_seq && !any; q++)
+    any = r->arrival[q % PL_TWCC_RECV_WINDOW] != 0;
+  if (!any)
     return 0;
   size_t n = 0;
   int64_t q = r->base;
+  pl_time_us first = 0; /* the first arrival in this message */
   for (; q <= r->max_seq && n < PL_TWCC_RECV_MAX_STATUS; q++) {
     pl_time_us a = r->arrival[q % PL_TWCC_RECV_WINDOW];
     pl_twcc_status *s = &r->st[n];
     /* Receive deltas are 16-bit multiples of 250 us: a gap over 8 s ends
      * the message; the rest goes in the next. */
-    if (a && n && a - r->st[0].recv_us > PL_MS(8000))
+    if (a && first && a - first > PL_MS(8000))
       break;
+    if (a && !first)
+      first = a;
     s->seq = (uint16_t)q;
     s->received = a != 0;
     s->recv_us = a;
@@ -110,6 +113,8 @@ int pl_twcc_recv_write(pl_twcc_recv *r, pl_time_us now, bool force, pl_rtcp_writ
     n--;
     q--;
   }
+  if (n == 0)
+    return 0;
   pl_rtcp_twcc t;
   memset(&t, 0, sizeof t);
   t.fb.sender_ssrc = sender_ssrc;

@@ -441,3 +441,50 @@ Test(e2e, denoise_switched_on_mid_call_quiets_noise_and_gates_dtx) {
   pl_sim_free(s);
   free(rb.pcm);
 }
+
+/* Transport-wide congestion control feedback (issue 14): every packet
+ * carries a transport-wide number, the receiver reports arrivals every
+ * 100 ms, and the sender matches each report to what it sent; a 10 %
+ * lossy link shows up in the reports as 10 % lost. */
+Test(e2e, twcc_feedback_reports_every_packet_and_the_loss_the_link_made) {
+  for (int lossy = 0; lossy < 2; lossy++) {
+    pl_emu_config net;
+    memset(&net, 0, sizeof net);
+    net.delay = PL_MS(25);
+    if (lossy) {
+      net.loss_model = PL_EMU_LOSS_RANDOM;
+      net.loss = 0.10;
+    }
+    events ea = {0}, eb = {0};
+    capture ra, rb;
+    cap_init(&ra, 11);
+    cap_init(&rb, 11);
+    pl_sim *s = make_sim(&net, &ea, &eb, &ra, &rb, 440, 1000);
+    pl_sim_run_until(s, PL_SEC(10));
+    pl_call_stats a, b;
+    pl_call_get_stats(s->a, &a);
+    pl_call_get_stats(s->b, &b);
+    /* ~10 s / 100 ms, less start-up; and the other way round likewise. */
+    cr_assert_geq(b.twcc_feedback_sent, 85, "%llu", (unsigned long long)b.twcc_feedback_sent);
+    cr_assert_leq(b.twcc_feedback_sent, 105);
+    /* One may still be on the way (25 ms). */
+    cr_assert_geq(a.twcc_feedback_received + 1, b.twcc_feedback_sent * (lossy ? 8 : 10) / 10, "lossy %d: %llu of %llu", lossy, (unsigned long long)a.twcc_feedback_received, (unsigned long long)b.twcc_feedback_sent);
+    cr_assert_eq(a.twcc_feedback_refused, 0);
+    /* Reported: all but the last feedback interval's packets; on the lossy
+     * link a lost feedback takes its packets' reports with it (TWCC does
+     * not repeat itself), about 10 % of them. */
+    uint64_t want = lossy ? a.packets_sent * 8 / 10 : a.packets_sent - 15;
+    cr_assert_geq(a.twcc_packets_reported, want, "%llu of %llu reported",
+                  (unsigned long long)a.twcc_packets_reported,
+                  (unsigned long long)a.packets_sent);
+    double lost = (double)a.twcc_packets_lost / (double)a.twcc_packets_reported;
+    if (lossy)
+      cr_assert(lost > 0.07 && lost < 0.13, "%.3f reported lost", lost);
+    else
+      cr_assert_eq(a.twcc_packets_lost, 0);
+    cr_assert_eq(b.twcc_feedback_refused, 0);
+    pl_sim_free(s);
+    free(ra.pcm);
+    free(rb.pcm);
+  }
+}

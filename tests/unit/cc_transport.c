@@ -311,3 +311,38 @@ Test(pacer, a_probe_cluster_goes_at_its_rate_and_pads_when_media_runs_out) {
   cr_assert_eq(pl_pacer_padding(&p, t + PL_SEC(1), &probe), 0);
   cr_assert_eq(pl_pacer_deadline(&p), PL_TIME_NEVER);
 }
+
+Test(twcc_recv, a_message_may_start_with_lost_packets) {
+  static pl_twcc_recv r;
+  pl_twcc_recv_init(&r);
+  pl_twcc_recv_packet(&r, PL_MS(1000), 100, 500);
+  uint8_t buf[1500];
+  cr_assert_gt(write_fb(&r, PL_MS(1200), buf, sizeof buf), 0);
+  /* 101 and 102 lost, 103 arrives. */
+  pl_twcc_recv_packet(&r, PL_MS(1250), 103, 500);
+  int n = write_fb(&r, PL_MS(1400), buf, sizeof buf);
+  cr_assert_gt(n, 0);
+  pl_twcc_status st[8];
+  int k = parse_fb(buf, n, st, 8);
+  cr_assert_eq(k, 3, "parse gave %d", k);
+  cr_assert_eq(st[0].seq, 101);
+  cr_assert_not(st[0].received);
+  cr_assert_not(st[1].received);
+  cr_assert(st[2].received);
+}
+
+/* A message whose first packets were lost, with the next arrival seconds
+ * later, once wrote an empty message for ever (the gap rule measured from
+ * the lost first packet's time, zero). */
+Test(twcc_recv, leading_losses_before_a_late_arrival_still_advance) {
+  static pl_twcc_recv r;
+  pl_twcc_recv_init(&r);
+  pl_twcc_recv_packet(&r, PL_SEC(100), 10, 500);
+  uint8_t buf[1500];
+  cr_assert_gt(write_fb(&r, PL_SEC(100) + PL_MS(100), buf, sizeof buf), 0);
+  pl_twcc_recv_packet(&r, PL_SEC(100) + PL_MS(200), 12, 500);
+  int n = write_fb(&r, PL_SEC(100) + PL_MS(300), buf, sizeof buf);
+  pl_twcc_status st[8];
+  cr_assert_eq(parse_fb(buf, n, st, 8), 2);
+  cr_assert_eq(r.base, 13);
+}
