@@ -143,7 +143,7 @@ pl_ice *pl_ice_new(const pl_ice_config *cfg) {
     ice->stun_server = *cfg->stun_server;
   }
   ice->selected = ice->nominating = -1;
-  ice->first_valid = PL_TIME_NEVER;
+  ice->first_valid = ice->nomination_since = PL_TIME_NEVER;
   ice->pace_idle = true;
   ice->last_paced = -c->ta;
   ice->max_tx = c->max_pairs + c->max_local + 8;
@@ -443,9 +443,15 @@ pl_time_us pl_ice_deadline(const pl_ice *ice) {
   pl_time_us d = pl_ice_tx_deadline_(ice);
   if (!ice->pace_idle)
     d = pl_time_min(d, ice->last_paced + ice->cfg.ta);
+  /* The nomination timer matters only while there is a valid pair to
+   * nominate: once all of them failed it lies in the past for good and
+   * would ask for a timeout on every turn of the loop. */
   if (ice->role == PL_ICE_CONTROLLING && !ice->lite && ice->selected < 0 &&
-      ice->nominating < 0 && ice->first_valid != PL_TIME_NEVER)
+      ice->nominating < 0 && ice->first_valid != PL_TIME_NEVER &&
+      pl_ice_have_valid_(ice))
     d = pl_time_min(d, ice->first_valid + ice->cfg.nomination_wait);
+  if (ice->nomination_since != PL_TIME_NEVER && ice->state != PL_ICE_FAILED)
+    d = pl_time_min(d, ice->nomination_since + ice->cfg.consent_timeout);
   if (ice->selected >= 0 || ice->have_prev) {
     pl_time_us last = ice->lite ? ice->lite_last : ice->consent_last;
     d = pl_time_min(d, last + ice->cfg.consent_timeout);
@@ -503,7 +509,7 @@ int pl_ice_restart(pl_ice *ice, pl_time_us now, const char *ufrag,
   ice->n_locals = ice->n_hosts;
   ice->trig_head = ice->trig_count = 0;
   ice->selected = ice->nominating = -1;
-  ice->first_valid = PL_TIME_NEVER;
+  ice->first_valid = ice->nomination_since = PL_TIME_NEVER;
   ice->remote_eoc = false;
   ice->consent_failed = false;
   ice->disconnected = false;

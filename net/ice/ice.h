@@ -32,7 +32,9 @@ typedef enum {
   PL_ICE_CHECKING,
   PL_ICE_CONNECTED,    /* a pair is selected; checks may still run */
   PL_ICE_COMPLETED,    /* selected, checks done, both sides' candidates done */
-  PL_ICE_FAILED,       /* every pair failed, or consent expired */
+  PL_ICE_FAILED,       /* every pair failed, or consent expired, or
+                        * (controlled) no nomination came within the
+                        * consent timeout of the checks finishing */
   PL_ICE_DISCONNECTED, /* consent responses missing for a while */
   PL_ICE_CLOSED,
 } pl_ice_state;
@@ -67,7 +69,8 @@ typedef struct pl_ice_config {
   unsigned max_sends;      /* Rc: sends per transaction; 0 = 7 (RFC 8489) */
   unsigned rm;             /* Rm: final wait in RTOs; 0 = 16 */
   pl_time_us consent_interval; /* 0 = 5 s, sent at 0.8..1.2 of it */
-  pl_time_us consent_timeout;  /* 0 = 30 s (RFC 7675) */
+  pl_time_us consent_timeout;  /* 0 = 30 s (RFC 7675); also how long a
+                                  controlled agent waits for a nomination */
   pl_time_us disconnect_after; /* no consent reply this long; 0 = 10 s */
   /* Controlling side: how long after the first valid pair to wait for a
    * better one before nominating the best valid pair; 0 = 1 s. */

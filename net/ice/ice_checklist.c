@@ -268,8 +268,41 @@ static bool checks_done(const pl_ice *ice) {
   return true;
 }
 
+bool pl_ice_have_valid_(const pl_ice *ice) {
+  for (size_t i = 0; i < ice->n_pairs; i++)
+    if (ice->pairs[i].valid)
+      return true;
+  return false;
+}
+
+/* Every check is done and both sides' candidates are in, but nothing is
+ * selected. That is failure only with an empty valid list (RFC 8445
+ * 7.2.5.3.3): a valid pair is one the controlling side is nominating (its
+ * USE-CANDIDATE check, a pair still Succeeded, is out, or queued behind
+ * Ta) or one the controlled side waits for the peer to nominate; aiortc's
+ * and libnice's nominations routinely land after our own checks finished,
+ * and once the offer carried a=end-of-candidates that used to be read as
+ * "failed". (A nominating pair is valid: its check failing clears both.) */
+static bool checks_exhausted(const pl_ice *ice) {
+  return !ice->lite && ice->started && ice->remote_eoc && ice->gathering_done &&
+         checks_done(ice) && ice->selected < 0 && !ice->have_prev;
+}
+
 void pl_ice_update_state_(pl_ice *ice, pl_time_us now) {
-  (void)now;
+  bool exhausted = checks_exhausted(ice), valid = pl_ice_have_valid_(ice);
+  /* Controlled, a valid pair, nothing left to check: only the peer's
+   * nomination is missing. A peer that never sends it is as gone as one
+   * that stopped answering consent checks, so the wait is bounded by the
+   * same timeout (RFC 7675) rather than lasting forever; a nomination that
+   * comes later still selects the pair. */
+  if (exhausted && valid && ice->role == PL_ICE_CONTROLLED) {
+    if (ice->nomination_since == PL_TIME_NEVER)
+      ice->nomination_since = now;
+  } else {
+    ice->nomination_since = PL_TIME_NEVER;
+  }
+  bool overdue = ice->nomination_since != PL_TIME_NEVER &&
+                 now >= ice->nomination_since + ice->cfg.consent_timeout;
   pl_ice_state s;
   if (ice->closed)
     s = PL_ICE_CLOSED;
@@ -282,8 +315,7 @@ void pl_ice_update_state_(pl_ice *ice, pl_time_us now) {
                                                 ice->gathering_done)))
             ? PL_ICE_COMPLETED
             : PL_ICE_CONNECTED;
-  else if (!ice->lite && ice->started && ice->remote_eoc &&
-           ice->gathering_done && checks_done(ice))
+  else if (exhausted && (!valid || overdue))
     s = PL_ICE_FAILED; /* every pair failed (or there were none) */
   else if (ice->state == PL_ICE_NEW && !ice->stats.checks_sent &&
            !ice->stats.checks_received)
@@ -292,4 +324,3 @@ void pl_ice_update_state_(pl_ice *ice, pl_time_us now) {
     s = PL_ICE_CHECKING;
   pl_ice_set_state_(ice, s);
 }
-

@@ -91,6 +91,8 @@ struct pl_ice {
   bool pace_idle;         /* nothing to pace until something changes */
   pl_time_us first_valid; /* controlling: when the first pair succeeded */
   int nominating;         /* controlling: pair whose USE-CANDIDATE is out */
+  pl_time_us nomination_since; /* controlled: checks done, valid pair, no
+                                  nomination yet since then; NEVER if not */
   bool disconnected, consent_failed;
   pl_time_us consent_next, consent_last; /* next check; last reply */
   pl_time_us lite_last;   /* lite: last valid check on the selected pair */
@@ -123,6 +125,7 @@ void pl_ice_pair_succeeded_(pl_ice *ice, pl_time_us now, int pair,
 void pl_ice_pair_failed_(pl_ice *ice, pl_time_us now, int pair);
 void pl_ice_select_(pl_ice *ice, pl_time_us now, int pair);
 void pl_ice_update_state_(pl_ice *ice, pl_time_us now);
+bool pl_ice_have_valid_(const pl_ice *ice);
 pl_time_us pl_ice_consent_jitter_(pl_ice *ice);
 void pl_ice_fill_selected_(const pl_ice *ice, int pair, pl_ice_selected *s);
 

@@ -13,3 +13,17 @@ foreach(codec vp8 vp9)
   set_tests_properties(interop/chromium_video_${codec} PROPERTIES ENVIRONMENT "${PL_INTEROP_ENV}"
                        TIMEOUT 180 LABELS interop RUN_SERIAL TRUE)
 endforeach()
+# aiortc and GStreamer's webrtcbin (Python peers, Debian packages): each
+# offers to the listener and answers `parley call --connect` through a tiny
+# WHIP server, with and without a=end-of-candidates; audio checked both ways.
+foreach(stack aiortc gstreamer)
+  foreach(who offer answer)
+    foreach(eoc eoc noeoc)
+      add_test(NAME interop/${stack}_${who}_${eoc}
+               COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_${stack}.sh ${who} ${eoc})
+      set_tests_properties(interop/${stack}_${who}_${eoc} PROPERTIES
+                           ENVIRONMENT "${PL_INTEROP_ENV}" TIMEOUT 60 SKIP_RETURN_CODE 77
+                           LABELS interop RUN_SERIAL TRUE)
+    endforeach()
+  endforeach()
+endforeach()

@@ -32,6 +32,7 @@ typedef struct agent {
   int peer;
   pl_ice_state state;
   pl_time_us t_state[NSTATES]; /* last time each state was entered */
+  unsigned entered;            /* bit per state ever entered */
   int n_selected;
   pl_ice_selected sel;
   pl_time_us t_selected;
@@ -154,6 +155,7 @@ static void on_event(sim *s, int i, const pl_ice_output *o) {
   case PL_ICE_EV_STATE:
     ag->state = o->event.state;
     ag->t_state[o->event.state] = s->now;
+    ag->entered |= 1u << o->event.state;
     break;
   case PL_ICE_EV_LOCAL_CANDIDATE:
     if (ag->n_cands < 16)
@@ -398,6 +400,10 @@ static void connect_roles(pl_ice_role ra, pl_ice_role rb) {
   cr_assert_lt(b->t_selected, PL_MS(200));
   cr_assert_eq(a->n_selected, 1);
   cr_assert_eq(b->n_selected, 1);
+  /* Both sides knew every candidate from the start: between the first
+   * success and the nomination neither may call the connection failed. */
+  cr_assert_not(a->entered & (1u << PL_ICE_FAILED), "A went through failed");
+  cr_assert_not(b->entered & (1u << PL_ICE_FAILED), "B went through failed");
   assert_paths_agree(&s, 0, 1);
   cr_assert_eq(a->sel.socket_id, 1);
   cr_assert_eq(b->sel.socket_id, 7);
@@ -828,4 +834,240 @@ Test(ice_api, rejects_bad_configuration_and_late_hosts) {
   cr_assert_eq(pl_ice_get_state(ice), PL_ICE_CLOSED);
   cr_assert_eq(pl_ice_deadline(ice), PL_TIME_NEVER);
   pl_ice_free(ice);
+}
+
+/* ---- nomination after end-of-candidates, against a scripted peer ----
+ * The peer is played by hand, the way aiortc (aggressive nomination, its
+ * checks paced behind ours) or libnice (regular nomination) behave: its
+ * SDP carried a=end-of-candidates, so the agent knows every remote
+ * candidate before the first check, and the nomination comes later, or its
+ * answer does. */
+
+#define PEER_UFRAG "peer"
+#define PEER_PWD "peer-password-0123456789"
+#define AGENT_UFRAG "agnt"
+#define AGENT_PWD "agent-password-012345678"
+
+typedef struct held {
+  pl_time_us at;
+  size_t len;
+  uint8_t d[300];
+} held;
+
+typedef struct hand {
+  pl_ice *ice;
+  pl_rng rng;
+  pl_time_us now;
+  pl_addr me, peer;       /* the agent's host; the scripted peer */
+  pl_ice_state state;
+  unsigned entered;       /* bit per state the agent entered */
+  pl_time_us t_state[NSTATES];
+  int n_selected;
+  int use_cand_seen;      /* agent's checks carrying USE-CANDIDATE */
+  /* How late the peer answers a check carrying USE-CANDIDATE;
+   * PL_TIME_NEVER: never (plain checks are answered at once). */
+  pl_time_us nominated_answer_delay;
+  held q[32];
+  int nq;
+} hand;
+
+static void hand_new(hand *h, pl_ice_role role) {
+  memset(h, 0, sizeof *h);
+  pl_rng_seed(&h->rng, 77);
+  h->me = A("10.0.0.2:6000");
+  h->peer = A("10.0.0.1:5000");
+  pl_ice_config cfg = {.role = role, .ufrag = AGENT_UFRAG, .pwd = AGENT_PWD,
+                       .rng = &h->rng, .tie_breaker = 1000};
+  h->ice = pl_ice_new(&cfg);
+  cr_assert_not_null(h->ice);
+  cr_assert_geq(pl_ice_add_host(h->ice, 1, &h->me, 65535), 0);
+  cr_assert_eq(pl_ice_set_remote_credentials(h->ice, PEER_UFRAG, PEER_PWD), 0);
+  pl_ice_candidate c = {.type = PL_ICE_HOST, .component = 1, .addr = h->peer,
+                        .priority = pl_ice_candidate_priority(PL_ICE_HOST, 65535, 1),
+                        .foundation = "p1"};
+  cr_assert_eq(pl_ice_add_remote_candidate(h->ice, 0, &c), 0);
+  pl_ice_end_of_remote_candidates(h->ice, 0);
+  cr_assert_eq(pl_ice_start(h->ice, 0), 0);
+}
+
+static void hand_queue(hand *h, pl_time_us at, const uint8_t *d, size_t n) {
+  cr_assert_lt(h->nq, 32);
+  cr_assert_leq(n, sizeof h->q[0].d);
+  held *m = &h->q[h->nq++];
+  m->at = at;
+  m->len = n;
+  memcpy(m->d, d, n);
+}
+
+/* The agent's outputs: events recorded, its checks answered (or held). */
+static void hand_pump(hand *h) {
+  pl_ice_output o;
+  while (pl_ice_poll(h->ice, &o)) {
+    if (o.kind == PL_ICE_OUT_EVENT) {
+      if (o.event.kind == PL_ICE_EV_STATE) {
+        h->state = o.event.state;
+        h->entered |= 1u << o.event.state;
+        h->t_state[o.event.state] = h->now;
+      } else if (o.event.kind == PL_ICE_EV_SELECTED_PAIR) {
+        h->n_selected++;
+      }
+      continue;
+    }
+    pl_stun_msg m;
+    cr_assert(pl_addr_equal(&o.transmit.to, &h->peer));
+    cr_assert_eq(pl_stun_parse(&m, o.transmit.data, o.transmit.len), 0);
+    if (m.cls != PL_STUN_REQUEST)
+      continue; /* its answers to the peer's checks */
+    bool use = m.has & PL_STUN_HAS_USE_CANDIDATE;
+    h->use_cand_seen += use;
+    if (use && h->nominated_answer_delay == PL_TIME_NEVER)
+      continue;
+    uint8_t buf[300];
+    pl_stun_builder b;
+    pl_stun_build_begin(&b, buf, sizeof buf,
+                        pl_stun_type(PL_STUN_BINDING, PL_STUN_SUCCESS), m.txid);
+    pl_stun_put_addr(&b, PL_STUN_ATTR_XOR_MAPPED_ADDRESS, &h->me);
+    pl_stun_put_integrity(&b, (const uint8_t *)PEER_PWD, strlen(PEER_PWD));
+    pl_stun_put_fingerprint(&b);
+    int n = pl_stun_build_end(&b);
+    cr_assert_gt(n, 0);
+    hand_queue(h, h->now + (use ? h->nominated_answer_delay : 0), buf, (size_t)n);
+  }
+}
+
+/* The peer's own check, as the controlling (or controlled) side. */
+static void hand_check(hand *h, bool peer_controlling, bool use_candidate) {
+  uint8_t buf[300], txid[PL_STUN_TXID_LEN] = {9, 9, (uint8_t)h->now};
+  const char *user = AGENT_UFRAG ":" PEER_UFRAG;
+  pl_stun_builder b;
+  pl_stun_build_begin(&b, buf, sizeof buf,
+                      pl_stun_type(PL_STUN_BINDING, PL_STUN_REQUEST), txid);
+  pl_stun_put_bytes(&b, PL_STUN_ATTR_USERNAME, user, strlen(user));
+  pl_stun_put_u32(&b, PL_STUN_ATTR_PRIORITY,
+                  pl_ice_candidate_priority(PL_ICE_PRFLX, 65535, 1));
+  pl_stun_put_u64(&b, peer_controlling ? PL_STUN_ATTR_ICE_CONTROLLING
+                                       : PL_STUN_ATTR_ICE_CONTROLLED, 5);
+  if (use_candidate)
+    pl_stun_put_flag(&b, PL_STUN_ATTR_USE_CANDIDATE);
+  pl_stun_put_integrity(&b, (const uint8_t *)AGENT_PWD, strlen(AGENT_PWD));
+  pl_stun_put_fingerprint(&b);
+  int n = pl_stun_build_end(&b);
+  cr_assert_gt(n, 0);
+  cr_assert_eq(pl_ice_input(h->ice, h->now, 1, &h->peer, buf, (size_t)n), 0);
+  hand_pump(h);
+}
+
+static void hand_run(hand *h, pl_time_us until) {
+  for (;;) {
+    hand_pump(h);
+    pl_time_us next = pl_ice_deadline(h->ice);
+    for (int i = 0; i < h->nq; i++)
+      next = pl_time_min(next, h->q[i].at);
+    if (next > until) {
+      h->now = until;
+      return;
+    }
+    if (next > h->now)
+      h->now = next;
+    for (int i = 0; i < h->nq;) {
+      if (h->q[i].at <= h->now) {
+        held m = h->q[i];
+        h->q[i] = h->q[--h->nq];
+        pl_ice_input(h->ice, h->now, 1, &h->peer, m.d, m.len);
+        hand_pump(h);
+      } else {
+        i++;
+      }
+    }
+    if (pl_ice_deadline(h->ice) <= h->now)
+      pl_ice_timeout(h->ice, h->now);
+  }
+}
+
+static bool went_through(const hand *h, pl_ice_state s) {
+  return h->entered & (1u << s);
+}
+
+Test(ice_nomination, controlled_waits_for_a_late_nomination_after_end_of_candidates) {
+  static hand h;
+  hand_new(&h, PL_ICE_CONTROLLED);
+  hand_check(&h, true, false); /* an ordinary check first, no nomination */
+  hand_run(&h, PL_SEC(2));
+  /* Its own check succeeded long ago, every candidate is known and every
+   * check done: what is left is the peer's nomination, not a failure. */
+  pl_ice_pair_info pi;
+  cr_assert_eq(pl_ice_pair_count(h.ice), 1);
+  cr_assert_eq(pl_ice_get_pair(h.ice, 0, &pi), 0);
+  cr_assert_eq(pi.state, PL_ICE_PAIR_SUCCEEDED);
+  cr_assert(pi.valid);
+  cr_assert_not(went_through(&h, PL_ICE_FAILED), "failed at %.3f s",
+                (double)h.t_state[PL_ICE_FAILED] / 1e6);
+  cr_assert_eq(h.state, PL_ICE_CHECKING);
+  cr_assert_eq(h.n_selected, 0);
+  /* The nomination, 2 s late, selects the pair at once. */
+  hand_check(&h, true, true);
+  cr_assert_eq(h.n_selected, 1);
+  cr_assert_eq(h.state, PL_ICE_COMPLETED);
+  hand_run(&h, PL_SEC(4));
+  cr_assert_eq(h.state, PL_ICE_COMPLETED);
+  cr_assert_not(went_through(&h, PL_ICE_FAILED));
+  pl_ice_free(h.ice);
+}
+
+Test(ice_nomination, controlled_gives_up_on_a_nomination_after_the_consent_timeout) {
+  static hand h;
+  hand_new(&h, PL_ICE_CONTROLLED);
+  hand_check(&h, true, false);
+  hand_run(&h, PL_SEC(29));
+  cr_assert_eq(h.state, PL_ICE_CHECKING);
+  /* A peer that never nominates is as dead as one that stopped answering:
+   * the same 30 s as consent (RFC 7675), not forever. */
+  hand_run(&h, PL_SEC(40));
+  cr_assert_eq(h.state, PL_ICE_FAILED);
+  /* Its last check was answered at 0 s. */
+  cr_assert_eq(h.t_state[PL_ICE_FAILED], PL_SEC(30));
+  cr_assert_eq(pl_ice_deadline(h.ice), PL_TIME_NEVER);
+  /* A nomination after that still connects (the driver decides whether a
+   * failed call is over). */
+  hand_check(&h, true, true);
+  cr_assert_eq(h.n_selected, 1);
+  cr_assert_eq(h.state, PL_ICE_COMPLETED);
+  pl_ice_free(h.ice);
+}
+
+Test(ice_nomination, controlling_does_not_fail_while_its_nomination_is_in_flight) {
+  static hand h;
+  hand_new(&h, PL_ICE_CONTROLLING);
+  h.nominated_answer_delay = PL_MS(400); /* a slow peer, or a lost first try */
+  hand_run(&h, PL_MS(300));
+  cr_assert_eq(h.use_cand_seen, 1);
+  cr_assert_eq(h.n_selected, 0);
+  cr_assert_not(went_through(&h, PL_ICE_FAILED), "failed at %.3f s",
+                (double)h.t_state[PL_ICE_FAILED] / 1e6);
+  cr_assert_eq(h.state, PL_ICE_CHECKING);
+  hand_run(&h, PL_SEC(2));
+  cr_assert_eq(h.n_selected, 1);
+  cr_assert_eq(h.state, PL_ICE_COMPLETED);
+  cr_assert_not(went_through(&h, PL_ICE_FAILED));
+  pl_ice_free(h.ice);
+}
+
+Test(ice_nomination, controlling_fails_when_its_nomination_is_never_answered) {
+  static hand h;
+  hand_new(&h, PL_ICE_CONTROLLING);
+  h.nominated_answer_delay = PL_TIME_NEVER;
+  hand_run(&h, PL_SEC(30));
+  cr_assert_eq(h.state, PL_ICE_CHECKING);
+  cr_assert_geq(h.use_cand_seen, 6); /* retransmitted, RFC 8489 Rc = 7 */
+  /* 7 sends 0.5..32 s apart, then Rm x RTO: the pair fails, nothing is
+   * left to nominate, and with end-of-candidates that is the end. */
+  hand_run(&h, PL_SEC(60));
+  cr_assert_eq(h.state, PL_ICE_FAILED);
+  cr_assert_eq(h.use_cand_seen, 7);
+  cr_assert_gt(h.t_state[PL_ICE_FAILED], PL_SEC(39));
+  cr_assert_lt(h.t_state[PL_ICE_FAILED], PL_SEC(41));
+  /* Nothing left to time: no deadline in the past asking for a timeout on
+   * every turn of the driver's loop. */
+  cr_assert_eq(pl_ice_deadline(h.ice), PL_TIME_NEVER);
+  pl_ice_free(h.ice);
 }
