@@ -246,6 +246,17 @@ static void on_response(void *user, int err, const pl_http_msg *resp) {
   if (!err)
     err = pl_call_accept_answer(d->call, resp->body ? resp->body : "");
   const char *loc = !err ? pl_http_msg_header(resp, "Location") : NULL;
+  /* RFC 9110 10.2.2: the Location may be absolute. On this server (the
+   * same host and port) its path is what we PATCH and DELETE; a session
+   * elsewhere is beyond this client (no redirects): no trickle, no DELETE. */
+  if (loc && !strncmp(loc, "http://", 7)) {
+    const char *path = strchr(loc + 7, '/');
+    size_t hl = path ? (size_t)(path - (loc + 7)) : 0;
+    if (path && hl == strlen(d->addr) && !strncmp(loc + 7, d->addr, hl))
+      loc = path;
+    else
+      PL_WARN("whip", "session at %s is on another server: no trickle, no DELETE", loc);
+  }
   if (!err && loc && loc[0] == '/' && strlen(loc) < sizeof d->location) {
     snprintf(d->location, sizeof d->location, "%s", loc);
     d->established = true;

@@ -22,8 +22,10 @@ static bool codec_matches(const pl_sdp_codec *oc, pl_sdp_media_type type,
   if (cap->type != type || !oc->has_rtpmap || !sdp_streq_i(oc->name, cap->name) ||
       oc->clock != cap->clock)
     return false;
-  /* RFC 7587 etc.: an absent channel count means one */
-  unsigned och = oc->channels ? oc->channels : 1;
+  /* An absent channel count means one (RFC 4566 6) - except for Opus,
+   * whose rtpmap is always /2 (RFC 7587 7): an offer that leaves it out
+   * (GStreamer's webrtcbin before its caps settle) means the same. */
+  unsigned och = oc->channels ? oc->channels : sdp_streq_i(oc->name, "opus") ? 2 : 1;
   unsigned cch = cap->channels ? cap->channels : 1;
   if (och != cch)
     return false;
