@@ -36,7 +36,7 @@ typedef struct app {
   const char *listen, *connect, *send_path, *record_path, *stats_json;
   const char *stun_server, *cert_path, *key_path, *www_dir, *webrtc_json, *bind;
   const char *send_video, *record_video, *video_json;
-  const char *token, *allow_origins;
+  const char *token, *allow_origins, *cc;
   double session_timeout;
   int video_codec, video_bitrate, video_w, video_h;
   bool video;
@@ -114,6 +114,7 @@ static void usage(FILE *f) {
           "                       or *); default: only the page this listener serves\n"
           "  --session-timeout S  --listen: drop a caller not connected after S seconds\n"
           "                       (default 30)\n"
+          "  --cc NAME            congestion controller: gcc or none (default: the engine's)\n"
           "  --quiet              no live status line\n");
 }
 
@@ -312,6 +313,7 @@ static int setup_call(app *a, const char *bind) {
   cfg.ice_loopback = a->ice_loopback;
   cfg.ice_lite = a->ice_lite;
   cfg.video = a->video;
+  cfg.cc = a->cc;
   if (a->video_codec)
     cfg.video_codec = a->video_codec;
   if (a->video_bitrate)
@@ -509,6 +511,7 @@ int pl_cmd_call(int argc, char **argv) {
     else if (!strcmp(o, "--record-video")) { NEED_ARG(); a.record_video = v; a.video = true; }
     else if (!strcmp(o, "--video-json")) { NEED_ARG(); a.video_json = v; }
     else if (!strcmp(o, "--token")) { NEED_ARG(); a.token = v; }
+    else if (!strcmp(o, "--cc")) { NEED_ARG(); a.cc = v; }
     else if (!strcmp(o, "--allow-origin")) { NEED_ARG(); a.allow_origins = v; }
     else if (!strcmp(o, "--session-timeout")) {
       NEED_ARG();
@@ -591,6 +594,10 @@ int pl_cmd_call(int argc, char **argv) {
   if (!!a.listen == !!a.connect) {
     fprintf(stderr, "parley call: give exactly one of --listen or --connect\n");
     usage(stderr);
+    return 2;
+  }
+  if (a.cc && !pl_cc_known(a.cc)) {
+    fprintf(stderr, "parley call: --cc %s: controllers are %s\n", a.cc, pl_cc_names());
     return 2;
   }
   if (!!a.cert_path != !!a.key_path) {

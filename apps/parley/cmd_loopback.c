@@ -283,6 +283,8 @@ static void usage(FILE *f) {
           "  --video-codec C     vp8 (default) or vp9\n"
           "  --video-bitrate BPS video target (default 800000)\n"
           "  --video-size WxH    pattern size (default 640x360)\n"
+          "  --cc NAME           congestion controller on both ends: gcc or none\n"
+          "                      (default: the engine's)\n"
           "  --quiet             no progress bar\n",
           names);
 }
@@ -387,10 +389,16 @@ typedef struct prev {
   pl_jitter_stats jb;
 } prev;
 
-static void sample_second(pl_lab_second *s, pl_emu_link *link, pl_call *rx, prev *p,
-                          pl_time_us now) {
+static void sample_second(pl_lab_second *s, pl_emu_link *link, pl_call *rx, pl_call *tx,
+                          prev *p, pl_time_us now) {
   pl_emu_stats ls;
   pl_emu_link_stats(link, now, &ls);
+  uint64_t queued = ls.queued - p->link.queued;
+  s->queue_ms = queued ? (double)(ls.queue_delay_sum - p->link.queue_delay_sum) / (double)queued / 1000
+                       : -1;
+  pl_call_stats ts;
+  pl_call_get_stats(tx, &ts);
+  s->target_kbps = ts.cc_target_bps / 1000;
   s->send_kbps = (double)(ls.bytes_in - p->link.bytes_in) * 8 / 1000;
   s->delivered_kbps = (double)(ls.bytes_delivered - p->link.bytes_delivered) * 8 / 1000;
   s->capacity_kbps = ls.capacity_bps == UINT64_MAX ? -1 : (double)ls.capacity_bps / 1000;
@@ -431,6 +439,7 @@ static int ensure_dir(const char *dir) {
 
 int pl_cmd_loopback(int argc, char **argv) {
   const char *net = "clean", *send_a = NULL, *send_b = NULL, *ref_a = NULL;
+  const char *cc = NULL;
   const char *out_dir = "out/loopback";
   const char *video = NULL, *noise = NULL;
   double snr = 10;
@@ -460,6 +469,13 @@ int pl_cmd_loopback(int argc, char **argv) {
       if (pl_cli_parse_double(v, -20, 60, &snr)) return 2;
     }
     else if (!strcmp(o, "--out")) out_dir = v;
+    else if (!strcmp(o, "--cc")) {
+      if (!pl_cc_controller_find(v)) {
+        fprintf(stderr, "parley loopback: --cc %s: controllers are %s\n", v, pl_cc_controller_names());
+        return 2;
+      }
+      cc = v;
+    }
     else if (!strcmp(o, "--video")) video = v;
     else if (!strcmp(o, "--video-codec")) {
       if (strcmp(v, "vp8") && strcmp(v, "vp9")) {
@@ -588,6 +604,7 @@ int pl_cmd_loopback(int argc, char **argv) {
   pl_call_config_init(&ca);
   pl_call_config_init(&cb);
   ca.opus_bitrate = cb.opus_bitrate = (int)bitrate;
+  ca.cc = cb.cc = cc;
   if (video) {
     ca.video = cb.video = true;
     ca.video_codec = cb.video_codec = video_codec;
@@ -651,12 +668,20 @@ int pl_cmd_loopback(int argc, char **argv) {
   clock_gettime(CLOCK_MONOTONIC, &t0);
   prev p[2];
   memset(p, 0, sizeof p);
+  pl_emu_stats lost0[2];
+  memset(lost0, 0, sizeof lost0);
   int secs = (int)ceil(duration);
   for (int s = 0; s < secs; s++) {
     pl_time_us until = s + 1 < duration ? PL_SEC(s + 1) : (pl_time_us)(duration * 1e6);
     pl_sim_run_until(sim, until);
-    sample_second(&run->sec[0][s], sim->ab, sim->b, &p[0], sim->now);
-    sample_second(&run->sec[1][s], sim->ba, sim->a, &p[1], sim->now);
+    sample_second(&run->sec[0][s], sim->ab, sim->b, sim->a, &p[0], sim->now);
+    sample_second(&run->sec[1][s], sim->ba, sim->a, sim->b, &p[1], sim->now);
+    if (s + 1 == PL_LAB_CC_WARMUP) { /* percentiles of the settled call only */
+      pl_emu_link_qdelay_reset(sim->ab);
+      pl_emu_link_qdelay_reset(sim->ba);
+      lost0[0] = p[0].link;
+      lost0[1] = p[1].link;
+    }
     run->n_seconds = s + 1;
     progress((double)until / 1e6, duration, tty);
   }
@@ -677,6 +702,11 @@ int pl_cmd_loopback(int argc, char **argv) {
     if (pl_wav_write_file(path, &spec, rx[d].pcm, rx[d].n) != 0)
       fprintf(stderr, "parley loopback: cannot write %s\n", path);
     vlab_summarise(&dir->video);
+    pl_emu_link *link = d ? sim->ba : sim->ab;
+    pl_emu_stats ls;
+    pl_emu_link_stats(link, sim->now, &ls);
+    pl_lab_congestion_measure(&dir->cc, run, d, link, &ls, &lost0[d], &dir->sender,
+                              &dir->final);
     dir->metrics_rc = lab_metrics(dir);
   }
   char path[600];

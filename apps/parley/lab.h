@@ -24,7 +24,25 @@ typedef struct pl_lab_second {
   double jb_target_ms;
   double concealed_pct;  /* of samples played this second */
   uint64_t conceal_events;
+  double target_kbps;    /* the sender's congestion-control target at the second's end */
+  double queue_ms;       /* mean bottleneck queue delay of this second's packets (-1: none) */
 } pl_lab_second;
+
+/* How one direction's congestion control did (issue 14; docs/congestion.md).
+ * Figures after the first PL_LAB_CC_WARMUP seconds unless said otherwise. */
+#define PL_LAB_CC_WARMUP 5
+typedef struct pl_lab_congestion {
+  char controller[16];
+  double utilisation;        /* delivered bits / capacity (-1: unlimited link) */
+  double queue_delay_p50_ms, queue_delay_p95_ms; /* bottleneck wait (-1: none queued) */
+  double loss;               /* packets lost on the link / offered */
+  double rate_step_response_s; /* mean time to 90 % of a new, higher capacity (-1: no step up) */
+  int steps_up;
+  double recovery_s;         /* mean time to queue delay < 100 ms after a step down (-1: none) */
+  int steps_down;
+  uint64_t freezes;
+  uint64_t resolution_switches;
+} pl_lab_congestion;
 
 /* One rendered video frame, matched to the source frame it shows. */
 typedef struct pl_lab_vframe {
@@ -60,6 +78,7 @@ typedef struct pl_lab_dir {
   pl_call_stats final;   /* the receiver's */
   pl_call_stats sender;  /* the sender's: its send stages' cost */
   pl_lab_video video;
+  pl_lab_congestion cc;
 } pl_lab_dir;
 
 typedef struct pl_lab_run {
@@ -86,5 +105,14 @@ int pl_lab_mix_noise(const float *clean, size_t n, int rate, const char *spec, d
 
 int pl_lab_write_json(const char *path, const pl_lab_run *r);
 int pl_lab_write_html(const char *path, const pl_lab_run *r);
+
+/* Fills cc for direction d of a finished run: `link` carried it, `end`
+ * and `warm` are its stats now and at the end of the warm-up. */
+struct pl_emu_link;
+struct pl_emu_stats;
+void pl_lab_congestion_measure(pl_lab_congestion *cc, const pl_lab_run *r, int d,
+                               const struct pl_emu_link *link, const struct pl_emu_stats *end,
+                               const struct pl_emu_stats *warm, const pl_call_stats *sender,
+                               const pl_call_stats *receiver);
 
 #endif

@@ -124,7 +124,24 @@ int pl_lab_write_json(const char *path, const pl_lab_run *r) {
     SERIES(concealed_pct);
     fputc(',', f);
     SERIES(conceal_events);
-    fprintf(f, "}}");
+    fputc(',', f);
+    SERIES(target_kbps);
+    fputc(',', f);
+    SERIES(queue_ms);
+    const pl_lab_congestion *cc = &dir->cc;
+    fprintf(f, "},\"congestion\":{\"controller\":\"%s\",\"utilisation\":", cc->controller);
+    json_num(f, cc->utilisation);
+    fprintf(f, ",\"queue_delay_p50_ms\":");
+    json_num(f, cc->queue_delay_p50_ms);
+    fprintf(f, ",\"queue_delay_p95_ms\":");
+    json_num(f, cc->queue_delay_p95_ms);
+    fprintf(f, ",\"loss\":%.5f,\"rate_step_response_s\":", cc->loss);
+    json_num(f, cc->rate_step_response_s);
+    fprintf(f, ",\"steps_up\":%d,\"recovery_s\":", cc->steps_up);
+    json_num(f, cc->recovery_s);
+    fprintf(f, ",\"steps_down\":%d,\"freezes\":%llu,\"resolution_switches\":%llu}}",
+            cc->steps_down, (unsigned long long)cc->freezes,
+            (unsigned long long)cc->resolution_switches);
   }
   fprintf(f, "]}\n");
   return fclose(f) == 0 ? 0 : -1;
@@ -492,6 +509,16 @@ int pl_lab_write_html(const char *path, const pl_lab_run *r) {
     fill(&s[1], r, d, offsetof(pl_lab_second, delivered_kbps), "delivered", "#7570b3", false);
     fill(&s[2], r, d, offsetof(pl_lab_second, capacity_kbps), "capacity", "#d95f02", true);
     chart(f, "Send bitrate against link capacity", "kbit/s", s, 3, tmax);
+    fill(&s[0], r, d, offsetof(pl_lab_second, target_kbps), "target (kbit/s)", "#e7298a", false);
+    fill(&s[1], r, d, offsetof(pl_lab_second, send_kbps), "sent", "#1b9e77", false);
+    fill(&s[2], r, d, offsetof(pl_lab_second, capacity_kbps), "capacity", "#d95f02", true);
+    char title[160];
+    snprintf(title, sizeof title, "Congestion control (%s): target, sent, capacity",
+             r->dir[d].cc.controller);
+    chart(f, title, "kbit/s", s, 3, tmax);
+    fill(&s[0], r, d, offsetof(pl_lab_second, queue_ms), "bottleneck queue delay", "#7570b3",
+         false);
+    chart(f, "Queuing delay", "ms", s, 1, tmax);
     fill(&s[0], r, d, offsetof(pl_lab_second, owd_ms), "capture to arrival", "#1b9e77", false);
     chart(f, "One-way delay", "ms", s, 1, tmax);
     fill(&s[0], r, d, offsetof(pl_lab_second, loss_pct), "lost on the link", "#e7298a", false);

@@ -305,3 +305,6 @@ void pl_call_cc_fill_stats(const pl_call *c, pl_call_stats *s) {
   s->pacer_queue_max_s = (double)c->pacer.stats.max_queue_time / 1e6;
   s->padding_bytes_sent = c->cc_padding_bytes;
 }
+
+bool pl_cc_known(const char *name) { return pl_cc_controller_find(name) != NULL; }
+const char *pl_cc_names(void) { return pl_cc_controller_names(); }

@@ -57,6 +57,10 @@ struct pl_emu_link {
   bool any_delivered;
 
   pl_emu_stats st;
+  /* Queue delay of each packet through the bottleneck, 1 ms bins (the last
+   * one open-ended): for percentiles over a chosen stretch of a run. */
+  uint32_t qhist[PL_EMU_QHIST_BINS];
+  uint64_t qhist_n;
 };
 
 static bool prob_ok(double p) { return p >= 0.0 && p <= 1.0; }
@@ -453,6 +457,9 @@ static int enqueue(pl_emu_link *l, pl_time_us now, const uint8_t *data,
     l->st.queue_delay_sum += qd;
     if (qd > l->st.queue_delay_max)
       l->st.queue_delay_max = qd;
+    int64_t bin = qd / 1000;
+    l->qhist[bin < PL_EMU_QHIST_BINS - 1 ? bin : PL_EMU_QHIST_BINS - 1]++;
+    l->qhist_n++;
   }
   pl_time_us due = l->epoch + dep_rel + draw_delay(l);
   if (!l->cfg.reorder) {
@@ -569,4 +576,23 @@ void pl_emu_link_stats(const pl_emu_link *l, pl_time_us now, pl_emu_stats *out) 
   out->queue_bytes = qb;
   out->held = l->pool.in_use;
   out->capacity_bps = capacity_now(l, rel);
+}
+
+void pl_emu_link_qdelay_reset(pl_emu_link *l) {
+  memset(l->qhist, 0, sizeof l->qhist);
+  l->qhist_n = 0;
+}
+
+pl_time_us pl_emu_link_qdelay_quantile(const pl_emu_link *l, double q) {
+  if (l->qhist_n == 0 || !(q >= 0 && q <= 1))
+    return -1;
+  uint64_t want = (uint64_t)ceil(q * (double)l->qhist_n), seen = 0;
+  if (want == 0)
+    want = 1;
+  for (int i = 0; i < PL_EMU_QHIST_BINS; i++) {
+    seen += l->qhist[i];
+    if (seen >= want)
+      return PL_MS(i) + 500; /* the middle of the bin */
+  }
+  return PL_MS(PL_EMU_QHIST_BINS);
 }

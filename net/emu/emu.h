@@ -35,6 +35,7 @@ typedef enum {
 #define PL_EMU_MAHIMAHI_BYTES 1500
 #define PL_EMU_MAX_OUTAGES 8
 #define PL_EMU_DEFAULT_POOL 2048
+#define PL_EMU_QHIST_BINS 4000 /* queue delay histogram: 1 ms bins to 4 s */
 
 /* From `at` (relative to the link's start) the capacity is `bps`, until the
  * next step; the last step holds for ever; before the first, the first's. */
@@ -171,5 +172,11 @@ int pl_emu_trace_load(pl_emu_trace *t, const char *path, pl_emu_err *err);
 void pl_emu_trace_free(pl_emu_trace *t);
 /* Points a capacity at the trace's arrays (valid while t lives). */
 void pl_emu_trace_capacity(const pl_emu_trace *t, pl_emu_capacity *cap);
+
+/* Percentiles of the bottleneck queue delay (wait plus the packet's own
+ * serialisation) of the packets accepted since the link started or the
+ * last reset, to 1 ms; -1 when none was queued. */
+void pl_emu_link_qdelay_reset(pl_emu_link *l);
+pl_time_us pl_emu_link_qdelay_quantile(const pl_emu_link *l, double q);
 
 #endif
