@@ -34,4 +34,17 @@ void pl_gcc_get_target(const pl_gcc *g, pl_cc_target *out);
 /* 1 and a cluster the pacer should send now, else 0. Drain until 0. */
 int pl_gcc_poll_probe(pl_gcc *g, pl_cc_probe *out);
 
+/* What the controller refused or dropped, and what it did. */
+typedef struct pl_gcc_stats {
+  uint64_t feedbacks, packets, lost;
+  uint64_t bad_packets;   /* refused results: send time in the future or over
+                           * 60 s old, absurd receive time, size 0 or > 64 KiB */
+  uint64_t bad_inputs;    /* whole calls refused: NaN, absurd times or RTTs */
+  uint64_t clock_backwards; /* calls whose `now` was earlier than one before */
+  uint64_t loss_reports_ignored; /* RTCP loss while TWCC feedback reports it */
+  uint64_t overuses, detector_resets;
+  uint64_t probes, probes_dropped, probe_results;
+} pl_gcc_stats;
+void pl_gcc_get_stats(const pl_gcc *g, pl_gcc_stats *out);
+
 #endif
