@@ -52,6 +52,8 @@ struct pl_gcc {
   int fb_rtt_n, fb_rtt_head;
   pl_time_us ext_rtt;            /* 0: none measured elsewhere */
   int64_t lost_acc, expected_acc;
+  int64_t last_seq; /* highest sequence number a feedback reported */
+  bool have_seq;
   pl_time_us next_loss_update;
   bool twcc_loss;
 
@@ -271,6 +273,15 @@ void pl_gcc_on_feedback(pl_gcc *g, const pl_cc_feedback *fb) {
       g->stats.bad_packets++;
       continue;
     }
+    /* Each packet counts once: a duplicate feedback (or a late report for a
+     * packet already reported lost) would count its bytes twice in the
+     * acknowledged and probe rates. */
+    if (g->have_seq && p->seq <= g->last_seq) {
+      g->stats.stale++;
+      continue;
+    }
+    g->have_seq = true;
+    g->last_seq = p->seq;
     with_feedback++;
     if (!got) {
       lost++;

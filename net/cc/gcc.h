@@ -39,6 +39,8 @@ typedef struct pl_gcc_stats {
   uint64_t feedbacks, packets, lost;
   uint64_t bad_packets;   /* refused results: send time in the future or over
                            * 60 s old, absurd receive time, size 0 or > 64 KiB */
+  uint64_t stale;         /* results for a sequence number at or below one
+                           * already reported: duplicates, late reports */
   uint64_t bad_inputs;    /* whole calls refused: NaN, absurd times or RTTs */
   uint64_t clock_backwards; /* calls whose `now` was earlier than one before */
   uint64_t loss_reports_ignored; /* RTCP loss while TWCC feedback reports it */

@@ -42,6 +42,7 @@ typedef struct sim {
   pl_cc_packet fb[PL_CC_FEEDBACK_MAX];
   double queue_delay_ms;    /* of the last packet through */
   uint64_t sent_bytes, dropped;
+  bool ignore_probes;        /* drain GCC's probes and send none */
 } sim;
 
 static void sim_init(sim *s, double capacity, uint64_t start_bps) {
@@ -116,7 +117,7 @@ static void sim_step(sim *s) {
   }
   pl_cc_probe pr;
   while (pl_gcc_poll_probe(s->g, &pr))
-    if (s->probe_queue_n < 16)
+    if (s->probe_queue_n < 16 && !s->ignore_probes)
       s->probe_queue[s->probe_queue_n++] = pr;
   if (s->probe.id < 0 && s->probe_queue_n) {
     s->probe = s->probe_queue[0];
