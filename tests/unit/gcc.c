@@ -423,9 +423,11 @@ Test(gcc, alr_probes_every_5s_at_twice_the_estimate_with_padding) {
   }
   pl_cc_target t = target_of(g);
   cr_assert(t.in_alr);
-  /* ALR began at 0.32 s (see gcc_alr above, scaled); the probe is due 5 s
-   * after the later of that and the last probing (0 s). */
-  cr_assert(probed >= PL_SEC(5) && probed <= PL_MS(5500), "probed at %ld", (long)probed);
+  /* ALR begins at 0.49 s: the first send (10 ms) only starts the clock,
+   * then +812.5 - 125 bytes per 10 ms pass 80 % of 40625 on the 48th step
+   * (as in gcc_alr above). The probe is due 5 s after the later of that
+   * and the last probing (0 s): at the 25 ms tick at or after 5.49 s. */
+  cr_assert(probed >= PL_MS(5490) && probed <= PL_MS(5520), "probed at %ld", (long)probed);
   cr_assert_eq(p.bps, 2000000);
   cr_assert_eq(t.padding_bps, 2000000); /* in ALR with a probe pending */
   /* A rise of the encoders' maximum in ALR probes at 1x and 2x of it. */
