@@ -381,6 +381,9 @@ void pl_gcc_on_remb(pl_gcc *g, pl_time_us now, uint64_t bps) {
 void pl_gcc_on_sent(pl_gcc *g, pl_time_us now, uint32_t size, int probe_cluster) {
   if (!g || !advance(g, &now))
     return;
+  /* The first packet out means the transport is up: start probing. */
+  pl_gcc_probe_start(&g->probe, now);
+  sync_probe_stats(g);
   pl_gcc_alr_on_sent(&g->alr, size, now);
   if (probe_cluster >= 0)
     pl_gcc_probe_on_sent(&g->probe, probe_cluster, size);

@@ -21,7 +21,8 @@ void pl_gcc_on_rtt(pl_gcc *g, pl_time_us now, pl_time_us rtt);
 void pl_gcc_on_loss_report(pl_gcc *g, pl_time_us now, double fraction_lost, uint32_t packets);
 /* REMB from a peer that estimates on its side: a cap on the target. */
 void pl_gcc_on_remb(pl_gcc *g, pl_time_us now, uint64_t bps);
-/* Every packet as it leaves the pacer (ALR detection needs what we send). */
+/* Every packet as it leaves the pacer (ALR detection needs what we send).
+ * The first one also starts the initial probing: the transport is up. */
 void pl_gcc_on_sent(pl_gcc *g, pl_time_us now, uint32_t size, int probe_cluster);
 /* The encoders' wishes: the most they can use (0: no limit). */
 void pl_gcc_set_max_rate(pl_gcc *g, uint64_t bps);

@@ -198,6 +198,7 @@ typedef struct pl_gcc_probe {
 } pl_gcc_probe;
 
 void pl_gcc_probe_init(pl_gcc_probe *p, double start_bps, double max_bps, pl_time_us now);
+void pl_gcc_probe_start(pl_gcc_probe *p, pl_time_us now);
 void pl_gcc_probe_set_estimate(pl_gcc_probe *p, double bps, pl_time_us now);
 void pl_gcc_probe_process(pl_gcc_probe *p, pl_time_us now);
 void pl_gcc_probe_max_allocated(pl_gcc_probe *p, double bps, pl_time_us now);

@@ -58,10 +58,17 @@ void pl_gcc_probe_init(pl_gcc_probe *p, double start_bps, double max_bps, pl_tim
       .last_drop_probe = PL_TIME_NEVER,
       .result_bps = -1,
   };
+  (void)now;
   for (int i = 0; i < PL_GCC_CLUSTERS; i++)
     p->clusters[i].id = -1;
-  /* The network is usable as soon as the call exists: probe at once. */
-  double rates[2] = {FIRST_SCALE * start_bps, SECOND_SCALE * start_bps};
+}
+
+/* The transport is up (upstream: OnNetworkAvailability): exponential
+ * probing from the start rate. */
+void pl_gcc_probe_start(pl_gcc_probe *p, pl_time_us now) {
+  if (p->state != PL_GCC_PROBE_INIT)
+    return;
+  double rates[2] = {FIRST_SCALE * p->start_bps, SECOND_SCALE * p->start_bps};
   initiate(p, now, rates, 2, true);
 }
 
