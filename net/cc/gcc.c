@@ -27,6 +27,7 @@
 #define PACING_FACTOR 2.5           /* kDefaultPaceMultiplier */
 #define MAX_FEEDBACK_AGE PL_SEC(60) /* results for older packets: nonsense */
 #define MAX_RTT PL_SEC(60)
+#define PROBE_DROP_THROUGHPUT 0.85 /* kProbeDropThroughputFraction */
 #define MAX_PACKET 65535u
 /* No real clock, ours or a receiver's unwrapped TWCC time, comes near
  * 2^52 us (142 years); refusing beyond it keeps every difference of two
@@ -330,8 +331,19 @@ void pl_gcc_on_feedback(pl_gcc *g, const pl_cc_feedback *fb) {
       pl_gcc_probe_on_feedback(&g->probe, &g->sorted[i]);
   double probe_bps = g->probe.result_bps;
   g->probe.result_bps = -1;
-  if (probe_bps > 0)
+  if (probe_bps > 0) {
     g->stats.probe_results++;
+    /* A probe that came back slow (cross traffic during its few ms) may
+     * not drag the estimate under 0.85 x what is demonstrably getting
+     * through (upstream's LimitProbesLowerThanThroughputEstimate). */
+    if (acked >= 0) {
+      double limit = PROBE_DROP_THROUGHPUT * acked;
+      if (limit > g->aimd.current)
+        limit = g->aimd.current;
+      if (probe_bps < limit)
+        probe_bps = limit;
+    }
+  }
 
   if (received)
     delay_based(g, now, received, acked, probe_bps, in_alr);
