@@ -43,10 +43,12 @@ typedef struct sim {
   double queue_delay_ms;    /* of the last packet through */
   uint64_t sent_bytes, dropped;
   bool ignore_probes;        /* drain GCC's probes and send none */
+  double random_loss;       /* dropped before the bottleneck, not congestion */
+  uint64_t rng;
 } sim;
 
 static void sim_init(sim *s, double capacity, uint64_t start_bps) {
-  *s = (sim){.capacity = capacity, .probe = {.id = -1}};
+  *s = (sim){.capacity = capacity, .probe = {.id = -1}, .rng = 0x243F6A8885A308D3u};
   pl_cc_config cfg;
   pl_cc_config_init(&cfg);
   cfg.start_bps = start_bps;
@@ -69,7 +71,9 @@ static void sim_send(sim *s, pl_time_us t, uint32_t size, int cluster) {
   k->p = (pl_cc_packet){.seq = s->seq++, .send_time = t, .size = size,
                         .probe_cluster = (int16_t)cluster};
   double qdelay = s->queue_bytes * 8 / s->capacity;
-  if (qdelay > (double)SIM_DROP_DELAY / 1e6) {
+  s->rng ^= s->rng << 13, s->rng ^= s->rng >> 7, s->rng ^= s->rng << 17;
+  bool unlucky = (double)(s->rng >> 11) / 9007199254740992.0 < s->random_loss;
+  if (unlucky || qdelay > (double)SIM_DROP_DELAY / 1e6) {
     k->arrival = PL_TIME_NEVER;
     k->p.recv_time = PL_TIME_NEVER;
     s->dropped++;
