@@ -454,3 +454,28 @@ void pl_gcc_get_stats(const pl_gcc *g, pl_gcc_stats *out) {
   else
     memset(out, 0, sizeof *out);
 }
+
+/* ---- as a pl_cc_ctl_ops controller (controller.c's table) ---------------- */
+
+static void *ops_create(const pl_cc_config *cfg, pl_time_us now) { return pl_gcc_new(cfg, now); }
+static void ops_destroy(void *ctl) { pl_gcc_free(ctl); }
+static void ops_feedback(void *ctl, const pl_cc_feedback *fb) { pl_gcc_on_feedback(ctl, fb); }
+static void ops_rtt(void *ctl, pl_time_us now, pl_time_us rtt) { pl_gcc_on_rtt(ctl, now, rtt); }
+static void ops_loss(void *ctl, pl_time_us now, double fraction_lost, uint32_t packets) {
+  pl_gcc_on_loss_report(ctl, now, fraction_lost, packets);
+}
+static void ops_remb(void *ctl, pl_time_us now, uint64_t bps) { pl_gcc_on_remb(ctl, now, bps); }
+static void ops_sent(void *ctl, pl_time_us now, uint32_t size, int probe_cluster) {
+  pl_gcc_on_sent(ctl, now, size, probe_cluster);
+}
+static void ops_timeout(void *ctl, pl_time_us now) { pl_gcc_timeout(ctl, now); }
+static pl_time_us ops_deadline(const void *ctl) { return pl_gcc_deadline(ctl); }
+static void ops_target(const void *ctl, pl_cc_target *out) { pl_gcc_get_target(ctl, out); }
+static int ops_probe(void *ctl, pl_cc_probe *out) { return pl_gcc_poll_probe(ctl, out); }
+
+const pl_cc_ctl_ops pl_gcc_ops = {
+    .name = "gcc", .paced = true, .create = ops_create, .destroy = ops_destroy,
+    .on_feedback = ops_feedback, .on_rtt = ops_rtt, .on_loss_report = ops_loss,
+    .on_remb = ops_remb, .on_sent = ops_sent, .timeout = ops_timeout,
+    .deadline = ops_deadline, .get_target = ops_target, .poll_probe = ops_probe,
+};

@@ -50,4 +50,7 @@ typedef struct pl_gcc_stats {
 } pl_gcc_stats;
 void pl_gcc_get_stats(const pl_gcc *g, pl_gcc_stats *out);
 
+/* The same, as an entry for controller.c's table ("gcc", paced). */
+extern const pl_cc_ctl_ops pl_gcc_ops;
+
 #endif
