@@ -19,8 +19,9 @@
 #define SRTP_OVERHEAD 10     /* the 80-bit tag: what the wire carries beyond RTP */
 #define AUDIO_MIN_BPS 16000  /* issue 14: Opus 16-64 kbit/s, video the rest */
 #define VIDEO_MIN_BPS 30000
+#define VIDEO_MAX_BPS 2500000
 #define FB_MAX 1200
-#define PL_CC_DEFAULT "none" /* until GCC lands */
+#define PL_CC_DEFAULT "gcc"
 
 int pl_call_cc_init(pl_call *c) {
   pl_twcc_recv_init(&c->twcc_rx);
@@ -35,8 +36,15 @@ int pl_call_cc_init(pl_call *c) {
   uint64_t start = (uint64_t)c->cfg.opus_bitrate + (c->cfg.video ? (uint64_t)c->cfg.video_bitrate : 0);
   pl_cc_config_init(&c->cc_cfg);
   c->cc_cfg.start_bps = start;
-  if (c->cc_cfg.max_bps < start)
-    c->cc_cfg.max_bps = start;
+  /* The most the encoders can use: Opus at the app's rate, and video up to
+   * libwebrtc's ceiling for 720p (2.5 Mbit/s), or the app's rate if higher.
+   * More would only be padding. */
+  uint64_t vmax = c->cfg.video ? (c->cfg.video_bitrate > VIDEO_MAX_BPS ? (uint64_t)c->cfg.video_bitrate
+                                                                       : VIDEO_MAX_BPS)
+                               : 0;
+  c->cc_cfg.max_bps = (uint64_t)c->cfg.opus_bitrate + vmax;
+  if (c->cc_cfg.min_bps > c->cc_cfg.max_bps)
+    c->cc_cfg.min_bps = c->cc_cfg.max_bps;
   c->cc_ctl = c->cc_ops->create(&c->cc_cfg, 0);
   if (!c->cc_ctl) {
     pl_cc_history_free(c->cc_hist);
