@@ -48,6 +48,7 @@ struct pl_gcc {
   bool prev_in_alr;
   pl_gcc_alr alr;
   pl_gcc_probe probe;
+  double last_probe_bps; /* the latest probe result: a throughput seen, until acked has one */
 
   pl_time_us fb_rtt[RTT_WINDOW]; /* max feedback RTT of recent feedbacks */
   int fb_rtt_n, fb_rtt_head;
@@ -227,8 +228,19 @@ static void delay_based(pl_gcc *g, pl_time_us now, int received, double acked,
     if (acked >= 0 && pl_gcc_aimd_time_to_reduce_further(&g->aimd, now, acked)) {
       pl_gcc_aimd_update(&g->aimd, g->tl.state, acked, now);
       updated = g->aimd.initialized;
+    } else if (acked < 0 && g->last_probe_bps > 0) {
+      /* Overuse before the acknowledged rate has its first estimate (500 ms
+       * of feedback), but after a probe measured what gets through: back
+       * off from that, as from an acknowledged rate. libwebrtc halves here;
+       * at a call's start, whose initial probe just found the path, that
+       * threw away the probe's finding three times in 300 ms (a 2.5 Mbit/s
+       * path ended the first second at 295 kbit/s). */
+      if (pl_gcc_aimd_time_to_reduce_further(&g->aimd, now, g->last_probe_bps)) {
+        pl_gcc_aimd_update(&g->aimd, g->tl.state, g->last_probe_bps, now);
+        updated = true;
+      }
     } else if (acked < 0 && pl_gcc_aimd_initial_time_to_reduce_further(&g->aimd, now)) {
-      /* Overuse before anything was acknowledged: halve every 200 ms. */
+      /* Overuse before anything was measured: halve every 200 ms. */
       pl_gcc_aimd_set_estimate(&g->aimd, g->aimd.current / 2, now);
       updated = true;
     }
@@ -345,6 +357,8 @@ void pl_gcc_on_feedback(pl_gcc *g, const pl_cc_feedback *fb) {
     }
   }
 
+  if (probe_bps > 0)
+    g->last_probe_bps = probe_bps;
   if (received)
     delay_based(g, now, received, acked, probe_bps, in_alr);
   /* With every packet lost there is nothing to say about delay. */

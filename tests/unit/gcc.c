@@ -397,6 +397,45 @@ Test(gcc, saturated_probe_gives_95_percent_of_receive_rate) {
   pl_gcc_free(g);
 }
 
+/* A call's start: the initial probe finds the path, then the encoders'
+ * first burst queues up and the detector says overuse before the
+ * acknowledged rate has its first estimate (500 ms of feedback). libwebrtc
+ * halves on every such feedback; here the probe's measurement stands in for
+ * the acknowledged rate (0.85 x it, once per interval), so the start keeps
+ * what the probe found: in the engine's lab, a 2.5 Mbit/s path ended its
+ * first second at 295 kbit/s before, at 2 Mbit/s after. */
+Test(gcc, overuse_before_any_acked_rate_backs_off_from_the_probe_not_by_halves) {
+  pl_gcc *g = gcc_with(300000, 0, 3000000);
+  pl_gcc_on_sent(g, 0, 100, -1);
+  pl_cc_probe p[2];
+  cr_assert_eq(pl_gcc_poll_probe(g, &p[0]), 1);
+  cr_assert_eq(pl_gcc_poll_probe(g, &p[1]), 1);
+  int64_t seq = 0;
+  /* 5 x 1200 B sent 5 ms apart, received 5 ms apart: 1.92 Mbit/s. */
+  probe_feedback(g, p[1].id, PL_MS(10), PL_MS(5), PL_MS(5), &seq);
+  double probed = (double)target_of(g).target_bps;
+  cr_assert(probed > 1.5e6, "the probe set the estimate: %.0f", probed);
+  /* Then 400 ms of packets every 5 ms whose queueing grows 1 ms each. */
+  pl_time_us t = PL_MS(100);
+  pl_cc_packet pk[10];
+  for (int round = 0; round < 8; round++) {
+    for (int i = 0; i < 10; i++) {
+      pl_time_us sent = t + i * PL_MS(5);
+      pk[i] = (pl_cc_packet){.seq = seq++, .send_time = sent,
+                             .recv_time = PL_SEC(777) + sent + PL_MS(30) + (round * 10 + i) * PL_MS(1),
+                             .size = 1200, .probe_cluster = -1};
+      pl_gcc_on_sent(g, sent, 1200, -1);
+    }
+    t += PL_MS(50);
+    pl_cc_feedback fb = {.feedback_time = t + PL_MS(40), .packets = pk, .n = 10};
+    pl_gcc_on_feedback(g, &fb);
+  }
+  double now = (double)target_of(g).target_bps;
+  cr_assert_lt(now, probed, "it did back off");
+  cr_assert_gt(now, 0.6 * probed, "%.0f of %.0f: not halved on every feedback", now, probed);
+  pl_gcc_free(g);
+}
+
 Test(gcc, slow_probe_cannot_drag_the_estimate_under_085_of_acked) {
   pl_gcc *g = gcc_with(1000000, 0, 0);
   pl_cc_probe p[2];
