@@ -103,9 +103,7 @@ typedef struct pl_call_video {
   uint64_t nack_sent, nacked_seqs, pli_sent, fir_sent;
   uint64_t nack_received, pli_received, fir_received;
   uint64_t rtx_sent, rtx_received;
-  uint32_t capture_size_sent;          /* what our last APP said (w << 16 | h) */
-  int remote_capture_w, remote_capture_h; /* what the peer's APP says */
-  uint64_t capture_apps_received;
+  int remote_capture_w, remote_capture_h; /* the peer's source size, from its APP */
 
   /* Between the halves. */
   pl_ring rx_ring, tx_ring;

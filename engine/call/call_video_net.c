@@ -148,15 +148,12 @@ bool pl_call_video_write_capture_app(pl_call *c, pl_rtcp_writer *w) {
   if (!v || !v->on || v->sstats.packets == 0)
     return false;
   uint32_t cs = atomic_load(&v->capture_size);
-  if (!cs)
-    return false;
+  if (!cs || w->cap - w->len < 16)
+    return false; /* never let it cost the report its room (the error sticks) */
   uint8_t d[4];
   pl_put_be16(d, (uint16_t)(cs >> 16));
   pl_put_be16(d + 2, (uint16_t)cs);
-  if (pl_rtcp_write_app(w, 0, v->local_ssrc, capture_app_name, d, sizeof d) != 0)
-    return false;
-  v->capture_size_sent = cs;
-  return true;
+  return pl_rtcp_write_app(w, 0, v->local_ssrc, capture_app_name, d, sizeof d) == 0;
 }
 
 static void on_app(pl_call_video *v, const pl_rtcp_packet *pkt) {
@@ -171,7 +168,6 @@ static void on_app(pl_call_video *v, const pl_rtcp_packet *pkt) {
     return;
   v->remote_capture_w = w;
   v->remote_capture_h = h;
-  v->capture_apps_received++;
 }
 
 bool pl_call_video_net_rtcp(pl_call *c, pl_time_us now, const pl_rtcp_packet *pkt) {
