@@ -504,6 +504,13 @@ typedef struct pl_call_stats {
   double pacer_queue_max_s;        /* longest a packet waited in the pacer */
   uint64_t padding_bytes_sent;     /* probes and undershoot padding */
   uint64_t video_rate_changes;     /* encoder target updates */
+  uint64_t resolution_switches;    /* the ladder moved to another encode size
+                                      (docs/ladder.md) */
+  int frames_per_second_sent;      /* the ladder's frame rate: 30 or 15 */
+  /* receive side: the peer's capture (source) size, from its RTCP APP
+   * "PLCS" packet; 0 until one arrived. frame_width/height is what it
+   * encodes at now, which the ladder may have made smaller. */
+  int frame_width_capture, frame_height_capture;
 } pl_call_stats;
 
 int pl_call_get_stats(pl_call *call, pl_call_stats *out);

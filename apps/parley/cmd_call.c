@@ -211,7 +211,9 @@ static void write_video_json(app *a) {
           " \"totalFreezesDuration\": %.3f, \"nackCount\": %llu, \"pliCount\": %llu,\n"
           " \"firCount\": %llu, \"nacksReceived\": %llu, \"plisReceived\": %llu,\n"
           " \"firsReceived\": %llu, \"retransmittedPacketsSent\": %llu,\n"
-          " \"retransmittedPacketsReceived\": %llu, \"delaySeconds\": %.4f}\n",
+          " \"retransmittedPacketsReceived\": %llu, \"delaySeconds\": %.4f,\n"
+          " \"resolutionSwitches\": %llu, \"framesPerSecondSent\": %d,\n"
+          " \"frameWidthCapture\": %d, \"frameHeightCapture\": %d}\n",
           st.video ? "true" : "false", st.video_codec == 9 ? "VP9" : st.video_codec == 8 ? "VP8" : "",
           (unsigned long long)st.video_packets_sent, (unsigned long long)st.video_packets_received,
           (long long)st.video_packets_lost, (unsigned long long)st.frames_encoded,
@@ -225,7 +227,9 @@ static void write_video_json(app *a) {
           (unsigned long long)st.fir_count, (unsigned long long)st.nacks_received,
           (unsigned long long)st.plis_received, (unsigned long long)st.firs_received,
           (unsigned long long)st.retransmitted_packets_sent,
-          (unsigned long long)st.retransmitted_packets_received, st.video_delay_s);
+          (unsigned long long)st.retransmitted_packets_received, st.video_delay_s,
+          (unsigned long long)st.resolution_switches, st.frames_per_second_sent,
+          st.frame_width_capture, st.frame_height_capture);
   fclose(f);
 }
 

@@ -109,6 +109,8 @@ static int build_rtcp(pl_call *c, pl_time_us now, uint8_t *buf, size_t cap, bool
   pl_rtcp_sdes_chunk chunk = {.ssrc = c->local_ssrc, .cname = (const uint8_t *)c->cname,
                               .cname_len = (uint8_t)strlen(c->cname)};
   pl_rtcp_write_sdes(&w, &chunk, 1);
+  if (!bye)
+    pl_call_video_write_capture_app(c, &w);
   if (bye)
     pl_rtcp_write_bye(&w, &c->local_ssrc, 1, "hangup");
   return pl_rtcp_writer_finish(&w);

@@ -21,6 +21,7 @@
 #include "parley.h"
 #include "video/frame_buffer/assembler.h"
 #include "video/frame_buffer/frame_buffer.h"
+#include "video/ladder/ladder.h"
 #include "video/payload/payload.h"
 #include "video/vpx/vpx.h"
 
@@ -62,6 +63,8 @@ typedef struct pl_video_snapshot {
   uint64_t frames_dropped, decode_errors, bad_payloads;
   uint64_t keyframes_for_peer;
   uint64_t rate_changes; /* encoder target updates from congestion control */
+  uint64_t resolution_switches; /* ladder moves to another encode size */
+  int fps_sent;                 /* the ladder's frame rate */
   int width, height;
   double fps;
   uint64_t freeze_count;
@@ -100,6 +103,7 @@ typedef struct pl_call_video {
   uint64_t nack_sent, nacked_seqs, pli_sent, fir_sent;
   uint64_t nack_received, pli_received, fir_received;
   uint64_t rtx_sent, rtx_received;
+  int remote_capture_w, remote_capture_h; /* the peer's source size, from its APP */
 
   /* Between the halves. */
   pl_ring rx_ring, tx_ring;
@@ -108,6 +112,7 @@ typedef struct pl_call_video {
   _Atomic bool want_key;      /* media -> net: ask the peer (PLI/FIR) */
   _Atomic bool got_key;       /* media -> net: a keyframe decoded */
   _Atomic int64_t rtt_us;     /* net -> media, for the frame buffer */
+  _Atomic uint32_t capture_size; /* media -> net: source w << 16 | h, 0 unknown */
 
   /* Media half. */
   pl_video_io source, sink;
@@ -123,6 +128,11 @@ typedef struct pl_call_video {
   uint64_t fps_frames0;
   int64_t frame_no;
   uint32_t bitrate;
+  int enc_fps;            /* the frame rate the encoder was told */
+  pl_time_us last_enc_at; /* the last frame let through to the encoder */
+  pl_ladder ladder;
+  pl_video_buffer scaled; /* the picture at the ladder's size: allocated at
+                             the top rung, reused for every size under it */
   /* Capture time of recent frames by RTP timestamp (from abs-capture-time). */
   uint32_t cap_ts[64];
   pl_time_us cap_us[64];
@@ -152,6 +162,9 @@ void pl_call_video_on_sr(struct pl_call *c, const pl_rtcp_sr *sr, pl_time_us now
 /* The report block about the video stream we receive, if any. */
 bool pl_call_video_report_block(struct pl_call *c, pl_time_us now, pl_rtcp_report_block *rb);
 void pl_call_video_set_rtt(struct pl_call *c, pl_time_us rtt);
+/* Our capture size in an RTCP APP packet ("PLCS"), appended to a compound
+ * that carries our video SR; true when one was written. */
+bool pl_call_video_write_capture_app(struct pl_call *c, pl_rtcp_writer *w);
 
 /* Media half (call_video_media.c). Returns true when packets were queued
  * or a request for the network half is pending. */

@@ -10,6 +10,7 @@
 #include "engine/call/call_video.h"
 #include "video/payload/vp8.h"
 #include "video/payload/vp9.h"
+#include "video/scale/scale.h"
 
 #define KEY_MIN_INTERVAL PL_MS(300) /* keyframes made for peers, at most */
 #define NTP_UNIX_OFFSET_S 2208988800ULL
@@ -32,6 +33,9 @@ int pl_call_video_new(pl_call *c) {
   v->codec = c->cfg.video_codec == 9 ? PL_CODEC_VP9 : PL_CODEC_VP8;
   v->frame_no = 0;
   atomic_init(&v->rtt_us, 0);
+  atomic_init(&v->capture_size, 0);
+  pl_ladder_config lc = {.codec = v->codec == PL_CODEC_VP9 ? 9 : 8};
+  pl_ladder_init(&v->ladder, &lc);
   pl_video_pic_counter_init(&v->pc, (uint16_t)(pl_rng_u64(&c->rng) & 0x7fff));
   pl_keyframe_requester_init(&v->kr, PL_KEYFRAME_PLI, 0);
   pl_freeze_detector_init(&v->fd);
@@ -72,6 +76,7 @@ void pl_call_video_free(pl_call *c) {
     pl_frame_assembler_free(v->as);
   if (v->fb)
     pl_frame_buffer_free(v->fb);
+  pl_video_buffer_free(&v->scaled);
   pl_ring_destroy(&v->rx_ring);
   pl_ring_destroy(&v->tx_ring);
   free(v);
@@ -172,6 +177,67 @@ static void packetize(pl_call_video *v, const pl_vpx_frame *ef, pl_time_us captu
   }
 }
 
+/* The scratch picture at w x h, laid out tightly in the buffer that was
+ * allocated for the ladder's top rung; a bigger source (rare) regrows it. */
+static pl_video_frame *scaled_frame(pl_call_video *v, int w, int h) {
+  const pl_ladder_rung *r;
+  pl_ladder_rungs(&v->ladder, &r);
+  size_t need = (size_t)w * (size_t)h + 2 * (size_t)((w + 1) / 2) * (size_t)((h + 1) / 2);
+  if (need > v->scaled.size) {
+    pl_video_buffer_free(&v->scaled);
+    if (pl_video_buffer_alloc(&v->scaled, r[0].width, r[0].height) != 0 ||
+        need > v->scaled.size)
+      return NULL;
+  }
+  pl_video_frame *f = &v->scaled.f;
+  f->width = w;
+  f->height = h;
+  f->stride_y = w;
+  f->stride_u = f->stride_v = (w + 1) / 2;
+  f->y = v->scaled.mem;
+  f->u = f->y + (size_t)w * (size_t)h;
+  f->v = f->u + (size_t)f->stride_u * (size_t)((h + 1) / 2);
+  return f;
+}
+
+/* The encoder at the ladder's size and rate. It is made at the top rung
+ * (so VP9 can come back up to it predicting from scaled references, with
+ * no keyframe) and moved to the rung at once. */
+static int encoder_for(pl_call_video *v, const pl_ladder_out *lo, uint32_t want) {
+  if (!v->enc) {
+    const pl_ladder_rung *r;
+    pl_ladder_rungs(&v->ladder, &r);
+    pl_vpx_enc_config ec = {.codec = v->codec, .width = r[0].width, .height = r[0].height,
+                            .fps = lo->fps, .bitrate_bps = want};
+    if (pl_vpx_encoder_new(&v->enc, &ec) != 0)
+      return PL_ECODEC;
+    v->bitrate = want;
+    v->enc_fps = lo->fps;
+    v->m.width_sent = r[0].width;
+    v->m.height_sent = r[0].height;
+  }
+  if (lo->width != v->m.width_sent || lo->height != v->m.height_sent) {
+    /* At most one keyframe per switch: VP8 needs one for any new size,
+     * VP9 only past what its scaled references allow (the return says). */
+    int rc = pl_vpx_encoder_set_resolution(v->enc, lo->width, lo->height);
+    if (rc < 0)
+      return rc;
+    v->m.width_sent = lo->width;
+    v->m.height_sent = lo->height;
+  }
+  /* The target follows the congestion controller every frame; a change
+   * under 5 % is not worth reconfiguring libvpx for. A new frame rate is
+   * always passed on: rate control spends per frame. */
+  bool moved = want > v->bitrate + v->bitrate / 20 || want + v->bitrate / 20 < v->bitrate;
+  if ((moved || lo->fps != v->enc_fps) && pl_vpx_encoder_set_rate(v->enc, want, lo->fps) == 0) {
+    v->m.rate_changes += moved;
+    v->bitrate = want;
+    v->enc_fps = lo->fps;
+  }
+  v->m.fps_sent = lo->fps;
+  return 0;
+}
+
 static void capture_frame(pl_call *c, pl_call_video *v, pl_time_us now) {
   pl_video_picture pic;
   memset(&pic, 0, sizeof pic);
@@ -180,20 +246,27 @@ static void capture_frame(pl_call *c, pl_call_video *v, pl_time_us now) {
     v->source_ended = true;
     return;
   }
-  if (!v->enc || pic.width != v->m.width_sent || pic.height != v->m.height_sent) {
-    if (!v->enc) {
-      pl_vpx_enc_config ec = {.codec = v->codec, .width = pic.width, .height = pic.height,
-                              .fps = c->cfg.video_fps, .bitrate_bps = v->bitrate};
-      if (pl_vpx_encoder_new(&v->enc, &ec) != 0) {
-        v->source_ended = true; /* a size the codec refuses: stop sending */
-        return;
-      }
-    } else if (pl_vpx_encoder_set_resolution(v->enc, pic.width, pic.height) < 0) {
-      v->m.frames_sent_dropped++;
-      return;
-    }
-    v->m.width_sent = pic.width;
-    v->m.height_sent = pic.height;
+  atomic_store(&v->capture_size, (uint32_t)pic.width << 16 | (uint32_t)pic.height);
+  uint32_t want = atomic_load(&c->cc_video_bps);
+  if (!want)
+    want = v->bitrate;
+  pl_ladder_out lo;
+  if (pl_ladder_update(&v->ladder, now, want, pic.width, pic.height, c->cfg.video_fps, &lo) < 0) {
+    v->source_ended = true; /* a size nobody can encode: stop sending */
+    return;
+  }
+  v->m.resolution_switches = v->ladder.resolution_switches;
+  /* Under the source's rate: a frame goes through once a whole frame time
+   * of the ladder's rate has passed (half a source frame of slack). */
+  if (lo.fps < c->cfg.video_fps && v->last_enc_at &&
+      now - v->last_enc_at < PL_SEC(1) / lo.fps - v->frame_iv / 2)
+    return;
+  v->last_enc_at = now;
+  if (encoder_for(v, &lo, want) != 0) {
+    if (!v->enc)
+      v->source_ended = true; /* a size the codec refuses */
+    v->m.frames_sent_dropped++;
+    return;
   }
   if (atomic_load(&v->key_for_peer) && now - v->last_forced_key >= KEY_MIN_INTERVAL) {
     atomic_store(&v->key_for_peer, false);
@@ -201,23 +274,27 @@ static void capture_frame(pl_call *c, pl_call_video *v, pl_time_us now) {
     v->last_forced_key = now;
     v->m.keyframes_for_peer++;
   }
-  pl_video_frame f = {.y = (uint8_t *)pic.y, .u = (uint8_t *)pic.u, .v = (uint8_t *)pic.v,
-                      .stride_y = pic.stride_y, .stride_u = pic.stride_u,
-                      .stride_v = pic.stride_v, .width = pic.width, .height = pic.height,
-                      .capture_us = now, .index = v->frame_no++};
+  pl_video_frame src = {.y = (uint8_t *)pic.y, .u = (uint8_t *)pic.u, .v = (uint8_t *)pic.v,
+                        .stride_y = pic.stride_y, .stride_u = pic.stride_u,
+                        .stride_v = pic.stride_v, .width = pic.width, .height = pic.height};
+  pl_video_frame *f = &src;
+  if (lo.width != pic.width || lo.height != pic.height) {
+    f = scaled_frame(v, lo.width, lo.height);
+    /* Box filtering: the right one for the 2-4x steps down of the ladder
+     * (libwebrtc's default for its own downscales too). */
+    if (!f || pl_video_scale(&src, f, PL_SCALE_BOX) != 0) {
+      v->m.frames_sent_dropped++;
+      return;
+    }
+  }
+  f->capture_us = now;
+  f->index = v->frame_no++;
+  f->flags = 0;
   if (!v->ts_t0)
     v->ts_t0 = now; /* media-thread time only: start_us belongs to the network half */
-  f.rtp_ts = v->ts_base + (uint32_t)((now - v->ts_t0) * 9 / 100);
-  /* The encoder's target follows the congestion controller every frame;
-   * a change under 5 % is not worth reconfiguring libvpx for. */
-  uint32_t want = atomic_load(&c->cc_video_bps);
-  if (want && (want > v->bitrate + v->bitrate / 20 || want + v->bitrate / 20 < v->bitrate) &&
-      pl_vpx_encoder_set_rate(v->enc, want, c->cfg.video_fps) == 0) {
-    v->bitrate = want;
-    v->m.rate_changes++;
-  }
+  f->rtp_ts = v->ts_base + (uint32_t)((now - v->ts_t0) * 9 / 100);
   pl_vpx_frame ef;
-  rc = pl_vpx_encoder_encode(v->enc, &f, &ef);
+  rc = pl_vpx_encoder_encode(v->enc, f, &ef);
   if (rc <= 0) {
     v->m.frames_sent_dropped++;
     return;
@@ -423,6 +500,10 @@ void pl_call_video_fill_stats(pl_call *c, pl_call_stats *s) {
   s->retransmitted_packets_received = v->rtx_received;
   s->keyframes_requested_by_peer = m.keyframes_for_peer;
   s->video_rate_changes = m.rate_changes;
+  s->resolution_switches = m.resolution_switches;
+  s->frames_per_second_sent = m.fps_sent;
+  s->frame_width_capture = v->remote_capture_w;
+  s->frame_height_capture = v->remote_capture_h;
   s->video_delay_s = m.delay_n ? m.delay_sum_us / (double)m.delay_n / 1e6 : -1;
   s->video_jitter_buffer_delay_s = (double)m.render_delay / 1e6;
 }

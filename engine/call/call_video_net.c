@@ -135,10 +135,49 @@ static void answer_nack(pl_call *c, pl_time_us now, const pl_rtcp_packet *pkt) {
   }
 }
 
+/* The capture size rides in an RTCP APP packet (RFC 3550 6.7: APP is for
+ * exactly this, an application's own message that others skip): subtype 0,
+ * the video SSRC, name "PLCS", then width and height as 16-bit words. No
+ * RTP header extension carries the source size (video-layers-allocation
+ * gives the encoded layers' sizes, which the receiver sees anyway), and the
+ * SDP is too early: the source's size is known at its first frame. */
+static const char capture_app_name[4] = {'P', 'L', 'C', 'S'};
+
+bool pl_call_video_write_capture_app(pl_call *c, pl_rtcp_writer *w) {
+  pl_call_video *v = c->video;
+  if (!v || !v->on || v->sstats.packets == 0)
+    return false;
+  uint32_t cs = atomic_load(&v->capture_size);
+  if (!cs || w->cap - w->len < 16)
+    return false; /* never let it cost the report its room (the error sticks) */
+  uint8_t d[4];
+  pl_put_be16(d, (uint16_t)(cs >> 16));
+  pl_put_be16(d + 2, (uint16_t)cs);
+  return pl_rtcp_write_app(w, 0, v->local_ssrc, capture_app_name, d, sizeof d) == 0;
+}
+
+static void on_app(pl_call_video *v, const pl_rtcp_packet *pkt) {
+  pl_rtcp_app a;
+  if (pl_rtcp_app_parse(&a, pkt) != 0 || memcmp(a.name, capture_app_name, 4) != 0 ||
+      a.subtype != 0 || a.len < 4)
+    return; /* someone else's APP, or not one we can read: ignored */
+  if (!v->remote_ssrc_known || a.ssrc != v->remote_ssrc)
+    return;
+  int w = pl_be16(a.data), h = pl_be16(a.data + 2);
+  if (w < 1 || h < 1 || w > PL_VIDEO_MAX_DIM || h > PL_VIDEO_MAX_DIM)
+    return;
+  v->remote_capture_w = w;
+  v->remote_capture_h = h;
+}
+
 bool pl_call_video_net_rtcp(pl_call *c, pl_time_us now, const pl_rtcp_packet *pkt) {
   pl_call_video *v = c->video;
   if (!v || !v->on)
     return false;
+  if (pkt->pt == PL_RTCP_APP) {
+    on_app(v, pkt);
+    return true;
+  }
   if (pkt->pt == PL_RTCP_RTPFB && pkt->count == PL_RTCP_RTPFB_NACK) {
     answer_nack(c, now, pkt);
     return true;

@@ -192,6 +192,21 @@ int pl_rtcp_bye_parse(pl_rtcp_bye *bye, const pl_rtcp_packet *pkt) {
   return 0;
 }
 
+int pl_rtcp_app_parse(pl_rtcp_app *app, const pl_rtcp_packet *pkt) {
+  if (pkt->pt != PL_RTCP_APP)
+    return PL_EINVAL;
+  if (pkt->body_len < 8)
+    return PL_ETRUNC;
+  if ((pkt->body_len - 8) % 4)
+    return PL_EPARSE;
+  app->subtype = pkt->count;
+  app->ssrc = pl_be32(pkt->body);
+  memcpy(app->name, pkt->body + 4, 4);
+  app->data = pkt->body + 8;
+  app->len = pkt->body_len - 8;
+  return 0;
+}
+
 /* ---- Writer ----------------------------------------------------------------- */
 
 void pl_rtcp_writer_init(pl_rtcp_writer *w, uint8_t *buf, size_t cap,
@@ -324,6 +339,22 @@ int pl_rtcp_write_sdes(pl_rtcp_writer *w, const pl_rtcp_sdes_chunk *chunks,
     off = end;
   }
   w->has_cname |= cname;
+  return 0;
+}
+
+int pl_rtcp_write_app(pl_rtcp_writer *w, uint8_t subtype, uint32_t ssrc, const char name[4],
+                      const uint8_t *data, size_t len) {
+  if (!name || (len && !data))
+    return fail(w, PL_EINVAL);
+  if (subtype > PL_RTCP_MAX_COUNT || len % 4)
+    return fail(w, PL_ERANGE);
+  uint8_t *p = pl_rtcp_begin_(w, PL_RTCP_APP, subtype, 8 + len, 0);
+  if (!p)
+    return w->err;
+  pl_put_be32(p, ssrc);
+  memcpy(p + 4, name, 4);
+  if (len)
+    memcpy(p + 8, data, len);
   return 0;
 }
 

@@ -120,6 +120,19 @@ typedef struct pl_rtcp_bye {
 
 int pl_rtcp_bye_parse(pl_rtcp_bye *bye, const pl_rtcp_packet *pkt);
 
+/* APP (RFC 3550 §6.7): a subtype, an SSRC, a four-character name and data
+ * in whole 32-bit words; a peer that does not know the name ignores it. */
+typedef struct pl_rtcp_app {
+  uint8_t subtype;
+  uint32_t ssrc;
+  char name[4]; /* not terminated */
+  const uint8_t *data;
+  size_t len; /* a multiple of 4 */
+} pl_rtcp_app;
+
+/* PL_ETRUNC under SSRC + name, PL_EPARSE for data not in whole words. */
+int pl_rtcp_app_parse(pl_rtcp_app *app, const pl_rtcp_packet *pkt);
+
 /* ---- Feedback (RFC 4585 §6.1): PLI, generic NACK, FIR, REMB --------------
  * Variable-length lists are not copied: the parsed struct points at them and
  * an accessor reads entry i. */
@@ -232,6 +245,9 @@ int pl_rtcp_write_sdes(pl_rtcp_writer *w, const pl_rtcp_sdes_chunk *chunks,
 int pl_rtcp_write_bye(pl_rtcp_writer *w, const uint32_t *ssrcs, size_t n,
                       const char *reason);
 int pl_rtcp_write_pli(pl_rtcp_writer *w, uint32_t sender, uint32_t media);
+/* PL_ERANGE for a subtype over 31 or data not in whole words. */
+int pl_rtcp_write_app(pl_rtcp_writer *w, uint8_t subtype, uint32_t ssrc, const char name[4],
+                      const uint8_t *data, size_t len);
 /* Packs sequence numbers into PID/BLP pairs; give them in ascending
  * (wrap-aware) order for the fewest pairs. */
 int pl_rtcp_write_nack(pl_rtcp_writer *w, uint32_t sender, uint32_t media,

@@ -102,6 +102,20 @@ static void check_sdes_bye(const pl_rtcp_packet *pkt) {
   }
 }
 
+static void check_app(const pl_rtcp_packet *pkt) {
+  pl_rtcp_app a, a2;
+  if (pl_rtcp_app_parse(&a, pkt) != 0)
+    return;
+  CHECK(a.len % 4 == 0 && a.data + a.len <= pkt->body + pkt->body_len);
+  pl_rtcp_writer w;
+  pl_rtcp_writer_init(&w, wire, sizeof wire, true);
+  CHECK(pl_rtcp_write_app(&w, a.subtype, a.ssrc, a.name, a.data, a.len) == 0);
+  pl_rtcp_packet p2 = reparse(&w);
+  CHECK(pl_rtcp_app_parse(&a2, &p2) == 0);
+  CHECK(a2.subtype == a.subtype && a2.ssrc == a.ssrc && !memcmp(a2.name, a.name, 4) &&
+        a2.len == a.len && (a.len == 0 || !memcmp(a2.data, a.data, a.len)));
+}
+
 static void check_nack(const pl_rtcp_packet *pkt) {
   pl_rtcp_nack n, n2;
   if (pl_rtcp_nack_parse(&n, pkt) != 0)
@@ -203,6 +217,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     CHECK(pkt.body == pkt.data + 4 && pkt.body_len + 4 == pkt.len);
     check_sr_rr(&pkt);
     check_sdes_bye(&pkt);
+    check_app(&pkt);
     check_nack(&pkt);
     check_twcc(&pkt);
     check_psfb(&pkt);

@@ -520,3 +520,44 @@ Test(rtcp_remb, exponent_mantissa_and_errors) {
   cr_assert_eq(pl_rtcp_iter_next(&it, &pkt), 1);
   cr_assert_eq(pl_rtcp_remb_parse(&r, &pkt), PL_ETRUNC);
 }
+
+/* RFC 3550 §6.7 by hand: V=2 subtype 3, PT 204, length 3 (16 bytes), SSRC,
+ * "PLCS", one data word. */
+static const uint8_t app_pkt[] = {0x83, 0xcc, 0x00, 0x03, 0x11, 0x22, 0x33, 0x44,
+                                  'P',  'L',  'C',  'S',  0x05, 0x00, 0x02, 0xd0};
+
+Test(rtcp_app, hand_assembled_app_parses_and_rebuilds_byte_exact) {
+  pl_rtcp_iter it;
+  pl_rtcp_packet pkt;
+  pl_rtcp_iter_init(&it, app_pkt, sizeof app_pkt);
+  cr_assert_eq(pl_rtcp_iter_next(&it, &pkt), 1);
+  pl_rtcp_app a;
+  cr_assert_eq(pl_rtcp_app_parse(&a, &pkt), 0);
+  cr_assert_eq(a.subtype, 3);
+  cr_assert_eq(a.ssrc, 0x11223344u);
+  cr_assert_eq(memcmp(a.name, "PLCS", 4), 0);
+  cr_assert_eq(a.len, 4);
+  cr_assert_eq(a.data[0], 0x05);
+  uint8_t out[64];
+  pl_rtcp_writer w;
+  pl_rtcp_writer_init(&w, out, sizeof out, true);
+  cr_assert_eq(pl_rtcp_write_app(&w, a.subtype, a.ssrc, a.name, a.data, a.len), 0);
+  cr_assert_eq(pl_rtcp_writer_finish(&w), (int)sizeof app_pkt);
+  cr_assert_eq(memcmp(out, app_pkt, sizeof app_pkt), 0);
+}
+
+Test(rtcp_app, short_or_unaligned_app_and_bad_writes_are_errors) {
+  pl_rtcp_packet pkt = {.pt = PL_RTCP_APP, .body = app_pkt + 4, .body_len = 7};
+  pl_rtcp_app a;
+  cr_assert_eq(pl_rtcp_app_parse(&a, &pkt), PL_ETRUNC);
+  pkt.body_len = 10; /* data of 2 bytes: not a whole word (padding excluded) */
+  cr_assert_eq(pl_rtcp_app_parse(&a, &pkt), PL_EPARSE);
+  pkt.pt = PL_RTCP_BYE;
+  cr_assert_eq(pl_rtcp_app_parse(&a, &pkt), PL_EINVAL);
+  uint8_t out[64], d[3] = {0};
+  pl_rtcp_writer w;
+  pl_rtcp_writer_init(&w, out, sizeof out, true);
+  cr_assert_eq(pl_rtcp_write_app(&w, 0, 1, "ABCD", d, 3), PL_ERANGE);
+  pl_rtcp_writer_init(&w, out, sizeof out, true);
+  cr_assert_eq(pl_rtcp_write_app(&w, 32, 1, "ABCD", NULL, 0), PL_ERANGE);
+}
