@@ -80,5 +80,5 @@ void pl_lab_congestion_measure(pl_lab_congestion *cc, const pl_lab_run *r, int d
   cc->rate_step_response_s = cc->steps_up ? up_sum / cc->steps_up : -1;
   cc->recovery_s = cc->steps_down ? down_sum / cc->steps_down : -1;
   cc->freezes = receiver->freeze_count;
-  cc->resolution_switches = 0;
+  cc->resolution_switches = sender->resolution_switches;
 }
