@@ -195,6 +195,10 @@ pl_time_us pl_call_net_deadline(const pl_call *c);
 /* Takes encoded packets from the media half and queues them as SRTP. */
 void pl_call_net_flush(pl_call *c, pl_time_us now);
 void pl_call_net_bye(pl_call *c, pl_time_us now);
+/* Starts a feedback RTCP packet (NACK, PLI, TWCC...) in buf: an empty RR
+ * from `ssrc` and our SDES, so that it is a valid compound packet. */
+void pl_call_net_feedback_begin(pl_call *c, pl_rtcp_writer *w, uint8_t *buf, size_t cap,
+                                uint32_t ssrc);
 /* An RTCP report now (the WebRTC client's "keyed" signal to the server). */
 void pl_call_net_rtcp_now(pl_call *c, pl_time_us now);
 pl_pkt *pl_call_net_next_tx(pl_call *c);

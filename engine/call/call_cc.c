@@ -211,14 +211,7 @@ static void send_twcc(pl_call *c, pl_time_us now) {
     return;
   }
   pl_rtcp_writer w;
-  pl_rtcp_writer_init(&w, p->data, FB_MAX, false);
-  pl_rtcp_rr rr;
-  memset(&rr, 0, sizeof rr);
-  rr.ssrc = c->local_ssrc;
-  pl_rtcp_write_rr(&w, &rr);
-  pl_rtcp_sdes_chunk chunk = {.ssrc = c->local_ssrc, .cname = (const uint8_t *)c->cname,
-                              .cname_len = (uint8_t)strlen(c->cname)};
-  pl_rtcp_write_sdes(&w, &chunk, 1);
+  pl_call_net_feedback_begin(c, &w, p->data, FB_MAX, c->local_ssrc);
   uint32_t media = c->remote_ssrc_known ? c->remote_ssrc
                    : c->video && c->video->remote_ssrc_known ? c->video->remote_ssrc : 0;
   int rc = pl_twcc_recv_write(&c->twcc_rx, now, true, &w, c->local_ssrc, media);

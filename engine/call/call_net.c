@@ -76,6 +76,19 @@ static void queue_protected(pl_call *c, pl_pkt *p, bool rtcp) {
 
 void pl_call_net_send_protected(pl_call *c, pl_pkt *p, bool rtcp) { queue_protected(c, p, rtcp); }
 
+void pl_call_net_feedback_begin(pl_call *c, pl_rtcp_writer *w, uint8_t *buf, size_t cap,
+                                uint32_t ssrc) {
+  /* A compound packet (RFC 4585 3.1): an empty RR and our CNAME first. */
+  pl_rtcp_writer_init(w, buf, cap, false);
+  pl_rtcp_rr rr;
+  memset(&rr, 0, sizeof rr);
+  rr.ssrc = ssrc;
+  pl_rtcp_write_rr(w, &rr);
+  pl_rtcp_sdes_chunk chunk = {.ssrc = ssrc, .cname = (const uint8_t *)c->cname,
+                              .cname_len = (uint8_t)strlen(c->cname)};
+  pl_rtcp_write_sdes(w, &chunk, 1);
+}
+
 static int build_rtcp(pl_call *c, pl_time_us now, uint8_t *buf, size_t cap, bool bye) {
   pl_rtcp_writer w;
   pl_rtcp_writer_init(&w, buf, cap, false);

@@ -209,6 +209,30 @@ bool pl_call_video_net_rtcp(pl_call *c, pl_time_us now, const pl_rtcp_packet *pk
 }
 
 /* Takes packetized frames from the media half: RTP, history, SRTP. */
+/* The header extensions of a video packet: mid, abs-capture-time (not on
+ * padding: capture_us < 0) and a transport-wide number, written as the
+ * packet leaves the pacer. False when there are none. */
+static bool video_extensions(pl_call *c, pl_rtp_ext_builder *ext, pl_time_us capture_us) {
+  pl_call_video *v = c->video;
+  pl_rtp_ext_builder_init(ext);
+  bool any = false;
+  if (c->ext_mid_id && v->mid[0]) {
+    pl_rtp_ext_add_mid(ext, (uint8_t)c->ext_mid_id, v->mid);
+    any = true;
+  }
+  if (c->ext_capture_id && capture_us >= 0) {
+    uint8_t ntp[8];
+    pl_put_be64(ntp, pl_call_wall_ntp(c, capture_us));
+    pl_rtp_ext_add(ext, (uint8_t)c->ext_capture_id, ntp, 8);
+    any = true;
+  }
+  if (c->ext_twcc_id) {
+    pl_rtp_ext_add_transport_seq(ext, (uint8_t)c->ext_twcc_id, 0);
+    any = true;
+  }
+  return any;
+}
+
 void pl_call_video_net_flush(pl_call *c, pl_time_us now) {
   pl_call_video *v = c->video;
   if (!v || !v->on)
@@ -229,22 +253,7 @@ void pl_call_video_net_flush(pl_call *c, pl_time_us now) {
     h.ts = it->ts;
     h.ssrc = v->local_ssrc;
     pl_rtp_ext_builder ext;
-    pl_rtp_ext_builder_init(&ext);
-    bool any = false;
-    if (c->ext_mid_id && v->mid[0]) {
-      pl_rtp_ext_add_mid(&ext, (uint8_t)c->ext_mid_id, v->mid);
-      any = true;
-    }
-    if (c->ext_capture_id) {
-      uint8_t ntp[8];
-      pl_put_be64(ntp, pl_call_wall_ntp(c, it->capture_us));
-      pl_rtp_ext_add(&ext, (uint8_t)c->ext_capture_id, ntp, 8);
-      any = true;
-    }
-    if (c->ext_twcc_id) { /* numbered as it leaves the pacer */
-      pl_rtp_ext_add_transport_seq(&ext, (uint8_t)c->ext_twcc_id, 0);
-      any = true;
-    }
+    bool any = video_extensions(c, &ext, it->capture_us);
     size_t room = 12 + 4 + 32;
     memcpy(p->data + room, it->payload, it->len);
     h.payload = p->data + room;
@@ -282,14 +291,7 @@ static void send_feedback(pl_call *c, const uint16_t *seqs, size_t n, bool key,
     return;
   }
   pl_rtcp_writer w;
-  pl_rtcp_writer_init(&w, p->data, FB_MAX, false);
-  pl_rtcp_rr rr;
-  memset(&rr, 0, sizeof rr);
-  rr.ssrc = v->local_ssrc;
-  pl_rtcp_write_rr(&w, &rr);
-  pl_rtcp_sdes_chunk chunk = {.ssrc = v->local_ssrc, .cname = (const uint8_t *)c->cname,
-                              .cname_len = (uint8_t)strlen(c->cname)};
-  pl_rtcp_write_sdes(&w, &chunk, 1);
+  pl_call_net_feedback_begin(c, &w, p->data, FB_MAX, v->local_ssrc);
   if (n) {
     pl_rtcp_write_nack(&w, v->local_ssrc, v->remote_ssrc, seqs, n);
     v->nack_sent++;
@@ -378,16 +380,7 @@ pl_pkt *pl_call_video_padding(pl_call *c, pl_time_us now, size_t bytes) {
   h.ssrc = v->local_rtx_ssrc;
   h.padding_len = (uint8_t)(bytes > 255 ? 255 : bytes < 1 ? 1 : bytes);
   pl_rtp_ext_builder ext;
-  pl_rtp_ext_builder_init(&ext);
-  bool any = false;
-  if (c->ext_mid_id && v->mid[0]) {
-    pl_rtp_ext_add_mid(&ext, (uint8_t)c->ext_mid_id, v->mid);
-    any = true;
-  }
-  if (c->ext_twcc_id) {
-    pl_rtp_ext_add_transport_seq(&ext, (uint8_t)c->ext_twcc_id, 0);
-    any = true;
-  }
+  bool any = video_extensions(c, &ext, -1);
   int n = pl_rtp_write(&h, any ? &ext : NULL, p->data, PL_PKT_CAPACITY - 64);
   if (n < 0) {
     pl_pkt_put(&c->pool, p);
