@@ -20,6 +20,8 @@
 #define AUDIO_MIN_BPS 16000  /* issue 14: Opus 16-64 kbit/s, video the rest */
 #define VIDEO_MIN_BPS 30000
 #define VIDEO_MAX_BPS 2500000
+#define CWND_QUEUE PL_MS(350) /* Chromium runs WebRTC-CongestionWindow with QueueSize:350 */
+#define CWND_MIN 12000        /* bytes: ten packets, so a low target still moves a frame */
 #define FB_MAX 1200
 #define PL_CC_DEFAULT "gcc"
 
@@ -54,6 +56,7 @@ int pl_call_cc_init(pl_call *c) {
   pl_pacer_init(&c->pacer, start * 5 / 2);
   atomic_init(&c->cc_audio_bps, (uint32_t)c->cfg.opus_bitrate);
   atomic_init(&c->cc_video_bps, (uint32_t)(c->cfg.video ? c->cfg.video_bitrate : 0));
+  atomic_init(&c->cc_pacer_backlog_ms, 0);
   c->cc_paced = c->cc_ops->paced;
   return 0;
 }
@@ -94,13 +97,33 @@ static void release(pl_call *c, pl_time_us now, pl_pkt *p, int probe, bool audio
   pl_call_net_send_protected(c, p, false);
 }
 
-static void pace(pl_call *c, pl_time_us now) {
+/* The congestion window (libwebrtc's pushback): what may be in flight is
+ * the target for one RTT plus CWND_QUEUE of queue. Only while feedback
+ * flows: without it nothing would ever leave the window again (audio keeps
+ * flowing, and its feedback reopens it). */
+static bool window_full(const pl_call *c, pl_time_us now) {
+  if (!c->ext_twcc_id || !c->cc_feedback_received || now - c->cc_last_feedback > PL_SEC(1))
+    return false;
+  pl_time_us rtt = c->cc_target.rtt > 0 ? c->cc_target.rtt : c->rtt_us > 0 ? c->rtt_us : PL_MS(100);
+  /* A packet stays "in flight" until the feedback after it comes back: an
+   * RTT plus the receiver's feedback interval, plus the queue we accept. */
+  pl_time_us hold = rtt + pl_twcc_recv_interval((double)c->cc_target.target_bps) + CWND_QUEUE;
+  double window = (double)c->cc_target.target_bps / 8 * (double)hold / 1e6;
+  if (window < CWND_MIN)
+    window = CWND_MIN;
+  return (double)pl_cc_history_in_flight(c->cc_hist) > window;
+}
+
+static void pace_out(pl_call *c, pl_time_us now) {
   uint32_t size;
   int probe;
   pl_pkt *p;
   for (;;) {
-    while ((p = pl_pacer_pop(&c->pacer, now, &size, &probe)))
+    pl_pacer_set_blocked(&c->pacer, window_full(c, now));
+    while ((p = pl_pacer_pop(&c->pacer, now, &size, &probe))) {
       release(c, now, p, probe, c->cc_audio_flag[p - c->pool.slab]);
+      pl_pacer_set_blocked(&c->pacer, window_full(c, now));
+    }
     uint32_t pad = pl_pacer_padding(&c->pacer, now, &probe);
     if (!pad)
       return;
@@ -113,6 +136,13 @@ static void pace(pl_call *c, pl_time_us now) {
     c->cc_padding_bytes += p->len;
     release(c, now, p, probe, false);
   }
+}
+
+/* Sends what the pacer lets go now, and tells the media half how long the
+ * oldest packet it still holds has waited (its encoders skip frames then). */
+static void pace(pl_call *c, pl_time_us now) {
+  pace_out(c, now);
+  atomic_store(&c->cc_pacer_backlog_ms, (uint32_t)(pl_pacer_queue_time(&c->pacer, now) / 1000));
 }
 
 void pl_call_cc_send(pl_call *c, pl_time_us now, pl_pkt *p, pl_pace_kind kind) {
@@ -168,8 +198,11 @@ bool pl_call_cc_on_rtcp(pl_call *c, pl_time_us now, const pl_rtcp_packet *pkt) {
     pl_cc_feedback fb;
     if (pl_cc_history_feedback(c->cc_hist, now, c->cc_status, (size_t)n, &fb) > 0) {
       c->cc_feedback_received++;
+      c->cc_last_feedback = now;
       c->cc_ops->on_feedback(c->cc_ctl, &fb);
       allocate(c);
+      if (c->cc_paced)
+        pace(c, now); /* the window may have reopened */
     } else {
       c->cc_feedback_bad++;
     }

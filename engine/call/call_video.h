@@ -63,6 +63,7 @@ typedef struct pl_video_snapshot {
   uint64_t frames_dropped, decode_errors, bad_payloads;
   uint64_t keyframes_for_peer;
   uint64_t rate_changes; /* encoder target updates from congestion control */
+  uint64_t frames_paced_out; /* skipped while the pacer was congested */
   uint64_t resolution_switches; /* ladder moves to another encode size */
   int fps_sent;                 /* the ladder's frame rate */
   int width, height;

@@ -203,6 +203,8 @@ static pl_video_frame *scaled_frame(pl_call_video *v, int w, int h) {
 /* The encoder at the ladder's size and rate. It is made at the top rung
  * (so VP9 can come back up to it predicting from scaled references, with
  * no keyframe) and moved to the rung at once. */
+#define PACER_BACKLOG_MS 400 /* of queued video before a frame is skipped */
+
 static int encoder_for(pl_call_video *v, const pl_ladder_out *lo, uint32_t want) {
   if (!v->enc) {
     const pl_ladder_rung *r;
@@ -261,6 +263,14 @@ static void capture_frame(pl_call *c, pl_call_video *v, pl_time_us now) {
   if (lo.fps < c->cfg.video_fps && v->last_enc_at &&
       now - v->last_enc_at < PL_SEC(1) / lo.fps - v->frame_iv / 2)
     return;
+  /* The pacer holds more than PACER_BACKLOG of video: this frame would
+   * only wait behind it (libwebrtc's encoder likewise pauses while the
+   * pacer is congested). Skipped frames are counted, the next one goes. */
+  if (atomic_load(&c->cc_pacer_backlog_ms) > PACER_BACKLOG_MS && v->enc) {
+    v->m.frames_sent_dropped++;
+    v->m.frames_paced_out++;
+    return;
+  }
   v->last_enc_at = now;
   if (encoder_for(v, &lo, want) != 0) {
     if (!v->enc)

@@ -115,5 +115,7 @@ typedef struct pl_twcc_status pl_twcc_status;
 int pl_cc_history_feedback(pl_cc_history *h, pl_time_us now, const pl_twcc_status *st,
                            size_t n, pl_cc_feedback *fb);
 pl_cc_history_stats pl_cc_history_get_stats(const pl_cc_history *h);
+/* Bytes sent and not yet reported (received or lost) by feedback. */
+uint64_t pl_cc_history_in_flight(const pl_cc_history *h);
 
 #endif

@@ -23,12 +23,14 @@ typedef struct slot {
   uint32_t size;
   int16_t probe;
   bool audio, received, lost_counted;
+  bool flying; /* counted in in_flight */
 } slot;
 
 struct pl_cc_history {
   slot ring[PL_CC_HISTORY];
   int64_t next_seq;
   uint64_t in_flight;
+  int64_t flight_base; /* below this, nothing is in flight any more */
   pl_cc_packet out[PL_CC_FEEDBACK_MAX];
   pl_cc_history_stats stats;
 };
@@ -54,7 +56,7 @@ uint16_t pl_cc_history_sent(pl_cc_history *h, pl_time_us now, uint32_t size, int
                             bool audio) {
   int64_t seq = h->next_seq++;
   slot *s = &h->ring[seq % PL_CC_HISTORY];
-  if (s->seq >= 0 && !s->received && !s->lost_counted && h->in_flight >= s->size)
+  if (s->seq >= 0 && s->flying && h->in_flight >= s->size)
     h->in_flight -= s->size; /* forgotten unreported: no longer in flight for us */
   s->seq = seq;
   s->send = now;
@@ -62,6 +64,7 @@ uint16_t pl_cc_history_sent(pl_cc_history *h, pl_time_us now, uint32_t size, int
   s->probe = (int16_t)(probe_cluster >= 0 && probe_cluster < 32768 ? probe_cluster : -1);
   s->audio = audio;
   s->received = s->lost_counted = false;
+  s->flying = true;
   h->in_flight += size;
   h->stats.sent++;
   return (uint16_t)seq;
@@ -109,8 +112,10 @@ int pl_cc_history_feedback(pl_cc_history *h, pl_time_us now, const pl_twcc_statu
       h->stats.duplicate++;
       continue;
     }
-    if (!s->lost_counted && h->in_flight >= s->size)
-      h->in_flight -= s->size;
+    if (s->flying) {
+      s->flying = false;
+      h->in_flight = h->in_flight >= s->size ? h->in_flight - s->size : 0;
+    }
     if (st[i].received) {
       s->received = true;
       if (s->lost_counted && h->stats.lost)
@@ -130,8 +135,27 @@ int pl_cc_history_feedback(pl_cc_history *h, pl_time_us now, const pl_twcc_statu
     p->audio = s->audio;
   }
   fb->n = k;
+  /* A message covers a contiguous range: whatever before it was never
+   * reported went with a lost feedback message and is not in flight any
+   * more (else the congestion window would fill with ghosts). */
+  if (k) {
+    int64_t first = h->out[0].seq, last = h->out[k - 1].seq;
+    int64_t from = h->flight_base > h->next_seq - PL_CC_HISTORY ? h->flight_base
+                                                                 : h->next_seq - PL_CC_HISTORY;
+    for (int64_t q = from < 0 ? 0 : from; q < first; q++) {
+      slot *s = &h->ring[q % PL_CC_HISTORY];
+      if (s->seq == q && s->flying) {
+        s->flying = false; /* its fate is unknown: not counted as lost */
+        h->in_flight = h->in_flight >= s->size ? h->in_flight - s->size : 0;
+      }
+    }
+    if (last + 1 > h->flight_base)
+      h->flight_base = last + 1;
+  }
   fb->data_in_flight = h->in_flight;
   return (int)k;
 }
 
 pl_cc_history_stats pl_cc_history_get_stats(const pl_cc_history *h) { return h->stats; }
+
+uint64_t pl_cc_history_in_flight(const pl_cc_history *h) { return h->in_flight; }

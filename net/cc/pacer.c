@@ -15,6 +15,8 @@ void pl_pacer_init(pl_pacer *p, uint64_t pacing_bps) {
 
 void pl_pacer_set_can_pad(pl_pacer *p, bool can) { p->can_pad = can; }
 
+void pl_pacer_set_blocked(pl_pacer *p, bool blocked) { p->blocked = blocked; }
+
 void pl_pacer_set_rates(pl_pacer *p, uint64_t pacing_bps, uint64_t padding_bps) {
   if (pacing_bps)
     p->pacing_bps = pacing_bps;
@@ -120,6 +122,10 @@ void *pl_pacer_pop(pl_pacer *p, pl_time_us now, uint32_t *size, int *probe_clust
   }
   if (!p->n || p->debt > burst_bytes(p, now))
     return NULL;
+  if (p->blocked) {
+    p->stats.blocked_pops++;
+    return NULL;
+  }
   pl_pacer_item *it = &p->q[p->head];
   p->head = (p->head + 1) % PL_PACER_QUEUE;
   p->n--;
@@ -138,7 +144,7 @@ void *pl_pacer_pop(pl_pacer *p, pl_time_us now, uint32_t *size, int *probe_clust
 uint32_t pl_pacer_padding(pl_pacer *p, pl_time_us now, int *probe_cluster) {
   pay(p, now);
   *probe_cluster = p->probing ? p->probe.id : -1;
-  if (p->n || p->a_n)
+  if (p->n || p->a_n || p->blocked)
     return 0;
   if (!p->can_pad) {
     p->probing = false; /* nothing left to probe with */
@@ -166,7 +172,8 @@ void pl_pacer_padding_sent(pl_pacer *p, pl_time_us now, uint32_t size, int probe
 pl_time_us pl_pacer_deadline(const pl_pacer *p) {
   if (p->a_n)
     return p->last < 0 ? 0 : p->last;
-  bool want = p->n || (p->can_pad && (p->probing || p->padding_bps));
+  /* Blocked by the window: the next feedback (not a time) unblocks it. */
+  bool want = !p->blocked && (p->n || (p->can_pad && (p->probing || p->padding_bps)));
   if (!want)
     return PL_TIME_NEVER;
   pl_time_us now = p->last < 0 ? 0 : p->last;

@@ -26,6 +26,7 @@ typedef enum { PL_PACE_AUDIO, PL_PACE_VIDEO, PL_PACE_RTX } pl_pace_kind;
 typedef struct pl_pacer_stats {
   uint64_t packets, bytes, padding_bytes, probe_packets;
   uint64_t dropped;          /* queue full */
+  uint64_t blocked_pops;     /* times video waited for the congestion window */
   pl_time_us max_queue_time; /* longest a packet waited */
   uint32_t queue_packets, queue_bytes;
 } pl_pacer_stats;
@@ -49,6 +50,7 @@ typedef struct pl_pacer {
   double pad_debt;
   pl_time_us last; /* when debt was last paid down */
   bool probing, can_pad;
+  bool blocked;    /* congestion window full: only audio leaves */
   pl_cc_probe probe;
   int probe_packets;
   uint32_t probe_bytes;
@@ -61,6 +63,10 @@ void pl_pacer_set_rates(pl_pacer *p, uint64_t pacing_bps, uint64_t padding_bps);
  * put them on, e.g. video RTX). Without, a probe ends with its media. */
 void pl_pacer_set_can_pad(pl_pacer *p, bool can);
 void pl_pacer_start_probe(pl_pacer *p, const pl_cc_probe *probe);
+/* Congestion window pushback (libwebrtc's CongestionWindowPushback): while
+ * the data in flight exceeds the window, only audio leaves; video, RTX and
+ * padding wait for feedback to shrink what is in flight. */
+void pl_pacer_set_blocked(pl_pacer *p, bool blocked);
 /* Queues a packet; PL_EFULL (counted) when the queue is full. */
 int pl_pacer_push(pl_pacer *p, pl_time_us now, void *pkt, uint32_t size, pl_pace_kind kind);
 /* The next packet that may leave at `now`, or NULL. *probe_cluster is the

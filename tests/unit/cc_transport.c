@@ -142,7 +142,13 @@ Test(cc_history, never_sent_forgotten_duplicate_and_absurd_feedback_is_refused_a
   cr_assert_eq(fb.data_in_flight, 0);
   pl_twcc_status st[4] = {S(98, true, 1000), S(99, true, 2000), S(100, true, 3000), S(5000, true, 4000)};
   cr_assert_eq(pl_cc_history_feedback(h, PL_MS(200), st, 4, &fb), 2, "100 and 5000 never sent");
-  cr_assert_eq(fb.data_in_flight, 98 * 1200u);
+  /* 0..97 were never reported: a feedback covers a contiguous range, so
+   * theirs was lost and they are not in flight any more (else the
+   * congestion window would fill with them for ever). */
+  cr_assert_eq(fb.data_in_flight, 0);
+  pl_cc_history_sent(h, PL_MS(150), 1200, -1, false); /* 100 */
+  pl_cc_history_sent(h, PL_MS(151), 1200, -1, false); /* 101 */
+  cr_assert_eq(pl_cc_history_in_flight(h), 2400u, "sent after the last report: in flight");
   cr_assert_eq(pl_cc_history_feedback(h, PL_MS(201), st, 2, &fb), 0, "reported twice");
   pl_cc_history_stats hs = pl_cc_history_get_stats(h);
   cr_assert_eq(hs.unknown, 2 + 1);
@@ -345,4 +351,24 @@ Test(twcc_recv, leading_losses_before_a_late_arrival_still_advance) {
   pl_twcc_status st[8];
   cr_assert_eq(parse_fb(buf, n, st, 8), 2);
   cr_assert_eq(r.base, 13);
+}
+
+/* Congestion window pushback: while the window is full only audio leaves,
+ * and the pacer asks for no timer (feedback, not time, reopens it). */
+Test(pacer, a_full_congestion_window_holds_video_but_not_audio) {
+  static pl_pacer p;
+  pl_pacer_init(&p, 1000000);
+  pl_time_us t = PL_SEC(1);
+  pl_pacer_push(&p, t, &tag[0], 1200, PL_PACE_VIDEO);
+  pl_pacer_set_blocked(&p, true);
+  uint32_t size;
+  int probe;
+  cr_assert_null(pl_pacer_pop(&p, t, &size, &probe));
+  cr_assert_eq(pl_pacer_deadline(&p), PL_TIME_NEVER);
+  pl_pacer_push(&p, t, &tag[1], 100, PL_PACE_AUDIO);
+  cr_assert_eq(pl_pacer_pop(&p, t, &size, &probe), &tag[1]);
+  cr_assert_null(pl_pacer_pop(&p, t + PL_MS(50), &size, &probe));
+  pl_pacer_set_blocked(&p, false);
+  cr_assert_eq(pl_pacer_pop(&p, t + PL_MS(50), &size, &probe), &tag[0]);
+  cr_assert_gt(p.stats.blocked_pops, 0);
 }
