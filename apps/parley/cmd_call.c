@@ -22,14 +22,14 @@
 #include <uv.h>
 
 #include "apps/parley/cli.h"
+#include "apps/parley/listener.h"
 #include "parley.h"
 
 typedef struct app {
   uv_loop_t *loop;
   pl_engine *engine;
   pl_call *call;
-  pl_call *retired[4]; /* dropped sessions, freed on the loop's next turn */
-  int n_retired;
+  pl_listener lis; /* --listen: who owns which call (listener.c) */
   pl_whip_server *whip;
   uv_timer_t tick, stop_timer, retire_timer;
   uv_signal_t sigint, sigterm;
@@ -47,13 +47,12 @@ typedef struct app {
   size_t page_len;
   double duration;
   int channels, bitrate, frame_ms;
-  bool fec, dtx, quiet, tty, loop_source, stopping, connected, ever_connected;
+  bool fec, dtx, quiet, tty, loop_source, stopping, connected;
   bool dial_failed; /* no call took place: no summary */
   pl_crypto_suite crypto;
   pl_cli_stage stages[PL_MAX_STAGES];
   int n_stages;
   char media_addr[64];
-  int calls_answered;
   int exit_code;
   double started_s;
 } app;
@@ -239,7 +238,9 @@ static void on_event(pl_call *call, const pl_event *ev, void *user) {
     return; /* a dropped session's last words */
   /* A listener's caller that fails before connecting is dropped by the WHIP
    * server's reaper: the listener waits for the next one. */
-  bool dropped_later = a->listen && !a->ever_connected;
+  if (ev->type == PL_EVENT_CONNECTION_STATE)
+    pl_listener_on_state(&a->lis, call, ev->state);
+  bool dropped_later = a->listen && !pl_listener_event_matters(&a->lis, call);
   switch (ev->type) {
   case PL_EVENT_ICE_STATE:
     if (!a->quiet)
@@ -254,8 +255,6 @@ static void on_event(pl_call *call, const pl_event *ev, void *user) {
     if (!a->quiet || ev->state == PL_CONNECTION_FAILED)
       fprintf(stderr, "parley call: connection %s%s%s%s\n", pl_connection_state_name(ev->state),
               ev->error ? " (" : "", ev->error ? ev->detail : "", ev->error ? ")" : "");
-    if (ev->state == PL_CONNECTION_CONNECTED)
-      a->ever_connected = true;
     if (dropped_later)
       break;
     if (ev->state == PL_CONNECTION_FAILED)
@@ -374,55 +373,44 @@ static int setup_call(app *a, const char *bind) {
   return 0;
 }
 
-static pl_call *on_offer(void *user) {
+/* The listener's side of the WHIP server (listener.c decides; these keep
+ * the app's own view, a->call, in step). */
+static int make_call(void *user, pl_call **out) {
   app *a = user;
-  if (a->call || a->stopping)
-    return NULL; /* one call at a time */
-  if (setup_call(a, a->media_addr) != 0) {
-    /* Said why above; the caller gets 503 and the listener stays (the media
-     * port of a dropped caller may take a loop turn to close). */
-    if (a->call)
-      pl_call_free(a->call);
-    a->call = NULL;
-    return NULL;
-  }
-  a->calls_answered++;
-  if (!a->quiet)
-    fprintf(stderr, "parley call: answering a call\n");
-  return a->call;
+  int rc = setup_call(a, a->media_addr);
+  *out = a->call;
+  if (rc)
+    a->call = NULL; /* listener.c frees it */
+  return rc;
 }
+
+static void stop_cb(void *user, int code) { stop_later(user, code); }
 
 static void on_retire_timer(uv_timer_t *t) {
   app *a = t->data;
-  for (int i = 0; i < a->n_retired; i++)
-    pl_call_free(a->retired[i]);
-  a->n_retired = 0;
+  pl_listener_retire(&a->lis);
 }
 
-/* The WHIP server let go of a call. The caller's DELETE, or the end of a
- * call that connected, ends this listener (once the server has answered);
- * an offer that failed, or a caller that never connected, is dropped and
- * the listener waits for the next caller. */
+static void retire_later(void *user) {
+  app *a = user;
+  uv_timer_start(&a->retire_timer, on_retire_timer, 0, 0);
+}
+
+static pl_call *on_offer(void *user) {
+  app *a = user;
+  a->lis.stopping = a->stopping;
+  pl_call *c = pl_listener_on_offer(&a->lis);
+  a->call = a->lis.call;
+  return c;
+}
+
 static void on_end(void *user, pl_call *call, pl_whip_end_reason why) {
   app *a = user;
-  if (call != a->call)
-    return;
-  if (why == PL_WHIP_END_DELETED || (why == PL_WHIP_END_CLOSED && a->ever_connected)) {
-    if (!a->quiet && why == PL_WHIP_END_DELETED)
-      fprintf(stderr, "\nparley call: the caller ended the session\n");
-    stop_later(a, 0);
-    return;
+  pl_listener_on_end(&a->lis, call, why);
+  if (!a->lis.call && a->call == call) {
+    a->call = NULL;
+    a->connected = false;
   }
-  fprintf(stderr, "parley call: caller dropped (%s); waiting for the next\n",
-          pl_whip_end_reason_name(why));
-  a->call = NULL;
-  a->connected = a->ever_connected = false;
-  a->calls_answered--;
-  /* Not from inside the server's handler or tick: freed on the next turn. */
-  if (a->n_retired == (int)(sizeof a->retired / sizeof a->retired[0]))
-    on_retire_timer(&a->retire_timer); /* cannot happen within one turn */
-  a->retired[a->n_retired++] = call;
-  uv_timer_start(&a->retire_timer, on_retire_timer, 0, 0);
 }
 
 static void on_dialed(pl_call *call, int err, int http_status, void *user) {
@@ -477,7 +465,7 @@ static void stop(app *a, int code) {
     pl_whip_server_free(a->whip);
     a->whip = NULL;
   }
-  on_retire_timer(&a->retire_timer);
+  pl_listener_retire(&a->lis);
   uv_close((uv_handle_t *)&a->tick, close_cb);
   uv_close((uv_handle_t *)&a->retire_timer, close_cb);
   uv_close((uv_handle_t *)&a->stop_timer, close_cb);
@@ -645,6 +633,8 @@ int pl_cmd_call(int argc, char **argv) {
   uv_timer_init(a.loop, &a.stop_timer);
   uv_timer_init(a.loop, &a.retire_timer);
   a.retire_timer.data = &a;
+  a.lis = (pl_listener){.quiet = a.quiet, .make_call = make_call, .stop = stop_cb,
+                        .retire_later = retire_later, .app = &a};
   uv_signal_init(a.loop, &a.sigint);
   uv_signal_init(a.loop, &a.sigterm);
   a.tick.data = a.stop_timer.data = &a;
