@@ -42,7 +42,7 @@ async function start(o) {
   // Every UDP candidate of the engine becomes the relay's address (one is
   // enough; duplicates are dropped); anything else (TCP) goes.
   let first = true;
-  const sdp = (await r.text()).split('\r\n').filter((l) => {
+  let sdp = (await r.text()).split('\r\n').filter((l) => {
     if (!l.startsWith('a=candidate:')) return true;
     const f = l.split(' ');
     if (f[2].toLowerCase() !== 'udp' || !first) return false;
@@ -55,6 +55,8 @@ async function start(o) {
     return f.join(' ');
   }).join('\r\n');
   if (first) throw new Error('the answer had no UDP candidate');
+  if (o.noTwcc) // PL_CC_NO_TWCC=1: as if the engine offered no feedback (shows what the tests miss without it)
+    sdp = sdp.split('\r\n').filter((l) => !/transport-cc|transport-wide-cc/.test(l)).join('\r\n');
   await pc.setRemoteDescription({ type: 'answer', sdp });
   window.cc = { pc, media, location };
   return sdp.split('\r\n').filter((l) => l.startsWith('a=candidate:'));
@@ -107,7 +109,7 @@ async function stop() {
     page.on('console', (m) => console.log('page:', m.text()));
     await page.goto(url);
     await page.evaluate(`window.start = ${start}; window.sample = ${sample}; window.stop = ${stop};`);
-    result.remoteCandidates = await page.evaluate((o) => window.start(o), { relay, mode });
+    result.remoteCandidates = await page.evaluate((o) => window.start(o), { relay, mode, noTwcc: process.env.PL_CC_NO_TWCC === '1' });
     const t0 = Date.now();
     let s;
     for (;;) {
