@@ -34,14 +34,14 @@ for tool in chromium node npm; do
 done
 [ -d "$here/node_modules/playwright-core" ] ||
   npm ci --prefix "$here" --no-audit --no-fund --loglevel=error >&2
-out=${CC_OUT:-}
-if [ -z "$out" ]; then
-  out=$(mktemp -d)
-  trap 'rm -rf "$out"' EXIT
-fi
+out=${CC_OUT:-$(mktemp -d)}
 mkdir -p "$out"
 pids=()
-trap 'for p in "${pids[@]}"; do kill $p 2>/dev/null || true; done; [ -z "${CC_OUT:-}" ] && rm -rf "$out"' EXIT
+cleanup() {
+  for p in "${pids[@]}"; do kill $p 2>/dev/null || true; done
+  if [ -z "${CC_OUT:-}" ]; then rm -rf "$out"; fi
+}
+trap cleanup EXIT
 
 camera=$out/noise720.y4m
 [ -s "$camera" ] || /usr/bin/python3 - "$camera" <<'PY'

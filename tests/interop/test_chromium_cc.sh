@@ -21,7 +21,11 @@ done
   npm ci --prefix "$here" --no-audit --no-fund --loglevel=error
 dir=$(mktemp -d)
 epid= rpid=
-trap '[ -n "$epid" ] && kill $epid 2>/dev/null; [ -n "$rpid" ] && kill $rpid 2>/dev/null; rm -rf "$dir"' EXIT
+cleanup() {
+  for p in $epid $rpid; do kill $p 2>/dev/null || true; done
+  rm -rf "$dir"
+}
+trap cleanup EXIT
 secs=25
 printf '# 2.5 then 0.5 Mbit/s\n0 2500\n10000 500\n' >"$dir/step.txt"
 # The camera: fresh noise (the fake camera's own picture is too easy to code
