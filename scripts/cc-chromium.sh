@@ -78,12 +78,12 @@ run_one() {
     --duration $((secs + 60)) --quiet --stats-json "$d/engine.json" --video-json "$d/video.json" \
     >"$d/engine.out" 2>&1 &
   local epid=$!
-  pids+=($epid)
+  pids+=("$epid")
   wait_tcp $port || { echo "the engine did not listen on $port" >&2; cat "$d/engine.out" >&2; return 1; }
   "$parley" relay --listen 127.0.0.1:$relay --forward 127.0.0.1:$port --net "$net" \
     --start-on-first --duration "$secs" --warmup 5 --stats-json "$d/relay.json" >"$d/relay.out" 2>&1 &
   local rpid=$!
-  pids+=($rpid)
+  pids+=("$rpid")
   timeout $((secs + 60)) node "$here/chromium_cc.js" "http://127.0.0.1:$port/" "$d/browser.json" \
     "$secs" "127.0.0.1:$relay" $mode "$camera" >"$d/node.out" 2>&1 ||
     { echo "$1 $3: Chromium failed" >&2; tail -5 "$d/node.out" >&2; }

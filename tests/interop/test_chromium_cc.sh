@@ -20,7 +20,7 @@ done
 [ -d "$here/node_modules/playwright-core" ] ||
   npm ci --prefix "$here" --no-audit --no-fund --loglevel=error
 dir=$(mktemp -d)
-epid= rpid=
+epid='' rpid=''
 cleanup() {
   for p in $epid $rpid; do kill $p 2>/dev/null || true; done
   rm -rf "$dir"
@@ -44,7 +44,7 @@ relay=$((port + 1))
 "$parley" call --listen 127.0.0.1:$port --ice-lite --cc gcc --video --tone 440 --duration 90 \
   --quiet >"$dir/engine.out" 2>&1 &
 epid=$!
-for i in $(seq 50); do
+for _ in $(seq 50); do
   (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break
   sleep 0.1
 done
