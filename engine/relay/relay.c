@@ -21,6 +21,7 @@ struct pl_relay {
   pl_emu_link *fwd, *rev;
   pl_addr listen, forward, toward_b, peer_a;
   bool have_a;
+  bool start_on_first; /* links not started yet: A's first datagram does it */
   pl_relay_stats st;
   char a_buf[RECV_BUF];
   char b_buf[RECV_BUF];
@@ -103,6 +104,12 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
                                      : sizeof(struct sockaddr_in));
   pl_time_us now = now_us();
   if (h == &r->a_sock) {
+    if (r->start_on_first) {
+      r->start_on_first = false;
+      pl_emu_link_start(r->fwd, now);
+      pl_emu_link_start(r->rev, now);
+      r->st.started = now;
+    }
     r->peer_a = src; /* A is whoever spoke last, as a symmetric RTP relay */
     r->have_a = true;
     pl_emu_link_input(r->fwd, now, (const uint8_t *)buf->base, (size_t)nread,
@@ -208,9 +215,15 @@ int pl_relay_new(pl_relay **out, uv_loop_t *loop, const pl_relay_config *cfg) {
   }
   sockname(&r->a_sock, &r->listen);
   sockname(&r->b_sock, &r->toward_b);
-  pl_time_us now = now_us();
-  pl_emu_link_start(r->fwd, now); /* schedules run from the relay's start */
-  pl_emu_link_start(r->rev, now);
+  /* Schedules run from the relay's start, or from A's first datagram. A
+   * datagram from B before that starts nothing: B answers A. */
+  r->start_on_first = cfg->start_on_first;
+  if (!r->start_on_first) {
+    pl_time_us now = now_us();
+    pl_emu_link_start(r->fwd, now);
+    pl_emu_link_start(r->rev, now);
+    r->st.started = now;
+  }
   *out = r;
   return 0;
 }
@@ -227,6 +240,16 @@ void pl_relay_get_stats(const pl_relay *r, pl_relay_stats *out) {
   pl_time_us now = now_us();
   pl_emu_link_stats(r->fwd, now, &out->fwd);
   pl_emu_link_stats(r->rev, now, &out->rev);
+  out->now = now;
+}
+
+pl_time_us pl_relay_qdelay_quantile(const pl_relay *r, int dir, double q) {
+  return pl_emu_link_qdelay_quantile(dir ? r->rev : r->fwd, q);
+}
+
+void pl_relay_qdelay_reset(pl_relay *r) {
+  pl_emu_link_qdelay_reset(r->fwd);
+  pl_emu_link_qdelay_reset(r->rev);
 }
 
 void pl_relay_close(pl_relay *r) {

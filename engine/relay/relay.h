@@ -17,6 +17,10 @@ typedef struct pl_relay_config {
   pl_addr listen;  /* A sends here; port 0 picks one (see pl_relay_addrs) */
   pl_addr forward; /* B; the relay talks to it from a second, ephemeral port */
   const pl_emu_scenario *net; /* copied; NULL is a clean path */
+  /* Schedules and traces count from A's first datagram instead of from
+   * pl_relay_new, so a peer that takes seconds to start (a browser) meets
+   * the trace from its beginning. */
+  bool start_on_first;
 } pl_relay_config;
 
 typedef struct pl_relay_stats {
@@ -26,6 +30,8 @@ typedef struct pl_relay_stats {
   uint64_t no_peer;       /* B -> A packets due before A was ever heard */
   uint64_t send_errors;   /* the kernel refused a send (buffer full, ...) */
   uint64_t recv_errors;
+  pl_time_us started;     /* the links' time zero (uv_hrtime us); 0: not yet */
+  pl_time_us now;         /* when these stats were taken, same clock */
 } pl_relay_stats;
 
 /* Binds both sockets and starts receiving. A is whoever last sent to
@@ -38,6 +44,12 @@ int pl_relay_new(pl_relay **out, uv_loop_t *loop, const pl_relay_config *cfg);
 void pl_relay_addrs(const pl_relay *r, pl_addr *listen, pl_addr *toward_b);
 
 void pl_relay_get_stats(const pl_relay *r, pl_relay_stats *out);
+
+/* Bottleneck queue delay percentiles of one direction (0 fwd, 1 rev) since
+ * the links started or the last reset, to 1 ms; -1 when nothing queued.
+ * Reset both to leave a warm-up out. */
+pl_time_us pl_relay_qdelay_quantile(const pl_relay *r, int dir, double q);
+void pl_relay_qdelay_reset(pl_relay *r);
 
 /* Stops and closes the handles; the relay is freed by their close
  * callbacks, so the loop must run on once. */

@@ -13,6 +13,11 @@ foreach(codec vp8 vp9)
   set_tests_properties(interop/chromium_video_${codec} PROPERTIES ENVIRONMENT "${PL_INTEROP_ENV}"
                        TIMEOUT 180 LABELS interop RUN_SERIAL TRUE)
 endforeach()
+# Chromium's send rate follows our TWCC feedback through `parley relay` (a
+# capacity step down with a 5 s queue: only delay-based control can react).
+add_test(NAME interop/chromium_cc COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_chromium_cc.sh)
+set_tests_properties(interop/chromium_cc PROPERTIES ENVIRONMENT "${PL_INTEROP_ENV}" TIMEOUT 90
+                     LABELS interop RUN_SERIAL TRUE)
 # aiortc and GStreamer's webrtcbin (Python peers, Debian packages): each
 # offers to the listener and answers `parley call --connect` through a tiny
 # WHIP server, with and without a=end-of-candidates; audio checked both ways.

@@ -84,7 +84,7 @@ static void bind_local(uv_loop_t *loop, uv_udp_t *s, pl_addr *bound) {
   uv_udp_getsockname(s, (struct sockaddr *)&bound->ss, &len);
 }
 
-static void rig_up(rig *r, const pl_emu_scenario *net) {
+static void rig_up(rig *r, const pl_emu_scenario *net, bool start_on_first) {
   memset(r, 0, sizeof *r);
   r->b_in_order = true;
   cr_assert_eq(uv_loop_init(&r->loop), 0);
@@ -92,7 +92,7 @@ static void rig_up(rig *r, const pl_emu_scenario *net) {
   bind_local(&r->loop, &r->b, &baddr);
   bind_local(&r->loop, &r->a, &aaddr);
   r->a.data = r->b.data = r;
-  pl_relay_config cfg = {.net = net};
+  pl_relay_config cfg = {.net = net, .start_on_first = start_on_first};
   cr_assert_eq(pl_addr_parse(&cfg.listen, "127.0.0.1:0"), 0);
   cfg.forward = baddr;
   cr_assert_eq(pl_relay_new(&r->relay, &r->loop, &cfg), 0);
@@ -130,7 +130,7 @@ Test(emu_relay, relays_both_ways_with_the_configured_delay) {
   pl_emu_err e;
   cr_assert_eq(pl_emu_scenario_parse(&net, "delay=30", &e), 0, "%s", e.msg);
   rig r;
-  rig_up(&r, &net);
+  rig_up(&r, &net, false);
   r.want = 40;
   send_from_a(&r, 40, 200);
   uv_timer_start(&r.guard, on_guard, 3000, 0);
@@ -155,7 +155,7 @@ Test(emu_relay, applies_the_scenario_loss_to_real_traffic) {
   pl_emu_err e;
   cr_assert_eq(pl_emu_scenario_parse(&net, "fwd.loss=0.5,seed=3", &e), 0, "%s", e.msg);
   rig r;
-  rig_up(&r, &net);
+  rig_up(&r, &net, false);
   r.want = -1; /* run until the guard */
   send_from_a(&r, 200, 100);
   uv_timer_start(&r.guard, on_guard, 500, 0);
@@ -168,6 +168,65 @@ Test(emu_relay, applies_the_scenario_loss_to_real_traffic) {
   cr_assert(st.fwd.delivered > 60 && st.fwd.delivered < 140, "%llu",
             (unsigned long long)st.fwd.delivered);
   cr_assert_eq((uint64_t)r.a_got, st.fwd.delivered); /* rev is clean */
+  rig_down(&r);
+}
+
+static void on_wait(uv_timer_t *t) { uv_stop(t->loop); }
+
+/* With start_on_first the links' clock starts at A's first datagram, not at
+ * pl_relay_new: an outage over the first 300 ms still catches packets sent
+ * 400 ms after the relay started (a browser that takes seconds to launch
+ * meets a trace from its beginning). */
+Test(emu_relay, start_on_first_counts_the_schedule_from_a_first_datagram) {
+  for (int first = 0; first <= 1; first++) {
+    pl_emu_scenario net;
+    pl_emu_err e;
+    cr_assert_eq(pl_emu_scenario_parse(&net, "fwd.outage=0-300", &e), 0, "%s", e.msg);
+    rig r;
+    rig_up(&r, &net, first);
+    pl_relay_stats st;
+    pl_relay_get_stats(r.relay, &st);
+    cr_assert_eq(st.started != 0, !first);
+    uv_timer_t wait;
+    uv_timer_init(&r.loop, &wait);
+    uv_timer_start(&wait, on_wait, 400, 0);
+    uv_run(&r.loop, UV_RUN_DEFAULT);
+    r.want = -1;
+    send_from_a(&r, 20, 100);
+    uv_timer_start(&r.guard, on_guard, 200, 0);
+    uv_run(&r.loop, UV_RUN_DEFAULT);
+    pl_relay_get_stats(r.relay, &st);
+    cr_assert_eq(st.fwd.lost_outage, first ? 20 : 0, "start_on_first %d: %llu", first,
+                 (unsigned long long)st.fwd.lost_outage);
+    cr_assert_eq(r.b_got, first ? 0 : 20);
+    cr_assert_neq(st.started, 0);
+    cr_assert_geq(st.now, st.started);
+    uv_close((uv_handle_t *)&wait, NULL);
+    rig_down(&r);
+  }
+}
+
+/* 20 packets of 1200 bytes at once into 1 Mbit/s: the k-th waits k x 9.6 ms,
+ * so the median is about 100 ms and the 95th percentile about 190 ms. */
+Test(emu_relay, reports_bottleneck_queue_delay_percentiles) {
+  pl_emu_scenario net;
+  pl_emu_err e;
+  cr_assert_eq(pl_emu_scenario_parse(&net, "fwd.capacity=1000", &e), 0, "%s", e.msg);
+  rig r;
+  rig_up(&r, &net, false);
+  cr_assert_eq(pl_relay_qdelay_quantile(r.relay, 0, 0.5), -1);
+  r.want = 20;
+  send_from_a(&r, 20, 1200);
+  uv_timer_start(&r.guard, on_guard, 3000, 0);
+  uv_run(&r.loop, UV_RUN_DEFAULT);
+  cr_assert_eq(r.a_got, 20);
+  double p50 = (double)pl_relay_qdelay_quantile(r.relay, 0, 0.5) / 1000;
+  double p95 = (double)pl_relay_qdelay_quantile(r.relay, 0, 0.95) / 1000;
+  cr_assert(p50 >= 85 && p50 <= 115, "p50 %.1f ms", p50);
+  cr_assert(p95 >= 170 && p95 <= 200, "p95 %.1f ms", p95);
+  cr_assert_eq(pl_relay_qdelay_quantile(r.relay, 1, 0.5), -1); /* rev: no bottleneck */
+  pl_relay_qdelay_reset(r.relay);
+  cr_assert_eq(pl_relay_qdelay_quantile(r.relay, 0, 0.5), -1);
   rig_down(&r);
 }
 
