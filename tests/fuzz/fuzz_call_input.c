@@ -210,7 +210,7 @@ static const char *strangers[] = {"10.0.0.1:5001", "10.0.0.9:5000", "10.0.0.2:50
 /* RTP with a's keys: the fuzzer picks the bytes, optionally with a's SSRCs
  * and the payload types b expects, so it does not have to guess them. */
 static void op_rtp(fixture *f, reader *r) {
-  uint8_t sel = u8(r);
+  uint8_t sel = u8(r), near_byte = u8(r);
   uint8_t pkt[PL_PKT_CAPACITY];
   size_t n = bytes(r, pkt, 1400);
   if (n < 12) {
@@ -223,6 +223,14 @@ static void op_rtp(fixture *f, reader *r) {
   struct pl_call_video *av = a->video, *bv = b->video;
   if (sel & 0x10)
     pkt[0] = (uint8_t)(0x80 | (pkt[0] & 0x3f));
+  /* Near a's next sequence number, or b's SRTP takes it for one from the
+   * previous roll-over (too old: a replay) half the time. */
+  int8_t near = (int8_t)near_byte;
+  if (sel & 0x20) {
+    uint16_t base = (sel & 3) == 1 && av ? av->seq : (sel & 3) == 2 && av ? av->rtx.seq : a->seq;
+    uint16_t seq = (uint16_t)(base + near);
+    pkt[2] = (uint8_t)(seq >> 8), pkt[3] = (uint8_t)seq;
+  }
   switch (sel & 3) {
   case 0: put32(pkt + 8, a->local_ssrc); break;
   case 1: if (av) put32(pkt + 8, av->local_ssrc); break;
@@ -256,7 +264,9 @@ static void op_rtcp(fixture *f, reader *r) {
     put32(pkt + 4, a->local_ssrc);
   if (sel & 2) /* the media source of feedback, or a report block's SSRC */
     put32(pkt + 8, (sel & 4) && b->video ? b->video->local_ssrc : b->local_ssrc);
-  if (pl_srtp_protect_rtcp(f->fz, pkt, &n, sizeof pkt) == 0)
+  /* With a's own context: SRTCP indexes count on from a's, where a second
+   * context's would repeat ones b has seen (replays). */
+  if (pl_srtp_protect_rtcp(a->srtp, pkt, &n, sizeof pkt) == 0)
     input_from(f, "10.0.0.1:5000", pkt, n);
 }
 
