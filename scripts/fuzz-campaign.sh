@@ -10,10 +10,13 @@
 # step; MERGE_ONLY=1 skips the fuzzing and only merges WORK's corpora.
 #
 #   scripts/fuzz-campaign.sh DIR [TARGET...]      # default: every fuzz_* in DIR
+#   scripts/fuzz-campaign.sh --table              # WORK/summary.tsv as Markdown
 #
 # Environment: RUNS (10000000), MAX_TIME (1800 s), WORK (/work/campaign, or
 # ~/.cache/parley-fuzz when /work is absent), MERGE (1), MERGE_ONLY (0),
-# VALUE_PROFILE (1), MAX_LEN (libFuzzer's default when empty).
+# VALUE_PROFILE (1), MAX_LEN (libFuzzer's default when empty), FLAGS (more
+# libFuzzer flags, e.g. "-len_control=0" for a slow target whose inputs
+# would otherwise stay short for hours).
 #
 # Each target's log is WORK/logs/NAME.log, a crash lands in
 # WORK/crashes/NAME/, and one line per target is appended to
@@ -22,7 +25,7 @@
 # on a crash, leak or timeout marks the campaign failed (exit 1), but the
 # remaining targets still run.
 set -uo pipefail
-dir=${1:?usage: fuzz-campaign.sh DIR [TARGET...]}
+dir=${1:?usage: fuzz-campaign.sh DIR [TARGET...] | --table}
 shift
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${RUNS:-10000000}
@@ -33,6 +36,20 @@ vp=${VALUE_PROFILE:-1}
 if [ -n "${WORK:-}" ]; then work=$WORK
 elif [ -d /work ]; then work=/work/campaign
 else work=$HOME/.cache/parley-fuzz; fi
+if [ "$dir" = --table ]; then
+  # The last row of each target (a rerun replaces an earlier one).
+  awk -F'\t' 'NR > 1 { row[$1] = $0; if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 } }
+    END {
+      print "| target | executions | seconds | exec/s | edges | features | corpus | peak RSS MB | crashes | result |"
+      print "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+      for (i = 1; i <= n; i++) {
+        split(row[order[i]], f, "\t")
+        printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", f[1], f[2], f[3], f[4],
+               f[5], f[6], f[7], f[8], f[9], f[10]
+      }
+    }' "$work/summary.tsv"
+  exit 0
+fi
 mkdir -p "$work/logs" "$work/corpus" "$work/crashes" "$work/bin"
 
 targets=("$@")
@@ -66,7 +83,7 @@ for t in "${targets[@]}"; do
   echo "== $t: up to $runs runs or ${max_time}s ($(date -u +%H:%M:%S))"
   start=$(date +%s)
   "$bin" -runs="$runs" -max_total_time="$max_time" -use_value_profile="$vp" \
-    -timeout=25 -print_final_stats=1 -artifact_prefix="$crashes/" "${extra[@]}" \
+    -timeout=25 -print_final_stats=1 -artifact_prefix="$crashes/" "${extra[@]}" ${FLAGS:-} \
     "$corpus" "$seeds" >"$log" 2>&1
   rc=$?
   secs=$(($(date +%s) - start))
