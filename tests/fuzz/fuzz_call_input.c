@@ -9,7 +9,9 @@
  * traffic keeps flowing), and, so the fuzzer reaches what lies behind the
  * cryptography, RTP and RTCP protected with a's SRTP keys and STUN checks
  * signed with the ICE passwords. The first byte picks the transport:
- * WebRTC (ICE + DTLS-SRTP) with audio and video, or SDES with audio.
+ * WebRTC (ICE + DTLS-SRTP) with audio and video, or SDES with audio, or
+ * the handshake: a fresh WebRTC pair that gets the input while its ICE
+ * checks and DTLS flights are still crossing.
  *
  * Setting a pair up costs ~100 times one input, so each pair is kept
  * across inputs and rebuilt every REBUILD inputs and whenever its call is
@@ -20,8 +22,10 @@
  * Invariants (abort on violation): an input made only of unauthenticated
  * datagrams (raw, stranger, replayed or mutated) must not end or fail the
  * call, nor move its selected pair, and b must still be receiving a's
- * media afterwards; whatever the input, every datagram b sends fits the
- * buffer and goes to a known address. ASan/UBSan catch the rest. */
+ * media afterwards; during the handshake, datagrams from strangers must
+ * not keep the pair from connecting on its own candidates; whatever the
+ * input, every datagram b sends fits the buffer and goes to a known
+ * address. ASan/UBSan catch the rest. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,14 +110,16 @@ static bool healthy(const fixture *f) {
   return true;
 }
 
-static int fixture_new(fixture *f, bool webrtc) {
+/* A pair with media flowing or, with `handshake`, a WebRTC pair (audio
+ * only) just past offer/answer: ICE and DTLS still to come. */
+static int fixture_new(fixture *f, bool webrtc, bool handshake) {
   memset(f, 0, sizeof *f);
   f->webrtc = webrtc;
   pl_call_config a, b;
   pl_call_config_init(&a);
   pl_call_config_init(&b);
   a.transport = b.transport = webrtc ? PL_TRANSPORT_WEBRTC : PL_TRANSPORT_SDES;
-  a.video = b.video = webrtc;
+  a.video = b.video = webrtc && !handshake;
   a.video_bitrate = b.video_bitrate = 100000;
   pl_emu_config net;
   memset(&net, 0, sizeof net);
@@ -123,12 +129,12 @@ static int fixture_new(fixture *f, bool webrtc) {
   f->s->tap = tap;
   f->s->tap_user = f;
   pl_call *calls[2] = {f->s->a, f->s->b};
-  for (int i = 0; i < 2; i++) {
+  for (int i = 0; i < 2 && !handshake; i++) { /* media costs, ICE and DTLS do not */
     pl_audio_io src, sink = {.write = discard_audio};
     pl_audio_io_tone_source(&src, 440 + 300 * i, 0.3);
     pl_call_set_audio_source(calls[i], &src);
     pl_call_set_audio_sink(calls[i], &sink);
-    if (webrtc) {
+    if (a.video) {
       pl_video_io vsrc, vsink = {.write = discard_video};
       pl_video_io_pattern_source(&vsrc, 64, 48);
       pl_call_set_video_source(calls[i], &vsrc);
@@ -137,6 +143,8 @@ static int fixture_new(fixture *f, bool webrtc) {
   }
   if (pl_sim_connect(f->s) != 0)
     return -1;
+  if (handshake)
+    return 0;
   pl_sim_run_until(f->s, PL_MS(600));
   CHECK(healthy(f));
   CHECK(f->s->a->srtp);
@@ -243,7 +251,7 @@ static void op_rtp(fixture *f, reader *r) {
   case 2: if (bv) pkt[1] = (uint8_t)((pkt[1] & 0x80) | bv->rx_rtx_pt); break;
   default: break;
   }
-  if (f && pl_srtp_protect_rtp(f->fz, pkt, &n, sizeof pkt) == 0)
+  if (f->fz && pl_srtp_protect_rtp(f->fz, pkt, &n, sizeof pkt) == 0)
     input_from(f, "10.0.0.1:5000", pkt, n);
 }
 
@@ -266,7 +274,7 @@ static void op_rtcp(fixture *f, reader *r) {
     put32(pkt + 8, (sel & 4) && b->video ? b->video->local_ssrc : b->local_ssrc);
   /* With a's own context: SRTCP indexes count on from a's, where a second
    * context's would repeat ones b has seen (replays). */
-  if (pl_srtp_protect_rtcp(a->srtp, pkt, &n, sizeof pkt) == 0)
+  if (a->srtp && pl_srtp_protect_rtcp(a->srtp, pkt, &n, sizeof pkt) == 0)
     input_from(f, "10.0.0.1:5000", pkt, n);
 }
 
@@ -363,10 +371,13 @@ static void take(fixture *f, snap *s) {
   snprintf(s->remote, sizeof s->remote, "%s", st.remote_candidate);
 }
 
+enum { AUTHED = 1, FROM_PEER = 2 };
+
 /* Runs the input's operations on f, or with f NULL only reads them;
- * returns whether any carried keys (SRTP or an ICE password). */
-static bool run_ops(fixture *f, reader r) {
-  bool authed = false;
+ * returns AUTHED if any carried keys (SRTP or an ICE password), FROM_PEER
+ * if any datagram came from a's address. */
+static int run_ops(fixture *f, reader r) {
+  int flags = 0;
   pl_time_us advanced = 0;
   for (int ops = 0; r.n && ops < MAX_OPS; ops++) {
     uint8_t op = u8(&r);
@@ -376,6 +387,7 @@ static bool run_ops(fixture *f, reader r) {
       size_t n = bytes(&r, pkt, sizeof pkt);
       if (f)
         input_from(f, "10.0.0.1:5000", pkt, n);
+      flags |= FROM_PEER;
       break;
     }
     case 1: {
@@ -393,10 +405,10 @@ static bool run_ops(fixture *f, reader r) {
       }
       break;
     }
-    case 3: op_rtp(f, &r); authed = true; break;
-    case 4: op_rtcp(f, &r); authed = true; break;
-    case 5: op_replay(f, &r); break;
-    case 6: op_stun(f, &r); authed = true; break;
+    case 3: op_rtp(f, &r); flags |= AUTHED | FROM_PEER; break;
+    case 4: op_rtcp(f, &r); flags |= AUTHED | FROM_PEER; break;
+    case 5: op_replay(f, &r); flags |= FROM_PEER; break;
+    case 6: op_stun(f, &r); flags |= AUTHED | FROM_PEER; break;
     default:
       if (f) {
         pl_call_timeout(f->s->b, f->s->now);
@@ -405,7 +417,7 @@ static bool run_ops(fixture *f, reader r) {
       break;
     }
   }
-  return authed;
+  return flags;
 }
 
 /* fixtures[transport][authed]: inputs that carry keys may leave the pair
@@ -414,16 +426,48 @@ static bool run_ops(fixture *f, reader r) {
  * that has only ever seen unauthenticated input. */
 static fixture fixtures[2][2];
 
+/* The handshake: a fresh WebRTC pair (no media sources: they cost time
+ * and ICE and DTLS do not need them) per input, the operations run from
+ * the moment offer and answer are applied, while ICE checks and DTLS
+ * flights cross. Datagrams from strangers (unsigned) must not keep the
+ * pair from connecting on its own host candidates within 500 ms (10 ms
+ * links: it takes ~60 ms). */
+static fixture handshake_pair;
+
+static void handshake(reader r, int flags) {
+  fixture *f = &handshake_pair;
+  if (fixture_new(f, true, true) != 0) {
+    fixture_free(f);
+    return;
+  }
+  run_ops(f, r);
+  pl_time_us t = f->s->now - PL_SIM_START_US;
+  if (t < PL_MS(500))
+    advance(f, PL_MS(500) - t);
+  if (!flags) {
+    CHECK(healthy(f));
+    pl_call_stats st;
+    pl_call_get_stats(f->s->b, &st);
+    CHECK(!strcmp(st.remote_candidate, "host 10.0.0.1:5000"));
+    CHECK(st.dtls_state == PL_DTLS_TRANSPORT_CONNECTED);
+  }
+  fixture_free(f);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1)
     return 0;
-  bool webrtc = !(data[0] & 1);
   reader r = {data + 1, size - 1};
-  bool authed = run_ops(NULL, r);
+  int flags = run_ops(NULL, r);
+  if (data[0] & 2) {
+    handshake(r, flags);
+    return 0;
+  }
+  bool webrtc = !(data[0] & 1), authed = flags & AUTHED;
   fixture *f = &fixtures[webrtc ? 0 : 1][authed];
   if (f->s && (f->inputs >= REBUILD || !healthy(f)))
     fixture_free(f);
-  if (!f->s && fixture_new(f, webrtc) != 0) {
+  if (!f->s && fixture_new(f, webrtc, false) != 0) {
     fixture_free(f);
     return 0;
   }
