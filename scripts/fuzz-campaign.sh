@@ -77,7 +77,7 @@ for t in "${targets[@]}"; do
     before=$(find "$seeds" -type f | wc -l)
     "$bin" -merge=1 -use_counters=0 "${extra[@]}" "$seeds" "$corpus" \
       >"$work/logs/$t.merge.log" 2>&1
-    echo "$t merged: $before -> $(find "$seeds" -type f | wc -l) seed files ($(du -sh "$seeds" | cut -f1))"
+    echo "$t merged: $before -> $(find "$seeds" -type f | wc -l) seed files ($(du -sh --apparent-size "$seeds" | cut -f1))"
     continue
   fi
   echo "== $t: up to $runs runs or ${max_time}s ($(date -u +%H:%M:%S))"
@@ -112,7 +112,7 @@ for t in "${targets[@]}"; do
     "$bin" -merge=1 -use_counters=0 "${extra[@]}" "$seeds" "$corpus" \
       >"$work/logs/$t.merge.log" 2>&1
     after=$(find "$seeds" -type f | wc -l)
-    echo "   merged: $before -> $after seed files ($(du -sh "$seeds" | cut -f1))"
+    echo "   merged: $before -> $after seed files ($(du -sh --apparent-size "$seeds" | cut -f1))"
   fi
 done
 exit $status
