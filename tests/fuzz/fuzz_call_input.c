@@ -24,8 +24,8 @@
  * call, nor move its selected pair, and b must still be receiving a's
  * media afterwards; during the handshake, datagrams from strangers must
  * not keep the pair from connecting on its own candidates; whatever the
- * input, every datagram b sends fits the buffer and goes to a known
- * address. ASan/UBSan catch the rest. */
+ * input, every datagram b sends fits the buffer and has an IPv4 or IPv6
+ * destination. ASan/UBSan catch the rest. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,8 +158,8 @@ static void advance(fixture *f, pl_time_us us) {
   pl_sim_run_until(f->s, f->s->now - PL_SIM_START_US + us);
 }
 
-/* What b sends in answer: must fit, and go to a (then over the link) or
- * back to a stranger that wrote to it (then dropped here). */
+/* What b sends in answer: must fit; what goes to a crosses the link, what
+ * goes elsewhere (back to a stranger that wrote to it) is dropped here. */
 static void drain_b(fixture *f) {
   uint8_t buf[PL_PKT_CAPACITY];
   pl_addr to, peer;
