@@ -40,6 +40,38 @@ int pl_cli_parse_double(const char *text, double lo, double hi, double *out) {
   return 0;
 }
 
+/* Digits only, no sign, no spaces: sscanf("%dx%d") took " 64x+48junk" and
+ * overflowed silently (undefined behaviour) on "99999999999x1". */
+static int parse_dim(const char **p, int *out) {
+  long v = 0;
+  const char *s = *p;
+  if (*s < '0' || *s > '9')
+    return -1;
+  for (; *s >= '0' && *s <= '9'; s++) {
+    v = v * 10 + (*s - '0');
+    if (v > 1000000)
+      return -1;
+  }
+  *p = s;
+  *out = (int)v;
+  return 0;
+}
+
+int pl_cli_parse_size(const char *text, int min_w, int min_h, int max_w, int max_h, int *w,
+                      int *h) {
+  const char *p = text;
+  int x, y;
+  if (parse_dim(&p, &x) || *p++ != 'x' || parse_dim(&p, &y) || *p || x < min_w || y < min_h ||
+      x > max_w || y > max_h) {
+    fprintf(stderr, "parley: bad size '%s' (want WxH, %dx%d to %dx%d)\n", text, min_w, min_h,
+            max_w, max_h);
+    return -1;
+  }
+  *w = x;
+  *h = y;
+  return 0;
+}
+
 const char *pl_cli_sample_path(void) {
   const char *env = getenv("PARLEY_SAMPLE");
   return env && *env ? env : PL_SOURCE_DIR "/apps/parley/samples/speech_16k.wav";

@@ -17,6 +17,9 @@ typedef struct pl_cli_stage {
 int pl_cli_parse_stage(const char *text, pl_cli_stage *out);
 /* Strict number in [lo, hi]; prints an error and returns -1 otherwise. */
 int pl_cli_parse_double(const char *text, double lo, double hi, double *out);
+/* "WxH" with both in [min, max], digits only; prints an error, returns -1. */
+int pl_cli_parse_size(const char *text, int min_w, int min_h, int max_w, int max_h, int *w,
+                      int *h);
 /* The bundled speech sample ($PARLEY_SAMPLE overrides). */
 const char *pl_cli_sample_path(void);
 /* Local bind address in the same family as a peer address ("127.0.0.1:0"). */

@@ -486,10 +486,7 @@ int pl_cmd_loopback(int argc, char **argv) {
     } else if (!strcmp(o, "--video-bitrate")) {
       if (pl_cli_parse_double(v, 30000, 20000000, &video_bitrate)) return 2;
     } else if (!strcmp(o, "--video-size")) {
-      if (sscanf(v, "%dx%d", &vw, &vh) != 2 || vw < 16 || vh < 16 || vw > 3840 || vh > 2160) {
-        fprintf(stderr, "parley loopback: --video-size WxH\n");
-        return 2;
-      }
+      if (pl_cli_parse_size(v, 16, 16, 3840, 2160, &vw, &vh)) return 2;
     }
     else if (!strcmp(o, "--duration")) {
       if (pl_cli_parse_double(v, 0.5, PL_LAB_MAX_SECONDS - 1, &duration)) return 2;

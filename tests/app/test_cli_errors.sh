@@ -28,6 +28,10 @@ expect 1 "missing.wav" -- "$parley" loopback --send "$dir/missing.wav" --duratio
 expect 2 "not a number" -- "$parley" loopback --duration abc
 expect 2 "missing.wav" -- "$parley" loopback --noise "$dir/missing.wav" --duration 1 --out "$dir/o"
 expect 2 "not a number" -- "$parley" loopback --noise pink --snr loud
+# Sizes are digits only: sscanf took trailing junk and overflowed silently.
+expect 2 "bad size" -- "$parley" loopback --video pattern --video-size 320x240junk
+expect 2 "bad size" -- "$parley" loopback --video pattern --video-size 99999999999x240
+expect 2 "bad size" -- "$parley" loopback --video pattern --video-size " 320x240"
 # The WAV reader shared by metrics, conceal and the lab: no audio, broken,
 # truncated (read as far as it goes, with a note).
 /usr/bin/python3 - "$dir" <<'PY'

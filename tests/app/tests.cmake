@@ -13,3 +13,7 @@ endforeach()
 # out (-LE realtime). The same code paths run under ASan in the
 # deterministic simulated-clock tests (tests/e2e).
 set_tests_properties(app/call_two_process app/call_video PROPERTIES LABELS "app;realtime")
+# Memory stays flat over a simulated call (tests/bench/soak.c).
+add_test(NAME app/soak COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_soak.sh)
+set_tests_properties(app/soak PROPERTIES ENVIRONMENT "${PL_APP_TEST_ENV}" TIMEOUT 300
+                     SKIP_RETURN_CODE 77 LABELS app RUN_SERIAL TRUE)
