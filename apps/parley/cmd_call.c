@@ -523,11 +523,7 @@ int pl_cmd_call(int argc, char **argv) {
       a.video_bitrate = (int)b;
     } else if (!strcmp(o, "--video-size")) {
       NEED_ARG();
-      if (sscanf(v, "%dx%d", &a.video_w, &a.video_h) != 2 || a.video_w < 16 || a.video_h < 16 ||
-          a.video_w > 3840 || a.video_h > 2160) {
-        fprintf(stderr, "parley call: --video-size WxH (16x16 .. 3840x2160)\n");
-        return 2;
-      }
+      if (pl_cli_parse_size(v, 16, 16, 3840, 2160, &a.video_w, &a.video_h)) return 2;
     }
     else if (!strcmp(o, "--ice-host")) {
       NEED_ARG();
@@ -551,8 +547,10 @@ int pl_cmd_call(int argc, char **argv) {
       a.bitrate = (int)b;
     } else if (!strcmp(o, "--frame-ms")) {
       NEED_ARG();
-      a.frame_ms = atoi(v);
-      if (a.frame_ms != 10 && a.frame_ms != 20 && a.frame_ms != 40 && a.frame_ms != 60) {
+      double ms = 0;
+      a.frame_ms = pl_cli_parse_double(v, 10, 60, &ms) ? 0 : (int)ms;
+      if (ms != a.frame_ms || (a.frame_ms != 10 && a.frame_ms != 20 && a.frame_ms != 40 &&
+                               a.frame_ms != 60)) {
         fprintf(stderr, "parley call: --frame-ms must be 10, 20, 40 or 60\n");
         return 2;
       }
