@@ -108,13 +108,27 @@ int pl_twcc_recv_write(pl_twcc_recv *r, pl_time_us now, bool force, pl_rtcp_writ
     s->delta_us = 0;
     n++;
   }
+  size_t scanned = n;
+  int64_t q_end = q;
   /* Trailing losses are not reported yet: they may still arrive. */
   while (n && !r->st[n - 1].received) {
     n--;
     q--;
   }
-  if (n == 0)
+  if (n == 0) {
+    /* A message's worth of numbers, all lost, with arrivals beyond them (a
+     * long outage at a high rate): nothing to anchor a message on. Skip
+     * them and wait an interval; retrying the same range at the same
+     * deadline spun the driver for ever. */
+    if (scanned == PL_TWCC_RECV_MAX_STATUS) {
+      for (int64_t x = r->base; x < q_end; x++)
+        r->arrival[x % PL_TWCC_RECV_WINDOW] = 0;
+      r->base = q_end;
+      r->stats.skipped += (uint64_t)scanned;
+    }
+    r->last_sent = now;
     return 0;
+  }
   pl_rtcp_twcc t;
   memset(&t, 0, sizeof t);
   t.fb.sender_ssrc = sender_ssrc;

@@ -87,6 +87,30 @@ Test(twcc_recv, late_duplicate_and_absurd_numbers_are_counted_not_reported) {
   cr_assert_eq(st[0].seq, 30101);
 }
 
+Test(twcc_recv, more_than_a_message_of_leading_losses_makes_progress) {
+  /* 600 numbers lost in a row (an outage at a high rate), then arrivals:
+   * the first 512 statuses are all losses, which no message can carry.
+   * Before the fix the writer returned 0 without moving base or the
+   * deadline, and the simulated driver spun on the same instant for ever. */
+  static pl_twcc_recv r;
+  pl_twcc_recv_init(&r);
+  pl_twcc_recv_packet(&r, PL_MS(1), 0, 1000);
+  uint8_t buf[1500];
+  cr_assert_gt(write_fb(&r, PL_MS(200), buf, sizeof buf), 0);
+  for (int i = 601; i < 611; i++)
+    pl_twcc_recv_packet(&r, PL_MS(300) + i, (uint16_t)i, 1000);
+  pl_time_us due = pl_twcc_recv_deadline(&r);
+  cr_assert_eq(write_fb(&r, due, buf, sizeof buf), 0);
+  cr_assert_gt(pl_twcc_recv_deadline(&r), due, "the deadline moved on");
+  cr_assert_eq(r.stats.skipped, PL_TWCC_RECV_MAX_STATUS);
+  int n = write_fb(&r, pl_twcc_recv_deadline(&r), buf, sizeof buf);
+  cr_assert_gt(n, 0);
+  pl_twcc_status st[PL_TWCC_RECV_MAX_STATUS];
+  cr_assert_eq(parse_fb(buf, n, st, PL_TWCC_RECV_MAX_STATUS), 610 - 513 + 1);
+  cr_assert_eq(st[0].seq, 513);
+  cr_assert(st[88].received && st[88].seq == 601);
+}
+
 Test(twcc_recv, interval_is_100_ms_up_to_300_kbit_and_shrinks_to_50_ms) {
   cr_assert_eq(pl_twcc_recv_interval(64000), PL_MS(100));
   cr_assert_eq(pl_twcc_recv_interval(300000), PL_MS(100));

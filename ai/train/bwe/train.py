@@ -75,20 +75,24 @@ def label(r, cfg):
     return y.astype(np.float32), mask.astype(np.float32)
 
 
-def windows(seqs, cfg, rng, n):
+def prepare(seqs, cfg):
+    """(x, y, mask) per sequence, labelled once."""
+    return [(s[:, C_X:C_X + N_FEAT].copy(),) + label(s, cfg) for s in seqs]
+
+
+def windows(prep, cfg, rng, n):
     xs, ys, ms = [], [], []
     for _ in range(n):
-        s = seqs[rng.integers(len(seqs))]
-        L = len(s)
+        x, y, m = prep[rng.integers(len(prep))]
+        L = len(x)
         w = min(cfg.window, L)
         o = rng.integers(0, L - w + 1)
-        r = s[o:o + w]
-        y, m = label(r, cfg)
-        m[:cfg.warmup] = 0
+        mm = m[o:o + w].copy()
+        mm[:cfg.warmup] = 0
         pad = cfg.window - w
-        xs.append(np.pad(r[:, C_X:C_X + N_FEAT], ((0, pad), (0, 0))))
-        ys.append(np.pad(y, (0, pad)))
-        ms.append(np.pad(m, (0, pad)))
+        xs.append(np.pad(x[o:o + w], ((0, pad), (0, 0))))
+        ys.append(np.pad(y[o:o + w], (0, pad)))
+        ms.append(np.pad(mm, (0, pad)))
     return (torch.tensor(np.stack(xs)), torch.tensor(np.stack(ys)), torch.tensor(np.stack(ms)))
 
 
@@ -140,9 +144,10 @@ def main(argv=None):
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.steps, eta_min=cfg.lr_final)
     rng = np.random.default_rng(cfg.seed)
+    prep = prepare(train, cfg)
     best, best_state, hist = 1e9, None, []
     for step in range(1, cfg.steps + 1):
-        x, y, m = windows(train, cfg, rng, cfg.batch)
+        x, y, m = windows(prep, cfg, rng, cfg.batch)
         p, _ = model(x)
         loss = loss_fn(p[..., 0], y, m, cfg)
         opt.zero_grad()
