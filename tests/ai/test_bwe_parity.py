@@ -60,6 +60,11 @@ def main():
     ap.add_argument("--gen", required=True)
     ap.add_argument("--model", required=True)
     a = ap.parse_args()
+    import hashlib
+    with open(a.model + ".sha256") as f:
+        want_sum = f.read().split()[0]
+    with open(a.model, "rb") as f:
+        check(hashlib.sha256(f.read()).hexdigest() == want_sum, "bwe.plmd matches bwe.plmd.sha256")
     m = torch_model(a.model)
     rng = np.random.default_rng(14)
     with tempfile.TemporaryDirectory() as out:
@@ -96,7 +101,6 @@ def main():
             rr = rr[np.argsort(rr[:, 2], kind="stable")]
             with torch.no_grad():
                 y = m(torch.tensor(rr[None, :, C_X:C_X + N_FEAT]))[0][0, :, 0].double().numpy()
-            _, _, meta, _ = plmd.read(a.model)
             bps = np.clip(np.exp(y) * 1e6, 30000, 2532000)
             rel = np.abs(bps - rr[:, C_MODEL]) / rr[:, C_MODEL]
             check(len(rr) > 150 and rel.max() < 1e-3,
