@@ -210,7 +210,8 @@ int main(int argc, char **argv) {
     pl_call_config_init(&cb);
     ca.cc = cb.cc = "learned";
     ca.video = cb.video = true;
-    ca.video_bitrate = cb.video_bitrate = 800000;
+    /* where the call starts: the lab's default or the cc table's */
+    ca.video_bitrate = cb.video_bitrate = urand() < 0.5 ? 800000 : 1500000;
     pl_sim *sim = NULL;
     if (pl_sim_new(&sim, &ca, &cb, &ec[0], &ec[1], seed * 7919 + (uint64_t)r)) {
       fprintf(stderr, "bwe_gen: pl_sim_new failed\n");
