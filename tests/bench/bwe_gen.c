@@ -9,7 +9,7 @@
  * link really did, for the trainer to label.
  *
  *   bench_bwe_gen --out FILE.f32 [--runs N] [--seed S] [--duration S]
- *                 [--policy gcc|model] [--model FILE.plmd] [--explore P]
+ *                 [--policy gcc|model] [--model FILE.plmd] [--explore P] [--long P]
  *
  * FILE.f32: little-endian float32 records of PL_BWE_GEN_COLS values:
  * run, dir, t (s), the 16 features, gcc_bps, model_bps, out_bps,
@@ -52,18 +52,20 @@ typedef struct trace {
 
 /* One of: steps, ramps, an LTE-like log random walk, steps with outages,
  * a constant link with cross-traffic bursts taking part of it. */
+static double long_p; /* --long: share of traces that hold each level 20-60 s */
+
 static void make_trace(trace *t, double seconds) {
   t->n = (int)(seconds * 1000 / STEP_MS) + 1;
   if (t->n > MAX_STEPS)
     t->n = MAX_STEPS;
-  int kind = (int)(urand() * 5);
-  static const char *names[] = {"steps", "ramps", "lte", "outage", "cross"};
+  int kind = long_p > 0 && urand() < long_p ? 5 : (int)(urand() * 5); /* the draw only when asked: old seeds give old traces */
+  static const char *names[] = {"steps", "ramps", "lte", "outage", "cross", "long"};
   t->kind = names[kind];
   t->nout = 0;
   double level = lurand(250, 4000);
-  if (kind == 0 || kind == 3) {
+  if (kind == 0 || kind == 3 || kind == 5) {
     for (int i = 0; i < t->n;) {
-      int hold = (int)(lurand(4, 20) * 1000 / STEP_MS);
+      int hold = (int)((kind == 5 ? lurand(20, 60) : lurand(4, 20)) * 1000 / STEP_MS);
       for (int k = 0; k < hold && i < t->n; k++)
         t->kbps[i++] = level;
       level = lurand(250, 4000);
@@ -157,6 +159,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--policy")) policy = argv[i + 1];
     else if (!strcmp(argv[i], "--model")) model_path = argv[i + 1];
     else if (!strcmp(argv[i], "--explore")) explore = atof(argv[i + 1]);
+    else if (!strcmp(argv[i], "--long")) long_p = atof(argv[i + 1]);
     else {
       fprintf(stderr, "bwe_gen: unknown option %s\n", argv[i]);
       return 2;
