@@ -324,7 +324,7 @@ int pl_call_set_stage(pl_call *call, const char *name, bool on);
 int pl_call_set_cc(pl_call *call, const char *name);
 const char *pl_call_get_cc(const pl_call *call);
 /* Whether `name` is a controller this build has, and their names
- * ("none, gcc"), for command lines. */
+ * ("none, gcc, learned"), for command lines. */
 bool pl_cc_known(const char *name);
 const char *pl_cc_names(void);
 

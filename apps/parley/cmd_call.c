@@ -113,7 +113,7 @@ static void usage(FILE *f) {
           "                       or *); default: only the page this listener serves\n"
           "  --session-timeout S  --listen: drop a caller not connected after S seconds\n"
           "                       (default 30)\n"
-          "  --cc NAME            congestion controller: gcc or none (default: the engine's)\n"
+          "  --cc NAME            congestion controller: gcc, learned or none (default: the engine's)\n"
           "  --quiet              no live status line\n");
 }
 

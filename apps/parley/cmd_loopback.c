@@ -283,7 +283,7 @@ static void usage(FILE *f) {
           "  --video-codec C     vp8 (default) or vp9\n"
           "  --video-bitrate BPS video target (default 800000)\n"
           "  --video-size WxH    pattern size (default 640x360)\n"
-          "  --cc NAME           congestion controller on both ends: gcc or none\n"
+          "  --cc NAME           congestion controller on both ends: gcc, learned or none\n"
           "                      (default: the engine's)\n"
           "  --quiet             no progress bar\n",
           names);

@@ -82,9 +82,9 @@ typedef struct pl_cc_ctl_ops {
   int (*poll_probe)(void *ctl, pl_cc_probe *out);
 } pl_cc_ctl_ops;
 
-/* "none" (fixed rates, the app's, unpaced) or "gcc"; NULL when unknown. */
+/* "none" (fixed rates, the app's, unpaced), "gcc" or "learned"; NULL when unknown. */
 const pl_cc_ctl_ops *pl_cc_controller_find(const char *name);
-/* The names, for help texts: "none, gcc". */
+/* The names, for help texts: "none, gcc, learned". */
 const char *pl_cc_controller_names(void);
 
 /* ---- send history and feedback matching (history.c) ------------------- */

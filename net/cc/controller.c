@@ -1,5 +1,5 @@
 /* The congestion controllers a call can run, by name. "gcc" (net/cc/gcc.c)
- * is the default; "none" keeps the app's configured rates and sends
+ * is the default; "learned" (ai/bwe) is GCC with a GRU deciding the rate; "none" keeps the app's configured rates and sends
  * unpaced: the baseline every adaptive controller is measured against (and
  * what every call did before). */
 #include <stdlib.h>
@@ -7,6 +7,7 @@
 
 #include "net/cc/cc.h"
 #include "net/cc/gcc.h"
+#include "ai/bwe/bwe.h"
 
 typedef struct none_ctl {
   pl_cc_target t;
@@ -59,7 +60,7 @@ static const pl_cc_ctl_ops none_ops = {
     .deadline = none_deadline, .get_target = none_target, .poll_probe = none_probe,
 };
 
-static const pl_cc_ctl_ops *const all[] = {&none_ops, &pl_gcc_ops};
+static const pl_cc_ctl_ops *const all[] = {&none_ops, &pl_gcc_ops, &pl_bwe_ops};
 
 const pl_cc_ctl_ops *pl_cc_controller_find(const char *name) {
   for (size_t i = 0; name && i < sizeof all / sizeof all[0]; i++)
@@ -68,4 +69,4 @@ const pl_cc_ctl_ops *pl_cc_controller_find(const char *name) {
   return NULL;
 }
 
-const char *pl_cc_controller_names(void) { return "none, gcc"; }
+const char *pl_cc_controller_names(void) { return "none, gcc, learned"; }

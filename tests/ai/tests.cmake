@@ -46,3 +46,12 @@ if(PL_XNNPACK_LIB AND PL_XNNPACK_INC AND PL_PTHREADPOOL_INC)
 else()
   message(STATUS "XNNPACK comparison not built (need libxnnpack-dev and libpthreadpool-dev)")
 endif()
+
+# The learned bandwidth estimator: C (pl_nn_seq, and the whole controller in
+# a simulated call) against PyTorch on the shipped weights.
+add_test(NAME ai/bwe_parity
+         COMMAND ${PL_PY} ${PL_AI_TESTS}/test_bwe_parity.py --nn-run $<TARGET_FILE:nn_run>
+                 --gen $<TARGET_FILE:bench_bwe_gen> --model ${CMAKE_SOURCE_DIR}/ai/models/bwe.plmd)
+set_tests_properties(ai/bwe_parity PROPERTIES
+  ENVIRONMENT "PYTHONPATH=${CMAKE_SOURCE_DIR};OMP_NUM_THREADS=2"
+  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} TIMEOUT 300 LABELS ai)
