@@ -280,15 +280,16 @@ static void handle_rtcp(pl_call *c, pl_time_us now, const uint8_t *data, size_t 
 
 static void handle_rtp(pl_call *c, pl_time_us now, const uint8_t *data, size_t len) {
   pl_rtp_header h;
+  bool parsed = pl_rtp_parse(&h, data, len) == 0; /* once per packet */
   /* Authenticated (SRTP) and well formed: the congestion controller's
    * feedback counts it, whatever stream it belongs to (padding too). */
-  if (pl_rtp_parse(&h, data, len) == 0)
+  if (parsed)
     pl_call_cc_on_rtp(c, now, &h, len);
-  if (pl_rtp_parse(&h, data, len) == 0 && pl_call_video_owns_rtp(c, &h)) {
+  if (parsed && pl_call_video_owns_rtp(c, &h)) {
     pl_call_video_net_rtp(c, now, &h, data, len);
     return;
   }
-  if (pl_rtp_parse(&h, data, len) != 0 || h.pt != c->pt ||
+  if (!parsed || h.pt != c->pt ||
       (c->remote_ssrc_known && h.ssrc != c->remote_ssrc) ||
       h.payload_len > PL_CALL_MAX_PAYLOAD) {
     c->dropped++;
