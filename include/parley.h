@@ -503,6 +503,8 @@ typedef struct pl_call_stats {
   uint64_t twcc_packets_reported, twcc_packets_lost; /* by the peer's feedback */
   double pacer_queue_max_s;        /* longest a packet waited in the pacer */
   uint64_t padding_bytes_sent;     /* probes and undershoot padding */
+  uint64_t pacer_flushes;          /* stale video queues emptied (docs/congestion.md) */
+  uint64_t pacer_packets_flushed;  /* ... the video and RTX packets in them */
   uint64_t video_rate_changes;     /* encoder target updates */
   uint64_t resolution_switches;    /* the ladder moved to another encode size
                                       (docs/ladder.md) */

@@ -181,6 +181,7 @@ void pl_cli_stats_json(FILE *f, const pl_call_stats *st) {
           "\"twccFeedbackSent\":%llu,\"twccFeedbackReceived\":%llu,"
           "\"twccFeedbackRefused\":%llu,\"twccPacketsReported\":%llu,"
           "\"twccPacketsLost\":%llu,\"pacerQueueMax\":%.4f,\"paddingBytesSent\":%llu,"
+          "\"pacerFlushes\":%llu,\"pacerPacketsFlushed\":%llu,"
           "\"videoRateChanges\":%llu,\"resolutionSwitches\":%llu}",
           st->cc, st->cc_target_bps, st->cc_pacing_bps, st->cc_audio_bps, st->cc_video_bps,
           st->cc_delay_state, st->cc_in_alr ? "true" : "false",
@@ -190,6 +191,7 @@ void pl_cli_stats_json(FILE *f, const pl_call_stats *st) {
           (unsigned long long)st->twcc_packets_reported,
           (unsigned long long)st->twcc_packets_lost, st->pacer_queue_max_s,
           (unsigned long long)st->padding_bytes_sent,
+          (unsigned long long)st->pacer_flushes, (unsigned long long)st->pacer_packets_flushed,
           (unsigned long long)st->video_rate_changes,
           (unsigned long long)st->resolution_switches);
   fputc('}', f);

@@ -21,12 +21,17 @@
 #include "parley.h"
 #include "video/frame_buffer/assembler.h"
 #include "video/frame_buffer/frame_buffer.h"
+#include "video/ladder/adjust.h"
 #include "video/ladder/ladder.h"
 #include "video/payload/payload.h"
 #include "video/vpx/vpx.h"
 
 #define PL_VIDEO_MAX_PAYLOAD 1400 /* RTP payload we accept (descriptor incl.) */
 #define PL_VIDEO_SEND_PAYLOAD 1100 /* what we put in one packet */
+/* Bytes a video packet carries beside its payload, as the congestion
+ * controller counts them: RTP header 12, extensions (mid, transport-wide
+ * sequence, abs-capture-time on some) about 18, SRTP tag 10. */
+#define PL_VIDEO_PKT_OVERHEAD 40
 #define PL_VIDEO_CLOCK 90000
 #define PL_VIDEO_VP8_PT 96
 #define PL_VIDEO_VP8_RTX_PT 97
@@ -132,6 +137,7 @@ typedef struct pl_call_video {
   int enc_fps;            /* the frame rate the encoder was told */
   pl_time_us last_enc_at; /* the last frame let through to the encoder */
   pl_ladder ladder;
+  pl_rate_adjuster adj; /* libvpx's overshoot, measured (video/ladder/adjust.h) */
   pl_video_buffer scaled; /* the picture at the ladder's size: allocated at
                              the top rung, reused for every size under it */
   /* Capture time of recent frames by RTP timestamp (from abs-capture-time). */

@@ -36,6 +36,7 @@ int pl_call_video_new(pl_call *c) {
   atomic_init(&v->capture_size, 0);
   pl_ladder_config lc = {.codec = v->codec == PL_CODEC_VP9 ? 9 : 8};
   pl_ladder_init(&v->ladder, &lc);
+  pl_rate_adjuster_init(&v->adj);
   pl_video_pic_counter_init(&v->pc, (uint16_t)(pl_rng_u64(&c->rng) & 0x7fff));
   pl_keyframe_requester_init(&v->kr, PL_KEYFRAME_PLI, 0);
   pl_freeze_detector_init(&v->fd);
@@ -147,22 +148,25 @@ static void queue_payload(pl_call_video *v, const uint8_t *p, size_t n, uint32_t
   pl_ring_commit(&v->tx_ring);
 }
 
-static void packetize(pl_call_video *v, const pl_vpx_frame *ef, pl_time_us capture) {
+/* Returns how many RTP packets the frame became. */
+static int packetize(pl_call_video *v, const pl_vpx_frame *ef, pl_time_us capture) {
   uint16_t pid;
   uint8_t tl0;
   pl_video_pic_counter_next(&v->pc, ef->temporal_id, &pid, &tl0);
   uint8_t pl[PL_VIDEO_SEND_PAYLOAD + 64];
   bool last = false;
-  int n;
+  int n, count = 0;
   if (v->codec == PL_CODEC_VP8) {
     pl_vp8_desc d = {.has_picture_id = true, .picture_id_15 = true, .picture_id = pid,
                      .n = ef->droppable};
     pl_vp8_packetizer pz;
     if (pl_vp8_packetizer_init(&pz, &d, ef->data, ef->len, NULL, NULL, 0,
                                PL_VIDEO_SEND_PAYLOAD) <= 0)
-      return;
-    while ((n = pl_vp8_packetizer_next(&pz, pl, sizeof pl, &last)) > 0)
+      return 0;
+    while ((n = pl_vp8_packetizer_next(&pz, pl, sizeof pl, &last)) > 0) {
       queue_payload(v, pl, (size_t)n, ef->rtp_ts, last, capture);
+      count++;
+    }
   } else {
     pl_vp9_desc d = {.i = true, .pid_15 = true, .picture_id = pid, .p = !ef->key,
                      .v = ef->key};
@@ -171,10 +175,13 @@ static void packetize(pl_call_video *v, const pl_vpx_frame *ef, pl_time_us captu
                          .height = {(uint16_t)ef->height}};
     pl_vp9_packetizer pz;
     if (pl_vp9_packetizer_init(&pz, &d, ef->data, ef->len, PL_VIDEO_SEND_PAYLOAD) <= 0)
-      return;
-    while ((n = pl_vp9_packetizer_next(&pz, pl, sizeof pl, &last)) > 0)
+      return 0;
+    while ((n = pl_vp9_packetizer_next(&pz, pl, sizeof pl, &last)) > 0) {
       queue_payload(v, pl, (size_t)n, ef->rtp_ts, last, capture);
+      count++;
+    }
   }
+  return count;
 }
 
 /* The scratch picture at w x h, laid out tightly in the buffer that was
@@ -209,8 +216,12 @@ static int encoder_for(pl_call_video *v, const pl_ladder_out *lo, uint32_t want)
   if (!v->enc) {
     const pl_ladder_rung *r;
     pl_ladder_rungs(&v->ladder, &r);
+    /* Frame dropping on (libwebrtc's 30 for camera video): at its highest
+     * quantizer libvpx can only meet a rate the path just cut by skipping
+     * frames, and a skipped frame costs less than a queue that grows. */
     pl_vpx_enc_config ec = {.codec = v->codec, .width = r[0].width, .height = r[0].height,
-                            .fps = lo->fps, .bitrate_bps = want};
+                            .fps = lo->fps, .bitrate_bps = want,
+                            .frame_drop_threshold = 30};
     if (pl_vpx_encoder_new(&v->enc, &ec) != 0)
       return PL_ECODEC;
     v->bitrate = want;
@@ -272,7 +283,9 @@ static void capture_frame(pl_call *c, pl_call_video *v, pl_time_us now) {
     return;
   }
   v->last_enc_at = now;
-  if (encoder_for(v, &lo, want) != 0) {
+  /* The ladder reads the wire rate; libvpx gets what makes that rate on
+   * the wire given how far it has been overshooting (video/ladder/adjust.h). */
+  if (encoder_for(v, &lo, pl_rate_adjuster_target(&v->adj, want)) != 0) {
     if (!v->enc)
       v->source_ended = true; /* a size the codec refuses */
     v->m.frames_sent_dropped++;
@@ -306,12 +319,16 @@ static void capture_frame(pl_call *c, pl_call_video *v, pl_time_us now) {
   pl_vpx_frame ef;
   rc = pl_vpx_encoder_encode(v->enc, f, &ef);
   if (rc <= 0) {
+    if (rc == 0) /* rate control dropped it: its time still counts */
+      pl_rate_adjuster_frame(&v->adj, now, v->bitrate, 0, false);
     v->m.frames_sent_dropped++;
     return;
   }
   v->m.frames_encoded++;
   v->m.key_frames_encoded += ef.key;
-  packetize(v, &ef, now);
+  int pkts = packetize(v, &ef, now);
+  pl_rate_adjuster_frame(&v->adj, now, v->bitrate,
+                         ef.len + (uint64_t)pkts * PL_VIDEO_PKT_OVERHEAD, ef.key);
 }
 
 /* ---- receive ---- */

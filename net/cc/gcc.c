@@ -28,6 +28,9 @@
 #define MAX_FEEDBACK_AGE PL_SEC(60) /* results for older packets: nonsense */
 #define MAX_RTT PL_SEC(60)
 #define PROBE_DROP_THROUGHPUT 0.85 /* kProbeDropThroughputFraction */
+/* An overuse this soon after a probe result backs off from the larger of
+ * the probe's finding and the acknowledged rate (ours; docs/congestion.md). */
+#define PROBE_TRUST PL_SEC(2)
 #define MAX_PACKET 65535u
 /* No real clock, ours or a receiver's unwrapped TWCC time, comes near
  * 2^52 us (142 years); refusing beyond it keeps every difference of two
@@ -49,6 +52,7 @@ struct pl_gcc {
   pl_gcc_alr alr;
   pl_gcc_probe probe;
   double last_probe_bps; /* the latest probe result: a throughput seen, until acked has one */
+  pl_time_us last_probe_at;
 
   pl_time_us fb_rtt[RTT_WINDOW]; /* max feedback RTT of recent feedbacks */
   int fb_rtt_n, fb_rtt_head;
@@ -225,8 +229,18 @@ static void delay_based(pl_gcc *g, pl_time_us now, int received, double acked,
 
   bool updated = false, probe = false;
   if (g->tl.state == PL_GCC_OVERUSING) {
-    if (acked >= 0 && pl_gcc_aimd_time_to_reduce_further(&g->aimd, now, acked)) {
-      pl_gcc_aimd_update(&g->aimd, g->tl.state, acked, now);
+    /* Right after a probe found room, the acknowledged rate is still the
+     * old, lower rate (it averages the last second or more), and the
+     * encoder's first frames at the new rate (often a keyframe at a larger
+     * size) make the overuse: libwebrtc backs off to 0.85 x that old rate
+     * and throws the probe's finding away (the dev traces: 1.14 Mbit/s
+     * found on a 1.2 Mbit/s path, 456 kbit/s a second later). For
+     * PROBE_TRUST the probe's rate is the base instead, when larger. */
+    double base = acked;
+    if (acked >= 0 && g->last_probe_bps > acked && now - g->last_probe_at < PROBE_TRUST)
+      base = g->last_probe_bps;
+    if (acked >= 0 && pl_gcc_aimd_time_to_reduce_further(&g->aimd, now, base)) {
+      pl_gcc_aimd_update(&g->aimd, g->tl.state, base, now);
       updated = g->aimd.initialized;
     } else if (acked < 0 && g->last_probe_bps > 0) {
       /* Overuse before the acknowledged rate has its first estimate (500 ms
@@ -357,8 +371,10 @@ void pl_gcc_on_feedback(pl_gcc *g, const pl_cc_feedback *fb) {
     }
   }
 
-  if (probe_bps > 0)
+  if (probe_bps > 0) {
     g->last_probe_bps = probe_bps;
+    g->last_probe_at = now;
+  }
   if (received)
     delay_based(g, now, received, acked, probe_bps, in_alr);
   /* With every packet lost there is nothing to say about delay. */
@@ -428,6 +444,7 @@ void pl_gcc_timeout(pl_gcc *g, pl_time_us now) {
     return;
   pl_gcc_loss_update(&g->loss, now);
   g->probe.alr_start = g->alr.start;
+  g->probe.delay_normal = g->tl.state == PL_GCC_NORMAL;
   pl_gcc_probe_process(&g->probe, now);
   sync_probe_stats(g);
   target_changed(g, now);

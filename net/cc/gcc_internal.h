@@ -178,6 +178,7 @@ typedef struct pl_gcc_cluster {
   uint32_t size_last_send, size_first_recv;
   uint64_t size_total;
   int num_probes;
+  bool rise;                 /* a rise probe (probe.c) */
 } pl_gcc_cluster;
 
 enum { PL_GCC_PROBE_INIT, PL_GCC_PROBE_WAITING, PL_GCC_PROBE_COMPLETE };
@@ -195,6 +196,13 @@ typedef struct pl_gcc_probe {
   uint64_t created, dropped;
   pl_gcc_cluster clusters[PL_GCC_CLUSTERS];
   double result_bps;           /* < 0: no fresh result */
+  /* Rise probing (ours, not libwebrtc's: docs/congestion.md). */
+  bool delay_normal;           /* the detector's state, set by gcc.c */
+  pl_time_us rise_since;       /* the last decrease of the estimate */
+  pl_time_us rise_interval;    /* between rise probes: grows while they find nothing */
+  double rise_base;            /* the estimate when the last rise probe went */
+  uint64_t rise_probes, rise_full; /* sent; came back saturated near the estimate */
+  bool initiating_rise;
 } pl_gcc_probe;
 
 void pl_gcc_probe_init(pl_gcc_probe *p, double start_bps, double max_bps, pl_time_us now);

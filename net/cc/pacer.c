@@ -195,3 +195,15 @@ pl_time_us pl_pacer_deadline(const pl_pacer *p) {
 pl_time_us pl_pacer_queue_time(const pl_pacer *p, pl_time_us now) {
   return p->n ? now - p->q[p->head].enqueued : 0;
 }
+
+void *pl_pacer_flush_one(pl_pacer *p, pl_pace_kind *kind) {
+  if (!p->n)
+    return NULL;
+  pl_pacer_item *it = &p->q[p->head];
+  p->head = (p->head + 1) % PL_PACER_QUEUE;
+  p->n--;
+  p->queue_bytes -= it->size;
+  p->stats.flushed++;
+  *kind = it->kind;
+  return it->pkt;
+}

@@ -26,6 +26,7 @@ typedef enum { PL_PACE_AUDIO, PL_PACE_VIDEO, PL_PACE_RTX } pl_pace_kind;
 typedef struct pl_pacer_stats {
   uint64_t packets, bytes, padding_bytes, probe_packets;
   uint64_t dropped;          /* queue full */
+  uint64_t flushed;          /* emptied by pl_pacer_flush_one */
   uint64_t blocked_pops;     /* times video waited for the congestion window */
   pl_time_us max_queue_time; /* longest a packet waited */
   uint32_t queue_packets, queue_bytes;
@@ -80,5 +81,11 @@ void pl_pacer_padding_sent(pl_pacer *p, pl_time_us now, uint32_t size, int probe
 pl_time_us pl_pacer_deadline(const pl_pacer *p);
 /* How long the oldest queued packet has waited. */
 pl_time_us pl_pacer_queue_time(const pl_pacer *p, pl_time_us now);
+/* Empties the video/RTX queue (audio stays): the next queued packet, oldest
+ * first, or NULL when empty; call until NULL and dispose of each. For a
+ * sender whose queue has gone stale (after a sharp drop in capacity the
+ * video made at the old rate would take seconds to leave, and be too old
+ * to show when it arrived). Counted in stats.flushed. */
+void *pl_pacer_flush_one(pl_pacer *p, pl_pace_kind *kind);
 
 #endif

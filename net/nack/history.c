@@ -103,6 +103,12 @@ int pl_send_history_get(pl_send_history *h, pl_time_us now, uint16_t seq,
   return 0;
 }
 
+void pl_send_history_forget(pl_send_history *h, uint16_t seq) {
+  entry *e = &h->e[seq & h->mask];
+  if (e->used && e->seq == seq)
+    e->used = false;
+}
+
 void pl_send_history_get_stats(const pl_send_history *h,
                                pl_send_history_stats *out) {
   *out = h->st;

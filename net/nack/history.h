@@ -45,6 +45,10 @@ int pl_send_history_put(pl_send_history *h, pl_time_us now, const uint8_t *pkt,
 int pl_send_history_get(pl_send_history *h, pl_time_us now, uint16_t seq,
                         pl_time_us min_interval, const uint8_t **pkt,
                         size_t *len);
+/* Forgets a packet that was never sent after all (the pacer dropped it):
+ * a NACK for it then gets nothing, as for a packet long gone. */
+void pl_send_history_forget(pl_send_history *h, uint16_t seq);
+
 void pl_send_history_get_stats(const pl_send_history *h,
                                pl_send_history_stats *out);
 

@@ -396,3 +396,29 @@ Test(pacer, a_full_congestion_window_holds_video_but_not_audio) {
   cr_assert_eq(pl_pacer_pop(&p, t + PL_MS(50), &size, &probe), &tag[0]);
   cr_assert_gt(p.stats.blocked_pops, 0);
 }
+
+Test(pacer, a_flush_empties_video_and_rtx_but_keeps_audio) {
+  static pl_pacer p;
+  pl_pacer_init(&p, 100000);
+  pl_time_us t = PL_SEC(1);
+  for (int i = 0; i < 10; i++)
+    pl_pacer_push(&p, t, &tag[i], 1200, i == 3 ? PL_PACE_RTX : PL_PACE_VIDEO);
+  pl_pacer_push(&p, t, &tag[100], 100, PL_PACE_AUDIO);
+  cr_assert_eq(pl_pacer_queue_time(&p, t + PL_MS(500)), PL_MS(500));
+  pl_pace_kind kind;
+  int n = 0, rtx = 0;
+  void *pkt;
+  while ((pkt = pl_pacer_flush_one(&p, &kind))) {
+    cr_assert_eq(pkt, &tag[n], "oldest first");
+    rtx += kind == PL_PACE_RTX;
+    n++;
+  }
+  cr_assert_eq(n, 10);
+  cr_assert_eq(rtx, 1);
+  cr_assert_eq(p.stats.flushed, 10);
+  cr_assert_eq(p.queue_bytes, 0);
+  cr_assert_eq(pl_pacer_queue_time(&p, t + PL_MS(500)), 0);
+  uint32_t size;
+  int probe;
+  cr_assert_eq(pl_pacer_pop(&p, t + PL_MS(500), &size, &probe), &tag[100], "audio stays");
+}

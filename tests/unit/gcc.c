@@ -617,13 +617,19 @@ Test(gcc, closed_loop_follows_a_bottleneck_through_steps_down_and_up) {
   cr_assert(fabs(m3 / 2e6 - 1) < 0.2, "mean %.0f", m3);
   /* Back under the new capacity within 2 s of the step down. */
   cr_assert(backed_off >= 0 && backed_off <= PL_SEC(2), "%ld", (long)backed_off);
-  /* 90 % of the new capacity within 25 s of the step up (8 %/s from 0.5
-   * to 1.8 Mbit/s is ln 3.6 / ln 1.08 = 16.6 s; measured 18). */
-  cr_assert(reached >= 0 && reached <= PL_SEC(25), "%ld", (long)reached);
+  /* 90 % of the new capacity within 10 s of the step up: 8 %/s alone (as
+   * libwebrtc) takes ln 3.6 / ln 1.08 = 16.6 s from 0.5 to 1.8 Mbit/s
+   * (measured 17.8 without rise probes); the rise probes find the room
+   * (measured 7.3 s). */
+  cr_assert(reached >= 0 && reached <= PL_SEC(10), "%ld", (long)reached);
   /* The queue: small in steady state; in the step down it is the drop-tail
    * limit that bounds it (300 ms + one packet), and the loss stays small. */
   cr_assert_lt(w1.max_queue_ms, 60);
-  cr_assert_lt(w2.max_queue_ms, 80);
+  /* At 0.5 Mbit/s a rise probe costs this loop 5 extra 1200-byte packets
+   * at 1 Mbit/s, 96 ms of the link's time (measured: 134 ms at most, 56
+   * without rise probes). In a call a probe is mostly media sent earlier,
+   * plus padding of 224-byte packets up to 15 ms at the probe rate. */
+  cr_assert_lt(w2.max_queue_ms, 150);
   cr_assert_lt(w3.max_queue_ms, 60);
   cr_assert_lt(transient_queue_ms, 320);
   uint64_t packets = s.sent_bytes / SIM_PACKET;
