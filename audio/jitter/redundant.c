@@ -41,14 +41,13 @@ bool pl_jb_red_have(const pl_jitter *jb, int64_t ts, int samples) {
 
 void pl_jb_red_removed(pl_jitter *jb, const pl_jb_slot *s, bool discarded) {
   (void)s;
-  if (discarded) {
-    jb->st.fec_packets_discarded++; /* stored, but too late to play */
-    return;
-  }
-  jb->st.red_recovered++;
-  /* A recovered loss is a loss: keep waiting for copies (else the wait
-   * would lapse exactly because it works). */
+  /* Either way the original was lost: wait for copies from now on (and a
+   * recovered loss keeps the wait, else it would lapse because it works). */
   pl_jb_note_loss(jb, jb->last_now);
+  if (discarded)
+    jb->st.fec_packets_discarded++; /* stored, but too late to play */
+  else
+    jb->st.red_recovered++;
 }
 
 int64_t pl_jb_red_wait_us(const pl_jitter *jb, pl_time_us now) {
@@ -83,10 +82,12 @@ int pl_jitter_push_redundant(pl_jitter *jb, pl_time_us now, uint16_t seq, uint32
   jb->red_until = now + RED_MEMORY_US;
   if (tx < jb->next_ts && jb->state == PL_JB_BUFFERING)
     return red_discard(jb, PL_ERANGE); /* before the stream's start */
-  if (jb->state == PL_JB_PLAYING && tx + samples <= jb->next_ts)
-    return red_discard(jb, PL_EAGAIN); /* played, concealed or skipped */
   if (seq_seen(jb, seq) || pl_jb_red_have(jb, tx, samples))
     return red_discard(jb, PL_EAGAIN); /* the original, or another copy */
+  if (jb->state == PL_JB_PLAYING && tx + samples <= jb->next_ts) {
+    pl_jb_note_loss(jb, now); /* lost, and its copy came too late */
+    return red_discard(jb, PL_EAGAIN);
+  }
   if (jb->nfree == 0)
     return red_discard(jb, PL_EFULL);
   int si = jb->freel[--jb->nfree];

@@ -254,7 +254,7 @@ int pl_call_get_stats(pl_call *c, pl_call_stats *s) {
     s->jitter_s = c->rstats.jitter / PL_OPUS_RTP_CLOCK;
   }
   s->packets_discarded = m.jb.packets_discarded + m.jb.packets_duplicated;
-  s->packets_dropped = c->dropped;
+  s->packets_dropped = c->dropped + m.red_rx_bad;
   pl_call_cc_fill_stats(c, s);
   s->packets_send_failed = c->send_failed;
   if (c->srtp) {

@@ -79,7 +79,7 @@ typedef struct pl_media_snapshot {
   double voice_activity; /* send side, 1 s average; -1 without a detector */
   uint64_t dtx_packets, voice_gated_packets;
   int red_distance, red_protection;
-  uint64_t red_packets_sent;
+  uint64_t red_packets_sent, red_rx_bad;
 } pl_media_snapshot;
 
 struct pl_call {
@@ -254,8 +254,13 @@ void pl_call_red_start(pl_call *c, pl_opus_enc_config *ec);
 int pl_call_red_wrap(pl_call *c, pl_tx_item *it, uint32_t ts, const uint8_t *opus, int len);
 /* A received audio payload into the jitter buffer (RED or plain Opus). */
 void pl_call_red_push(pl_call *c, const pl_rx_item *it);
-/* Network half: a report block about our stream (fraction lost, 0..1). */
+/* The Opus rate for this packet out of the audio share, after choosing the
+ * protection (auto) and paying for the copies. */
+int pl_call_red_opus_bps(pl_call *c, int share_bps);
+/* Network half: a report block about our stream (fraction lost, 0..1), and
+ * a TWCC feedback's statuses (how losses bunch). */
 void pl_call_red_on_report(pl_call *c, double fraction_lost);
+void pl_call_red_on_twcc(pl_call *c, const pl_twcc_status *st, int n);
 
 /* AI stages (call_ai.c). */
 int pl_call_ai_init(pl_call *c);           /* at call creation */
