@@ -28,6 +28,19 @@ int pl_cli_parse_stage(const char *text, pl_cli_stage *out) {
   return 0;
 }
 
+int pl_cli_parse_red(const char *text, int *out) {
+  if (text && !strcmp(text, "auto")) {
+    *out = PL_RED_AUTO;
+    return 0;
+  }
+  if (text && (!strcmp(text, "0") || !strcmp(text, "1") || !strcmp(text, "2"))) {
+    *out = text[0] - '0';
+    return 0;
+  }
+  fprintf(stderr, "parley: --red must be 0, 1, 2 or auto, not '%s'\n", text ? text : "");
+  return 2;
+}
+
 int pl_cli_parse_double(const char *text, double lo, double hi, double *out) {
   char *end;
   errno = 0;
