@@ -12,25 +12,27 @@
 /* Protection levels, cheapest first. */
 enum { PROT_NONE, PROT_FEC, PROT_RED1, PROT_RED2 };
 
-/* Below this Opus rate per copy, speech loses more in every packet than a
- * copy wins back in the lost ones (docs/audio.md): redundancy steps down. */
-#define RED_MIN_OPUS_BPS 12000
+/* Below this Opus rate per copy redundancy steps down: at 8 kbit/s (SILK
+ * narrowband) two copies still beat one at 12 in bursts, but cost 0.02
+ * STOI in every packet (docs/audio.md, "Adaptive protection"). */
+#define RED_MIN_OPUS_BPS 8000
 
 static int prot_distance(int p) { return p >= PROT_RED1 ? p - PROT_RED1 + 1 : 0; }
 
-/* The rule (docs/audio.md, "Adaptive protection"): loss below 2 % needs
- * nothing but PLC; to 5 % Opus FEC (its LBRR rebuilds most single losses at
- * a fraction of a copy's cost); above, a full copy of the previous frame;
- * two copies when losses come in bursts (mean run >= 1.5 packets) or loss
- * passes 30 %, where one copy is often lost with its original. Moving up
- * takes one report, moving down waits for the loss to fall 1 point below
- * the threshold, so a loss rate on a threshold does not flap. */
+/* The rule (docs/audio.md, "Adaptive protection", from the development
+ * table there): loss below 2 % needs nothing but PLC; to 10 % Opus FEC (as
+ * good as a copy at the same rate there, and no wait for copies); above, a
+ * full copy of the previous frame; two copies when losses come in bursts
+ * (mean run >= 1.5 packets) or loss passes 30 %, where one copy is often
+ * lost with its original. Moving up takes one report, moving down waits
+ * for the loss to fall 1 point below the threshold, so a loss rate on a
+ * threshold does not flap. */
 static int choose(int cur, double loss, double burst) {
-  int want = loss < 0.02 ? PROT_NONE : loss < 0.05 ? PROT_FEC : PROT_RED1;
+  int want = loss < 0.02 ? PROT_NONE : loss < 0.10 ? PROT_FEC : PROT_RED1;
   if (want == PROT_RED1 && (burst >= 1.5 || loss >= 0.30))
     want = PROT_RED2;
   if (want < cur) {
-    int hold = loss + 0.01 < 0.02 ? PROT_NONE : loss + 0.01 < 0.05 ? PROT_FEC : PROT_RED1;
+    int hold = loss + 0.01 < 0.02 ? PROT_NONE : loss + 0.01 < 0.10 ? PROT_FEC : PROT_RED1;
     if (hold == PROT_RED1 && (burst >= 1.4 || loss + 0.01 >= 0.30))
       hold = PROT_RED2;
     want = hold > want ? hold : want;
