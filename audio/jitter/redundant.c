@@ -17,17 +17,6 @@ static int red_discard(pl_jitter *jb, int err) {
   return err;
 }
 
-/* Whether the original of seq came already (the duplicate bitmap, read). */
-static bool seq_seen(const pl_jitter *jb, uint16_t seq) {
-  if (!jb->have_seq)
-    return false;
-  int64_t s = jb->highest_seq + (int16_t)(uint16_t)(seq - (uint16_t)jb->highest_seq);
-  int64_t back = jb->highest_seq - s;
-  if (back < 0 || back >= 128)
-    return false;
-  return (jb->seen[back >= 64] >> (back & 63)) & 1;
-}
-
 bool pl_jb_red_have(const pl_jitter *jb, int64_t ts, int samples) {
   if (!jb->red_until)
     return false; /* no RED on this stream: nothing to look for */
@@ -82,12 +71,14 @@ int pl_jitter_push_redundant(pl_jitter *jb, pl_time_us now, uint16_t seq, uint32
   jb->red_until = now + RED_MEMORY_US;
   if (tx < jb->next_ts && jb->state == PL_JB_BUFFERING)
     return red_discard(jb, PL_ERANGE); /* before the stream's start */
-  if (seq_seen(jb, seq) || pl_jb_red_have(jb, tx, samples))
+  /* Known by timestamp, not by sequence number: a sender's padding-only
+   * packets take sequence numbers too, so the carrier's minus the distance
+   * is only a guess at the original's (good enough for the playout's DTX
+   * test, never for deciding what is here). */
+  if (pl_jb_red_have(jb, tx, samples))
     return red_discard(jb, PL_EAGAIN); /* the original, or another copy */
-  if (jb->state == PL_JB_PLAYING && tx + samples <= jb->next_ts) {
-    pl_jb_note_loss(jb, now); /* lost, and its copy came too late */
-    return red_discard(jb, PL_EAGAIN);
-  }
+  if (jb->state == PL_JB_PLAYING && tx + samples <= jb->next_ts)
+    return red_discard(jb, PL_EAGAIN); /* played, concealed or skipped */
   if (jb->nfree == 0)
     return red_discard(jb, PL_EFULL);
   int si = jb->freel[--jb->nfree];

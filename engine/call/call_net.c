@@ -305,6 +305,10 @@ static void handle_rtp(pl_call *c, pl_time_us now, const uint8_t *data, size_t l
   }
   pl_rtp_recv_stats_update(&c->rstats, &h, now);
   c->packets_received++;
+  /* Padding only (libwebrtc probes the path with these on the audio stream
+   * once RED is negotiated): counted above for RTP loss, no media to play. */
+  if (h.payload_len == 0)
+    return;
   pl_rx_item *it = pl_ring_reserve(&c->rx_ring);
   if (!it) {
     c->dropped++; /* media half is not keeping up: counted, never waited on */

@@ -96,7 +96,10 @@ int pl_call_red_wrap(pl_call *c, pl_tx_item *it, uint32_t ts, const uint8_t *opu
 int pl_call_red_opus_bps(pl_call *c, int share_bps) { return adapt(c, share_bps); }
 
 void pl_call_red_push(pl_call *c, const pl_rx_item *it) {
-  if (!it->red) {
+  /* Empty payloads (padding-only packets: libwebrtc pads for bandwidth
+   * probes on the audio stream, with RED's PT when RED is on) take the
+   * plain path and its counts, as they would without RED. */
+  if (!it->red || it->len == 0) {
     pl_jitter_push(c->jb, it->arrival, it->seq, it->ts, it->payload, it->len);
     return;
   }
