@@ -62,10 +62,15 @@ print("engine in: %d packets, %.1f %% lost, %d RED copies (%d unused), %d losses
       "RED, %.2f %% concealed; sent %d RED packets" % (exp, 100 * loss, e["fecPacketsReceived"],
       e["fecPacketsDiscarded"], e["redRecovered"], 100 * conc, e["redPacketsSent"]))
 # The engine decodes Chromium's RED under loss (getStats names the codec
-# inside RED, so the engine's counts are the evidence that RED came).
-assert e["fecPacketsReceived"] > 0.8 * e["packetsReceived"], "Chromium sent no RED: %s" % e
+# inside RED, so the engine's counts are the evidence that RED came). Its
+# packet counts include Chromium's padding-only probes (same SSRC and
+# sequence space, no media): media losses are estimated from what Chromium
+# sent: 20 ms packets for the call's duration (Chromium's packetsSent counts
+# the padding too).
+sent = 50 * e["duration_s"]
+assert e["fecPacketsReceived"] > 0.7 * sent, "Chromium sent no RED: %s" % e
 assert 0.05 < loss < 0.16, loss
-assert e["redRecovered"] > 0.6 * e["packetsLost"], e
+assert e["redRecovered"] > 0.5 * loss * sent, e
 assert conc < loss / 3, "concealed %.3f at %.3f loss" % (conc, loss)
 assert e["packetsDropped"] == 0, e
 # Chromium decodes the engine's RED: its own concealed share stays far below
