@@ -174,12 +174,16 @@ struct pl_call {
   float voice_avg;        /* send-side voice probability, 1 s average */
   uint64_t dtx_packets;   /* sent as 1-2 byte DTX frames */
   pl_red_sender red;      /* RFC 2198 history; red.distance is what we send */
-  int red_protection;     /* the adaptive choice (call_red.c), PL_PROT_* */
+  int red_protection;     /* the adaptive choice (call_red.c) */
+  int red_dwell;          /* packets before the choice may change again */
   uint64_t red_packets_sent;
   uint64_t red_rx_bad;    /* RED payloads that did not parse (media half) */
   /* Loss the peer reports about our stream (network half -> media half):
    * fraction lost in 1/256 and a burstiness estimate in 1/256. */
   _Atomic uint32_t red_loss_q8, red_burst_q8;
+  /* Network half: losses and loss runs seen in TWCC feedback, decayed. */
+  double red_tw_losses, red_tw_runs;
+  bool red_tw_last_lost;
   pl_time_us next_tick;
   bool media_started;
 

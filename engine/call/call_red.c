@@ -24,21 +24,29 @@ static int prot_distance(int p) { return p >= PROT_RED1 ? p - PROT_RED1 + 1 : 0;
  * good as a copy at the same rate there, and no wait for copies); above, a
  * full copy of the previous frame; two copies when losses come in bursts
  * (mean run >= 1.5 packets) or loss passes 30 %, where one copy is often
- * lost with its original. Moving up takes one report, moving down waits
- * for the loss to fall 1 point below the threshold, so a loss rate on a
- * threshold does not flap. */
-static int choose(int cur, double loss, double burst) {
-  int want = loss < 0.02 ? PROT_NONE : loss < 0.10 ? PROT_FEC : PROT_RED1;
-  if (want == PROT_RED1 && (burst >= 1.5 || loss >= 0.30))
-    want = PROT_RED2;
-  if (want < cur) {
-    int hold = loss + 0.01 < 0.02 ? PROT_NONE : loss + 0.01 < 0.10 ? PROT_FEC : PROT_RED1;
-    if (hold == PROT_RED1 && (burst >= 1.4 || loss + 0.01 >= 0.30))
-      hold = PROT_RED2;
-    want = hold > want ? hold : want;
-  }
-  return want;
+ * lost with its original. Going down needs the figures well under the
+ * thresholds (loss under 0.7 of it, runs under 1.3): a one-second loss
+ * figure over 50 packets wanders by +-4 points at 10 %, and each switch
+ * changes the Opus rate and the receiver's wait. */
+static int level(double loss, double burst, double k, double b) {
+  int p = loss < 0.02 * k ? PROT_NONE : loss < 0.10 * k ? PROT_FEC : PROT_RED1;
+  if (p == PROT_RED1 && (burst >= b || loss >= 0.30 * k))
+    p = PROT_RED2;
+  return p;
 }
+
+static int choose(int cur, double loss, double burst) {
+  int up = level(loss, burst, 1.0, 1.5);
+  if (up >= cur)
+    return up;
+  int down = level(loss, burst, 0.7, 1.3);
+  return down < cur ? down : cur;
+}
+
+/* Packets between two changes of the choice (8 s of 20 ms packets): a
+ * loss rate on a threshold moves the choice at most that often. */
+#define RED_DWELL 400
+#define NO_REPORT UINT32_MAX
 
 void pl_call_red_start(pl_call *c, pl_opus_enc_config *ec) {
   int d = c->cfg.red > 0 ? c->cfg.red : 0;
@@ -47,7 +55,7 @@ void pl_call_red_start(pl_call *c, pl_opus_enc_config *ec) {
   if (c->cfg.red == PL_RED_AUTO) {
     c->red_protection = ec->fec ? PROT_FEC : PROT_NONE; /* until the peer reports */
   }
-  atomic_store(&c->red_loss_q8, 0);
+  atomic_store(&c->red_loss_q8, NO_REPORT); /* keep the start until the peer reports */
   atomic_store(&c->red_burst_q8, 256);
 }
 
@@ -57,10 +65,12 @@ void pl_call_red_start(pl_call *c, pl_opus_enc_config *ec) {
 static int adapt(pl_call *c, int share_bps) {
   if (c->red_pt < 0 && c->cfg.red != PL_RED_AUTO)
     return share_bps;
-  if (c->cfg.red == PL_RED_AUTO) {
+  if (c->cfg.red == PL_RED_AUTO && atomic_load(&c->red_loss_q8) != NO_REPORT) {
     double loss = atomic_load(&c->red_loss_q8) / 256.0;
     double burst = atomic_load(&c->red_burst_q8) / 256.0;
-    int p = choose(c->red_protection, loss, burst);
+    int p = c->red_dwell > 0 ? c->red_protection : choose(c->red_protection, loss, burst);
+    if (c->red_dwell > 0)
+      c->red_dwell--;
     if (c->red_pt < 0 && p >= PROT_RED1)
       p = PROT_FEC; /* the peer cannot take RED: the next best */
     while (p >= PROT_RED1 && share_bps / (1 + prot_distance(p)) < RED_MIN_OPUS_BPS)
@@ -70,6 +80,7 @@ static int adapt(pl_call *c, int share_bps) {
       int pct = (int)(loss * 100 + 0.5);
       pl_opus_enc_set_fec(c->enc, fec, fec ? (pct < 1 ? 1 : pct) : 0);
       c->red_protection = p;
+      c->red_dwell = RED_DWELL;
     }
     pl_red_sender_set_distance(&c->red, prot_distance(p));
   }
@@ -128,26 +139,29 @@ void pl_call_red_push(pl_call *c, const pl_rx_item *it) {
 void pl_call_red_on_report(pl_call *c, double fraction_lost) {
   /* Smoothed over a few reports (one per ~1 s): one unlucky interval does
    * not buy redundancy for the next ten seconds. */
-  double old = atomic_load(&c->red_loss_q8) / 256.0;
-  double v = old + 0.5 * (fraction_lost - old);
+  uint32_t q = atomic_load(&c->red_loss_q8);
+  double old = q == NO_REPORT ? fraction_lost : q / 256.0;
+  double v = old + 0.3 * (fraction_lost - old);
   atomic_store(&c->red_loss_q8, (uint32_t)(v * 256.0 + 0.5));
 }
 
 void pl_call_red_on_twcc(pl_call *c, const pl_twcc_status *st, int n) {
-  /* Mean length of a loss run among these statuses (transport-wide, so
-   * video counts too: it is the same path). */
-  int losses = 0, runs = 0;
+  /* Mean length of a loss run: losses over runs, both counted across
+   * feedbacks (a run may span two) and decayed per packet (time constant
+   * ~500 packets), so that the ratio rests on dozens of runs rather than
+   * one feedback's. Transport-wide, so video counts too: the same path. */
   for (int i = 0; i < n; i++) {
-    if (st[i].received)
-      continue;
-    losses++;
-    if (i == 0 || st[i - 1].received)
-      runs++;
+    c->red_tw_losses *= 0.998;
+    c->red_tw_runs *= 0.998;
+    if (!st[i].received) {
+      c->red_tw_losses += 1;
+      if (!c->red_tw_last_lost)
+        c->red_tw_runs += 1;
+    }
+    c->red_tw_last_lost = !st[i].received;
   }
-  if (!runs)
-    return;
-  double mean = (double)losses / runs;
-  double old = atomic_load(&c->red_burst_q8) / 256.0;
-  double v = old + 0.25 * (mean - old);
-  atomic_store(&c->red_burst_q8, (uint32_t)(v * 256.0 + 0.5));
+  if (c->red_tw_runs < 5)
+    return; /* too few runs to tell */
+  double mean = c->red_tw_losses / c->red_tw_runs;
+  atomic_store(&c->red_burst_q8, (uint32_t)(mean * 256.0 + 0.5));
 }
