@@ -15,11 +15,17 @@ static int sink(void *user, const float *pcm, int samples, int channels) {
   return 0;
 }
 
-static pl_sim *lossy(double loss, int red_a, int red_b) {
+/* burst > 1: Gilbert-Elliott losses with that mean run, else random. */
+static pl_sim *lossy_burst(double loss, double burst, int red_a, int red_b) {
   pl_emu_config net;
   memset(&net, 0, sizeof net);
   net.loss_model = PL_EMU_LOSS_RANDOM;
   net.loss = loss;
+  if (burst > 1) {
+    net.loss_model = PL_EMU_LOSS_GE;
+    cr_assert_eq(pl_emu_ge_from_rate(loss, burst, &net.ge_p, &net.ge_r), 0);
+    net.ge_loss_bad = 1.0;
+  }
   net.delay = PL_MS(30);
   pl_call_config a, b;
   pl_call_config_init(&a);
@@ -38,6 +44,8 @@ static pl_sim *lossy(double loss, int red_a, int red_b) {
   cr_assert_eq(pl_sim_connect(s), 0);
   return s;
 }
+
+static pl_sim *lossy(double loss, int red_a, int red_b) { return lossy_burst(loss, 0, red_a, red_b); }
 
 Test(e2e_red, red_one_plays_nearly_every_random_loss_from_the_next_packet) {
   pl_sim *s = lossy(0.10, 1, 0);
@@ -79,5 +87,19 @@ Test(e2e_red, auto_moves_to_red_under_loss_and_stays_plain_on_a_clean_path) {
   cr_assert_eq(sa.red_distance, 0);
   cr_assert_eq(sa.red_packets_sent, 0);
   cr_assert_eq(sa.red_protection, 0, "no loss: no protection");
+  pl_sim_free(s);
+}
+
+Test(e2e_red, auto_sends_two_copies_when_losses_come_in_bursts_and_one_when_random) {
+  pl_sim *s = lossy_burst(0.20, 4, PL_RED_AUTO, PL_RED_AUTO);
+  pl_sim_run_until(s, PL_SEC(30));
+  pl_call_stats sa;
+  pl_call_get_stats(s->a, &sa);
+  cr_assert_eq(sa.red_distance, 2, "20 %% loss in runs of 4: RED 2 (prot %d)", sa.red_protection);
+  pl_sim_free(s);
+  s = lossy(0.20, PL_RED_AUTO, PL_RED_AUTO);
+  pl_sim_run_until(s, PL_SEC(30));
+  pl_call_get_stats(s->a, &sa);
+  cr_assert_eq(sa.red_distance, 1, "20 %% random loss: RED 1 (prot %d)", sa.red_protection);
   pl_sim_free(s);
 }
