@@ -245,6 +245,11 @@ typedef struct pl_call_config {
   int opus_frame_ms;       /* 10, 20, 40 or 60 (default 20) */
   bool opus_fec;           /* in-band FEC (default on) */
   bool opus_dtx;           /* discontinuous transmission (default off) */
+  /* RFC 2198 redundancy (red/48000/2), always offered and accepted so that
+   * the peer's RED is decoded; what we send: 0 plain Opus (default), 1 or
+   * 2 previous frames in every packet, PL_RED_AUTO from the loss the peer
+   * reports (docs/audio.md, "Adaptive protection"). */
+  int red;
   pl_crypto_suite crypto;  /* preferred SRTP suite (default AES_CM_128_HMAC_SHA1_80) */
   int jitter_min_ms;       /* jitter buffer bounds (default 20 .. 500) */
   int jitter_max_ms;
@@ -273,6 +278,8 @@ typedef struct pl_call_config {
    * follow the path) or "none" (the rates above, fixed, unpaced). */
   const char *cc;
 } pl_call_config;
+
+#define PL_RED_AUTO (-1)
 
 void pl_call_config_init(pl_call_config *cfg);
 int pl_call_new(pl_call **out, pl_engine *engine, const pl_call_config *cfg);
@@ -447,6 +454,14 @@ typedef struct pl_call_stats {
   uint64_t total_samples_received, concealed_samples, silent_concealed_samples;
   uint64_t concealment_events;
   uint64_t inserted_samples_for_deceleration, removed_samples_for_acceleration;
+  /* fecPacketsReceived / fecPacketsDiscarded (W3C, as libwebrtc counts
+   * them): Opus packets carrying LBRR and RED redundant blocks received;
+   * those whose copy was never used (the original came, or too late). */
+  uint64_t fec_packets_received, fec_packets_discarded;
+  uint64_t red_recovered;       /* lost packets played from a RED copy */
+  int red_distance;             /* what we send now: 0 (plain Opus), 1, 2 */
+  int red_protection;           /* auto's choice: 0 none, 1 Opus FEC, 2 RED 1, 3 RED 2 */
+  uint64_t red_packets_sent;
   double mouth_to_ear_s;        /* capture -> playout, -1 until known */
   /* WebRTC transport (zero/empty with SDES) */
   int ice_state, dtls_state, connection_state; /* the public enums */

@@ -14,12 +14,13 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 parley=${PARLEY:-$root/build/bin/parley}
 eval_dir=${PARLEY_DATA:-$root/ai/data/out}
-seeds=3 bitrate=24000
+seeds=3 bitrate=24000 rows=all
 while [ $# -gt 0 ]; do
   case "$1" in
     --eval) eval_dir="$2"; shift ;;
     --seeds) seeds="$2"; shift ;;
     --bitrate) bitrate="$2"; shift ;;
+    --rows) rows="$2"; shift ;; # all, or red: only the RED rows (and their conditions)
     *) echo "conceal-table.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -61,29 +62,44 @@ else
   what="/usr/share/codec2/raw/speech_orig_16k.wav (no eval set could be built; this is TRAINING material for the AI stages)"
 fi
 
-echo "Command: \`scripts/conceal-table.sh --seeds $seeds --bitrate $bitrate\` ($(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown))"
+echo "Command: \`scripts/conceal-table.sh --seeds $seeds --bitrate $bitrate --rows $rows\` ($(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown))"
 echo
 echo "Input: $what. Opus $((bitrate / 1000)) kbit/s, 20 ms packets; mean over seeds 1..$seeds."
 echo
-echo "| loss | concealment | lost % | concealed % | STOI | LSD dB | SNR dB |"
-echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
-for cond in "5%:random 5 %" "10%:random 10 %" "20%:random 20 %" "20%/5:bursty 20 %, mean burst 5"; do
+echo "| loss | concealment | kbit/s | lost % | concealed % | STOI | LSD dB | SNR dB |"
+echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+conds=("5%:random 5 %" "10%:random 10 %" "20%:random 20 %" "20%/5:bursty 20 %, mean burst 5")
+plcs=("none:none" "opus:Opus PLC" "neural:neural PLC" "opus --fec:Opus PLC + FEC"
+  "neural --fec:neural PLC + FEC")
+# RED (RFC 2198): a copy at the table's rate, and copies paid out of one
+# stream's budget (FEC's, about the table's rate on the wire).
+red=("opus --red 1:Opus PLC + RED 1" "neural --red 1:neural PLC + RED 1"
+  "neural --red 2:neural PLC + RED 2" "neural --red 1 --bitrate $((bitrate / 2)):neural PLC + RED 1, half rate"
+  "neural --red 2 --bitrate $((bitrate / 3)):neural PLC + RED 2, third rate")
+if [ "$rows" = red ]; then
+  conds=("${conds[@]:1}")
+  plcs=("${red[@]}")
+else
+  plcs+=("${red[@]}")
+fi
+for cond in "${conds[@]}"; do
   spec=${cond%%:*} label=${cond#*:}
   rate=${spec%%/*} burst=
   [ "$spec" != "$rate" ] && burst="--burst ${spec#*/}"
-  for plc in "none:none" "opus:Opus PLC" "neural:neural PLC" "opus --fec:Opus PLC + FEC" \
-    "neural --fec:neural PLC + FEC"; do
-    args=${plc%%:*} name=${plc#*:}
+  for plc in "${plcs[@]}"; do
+    args=${plc%%:*} name=${plc#*:} rate_args="--bitrate $bitrate"
+    case "$args" in *--bitrate*) rate_args= ;; esac
     for s in $(seq "$seeds"); do
       # shellcheck disable=SC2086
       "$parley" conceal "$input" "$tmp/out.wav" --loss "$rate" $burst --plc $args --seed "$s" \
-        --bitrate "$bitrate" --json 2>/dev/null
+        $rate_args --json 2>/dev/null
     done | /usr/bin/python3 -c '
 import json, sys
 text = sys.stdin.read().replace("}\n{", "}\x00{")
 runs = [json.loads(t) for t in text.split("\x00") if t.strip()]
 def m(k): return sum(r[k] for r in runs) / len(runs)
-print("| %s | %s | %.1f | %.1f | %.3f | %.2f | %.2f |" % (sys.argv[1], sys.argv[2], m("loss_pct"),
+print("| %s | %s | %.1f | %.1f | %.1f | %.3f | %.2f | %.2f |" % (sys.argv[1], sys.argv[2],
+      m("payload_bps") / 1000, m("loss_pct"),
       m("concealed_pct"), m("stoi"), m("lsd_db"), m("snr_db")))' "$label" "$name"
   done
 done

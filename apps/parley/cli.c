@@ -28,6 +28,19 @@ int pl_cli_parse_stage(const char *text, pl_cli_stage *out) {
   return 0;
 }
 
+int pl_cli_parse_red(const char *text, int *out) {
+  if (text && !strcmp(text, "auto")) {
+    *out = PL_RED_AUTO;
+    return 0;
+  }
+  if (text && (!strcmp(text, "0") || !strcmp(text, "1") || !strcmp(text, "2"))) {
+    *out = text[0] - '0';
+    return 0;
+  }
+  fprintf(stderr, "parley: --red must be 0, 1, 2 or auto, not '%s'\n", text ? text : "");
+  return 2;
+}
+
 int pl_cli_parse_double(const char *text, double lo, double hi, double *out) {
   char *end;
   errno = 0;
@@ -119,6 +132,12 @@ void pl_cli_print_summary(FILE *f, const pl_call_stats *st) {
     fprintf(f, "  dtx         %8llu packets (%llu gated by the voice detector)\n",
             (unsigned long long)st->dtx_packets_sent,
             (unsigned long long)st->voice_gated_packets);
+  if (st->fec_packets_received || st->red_packets_sent)
+    fprintf(f, "  redundancy  %8llu FEC/RED copies received, %llu unused, %llu losses played "
+               "from RED; sending RED distance %d (%llu packets)\n",
+            (unsigned long long)st->fec_packets_received,
+            (unsigned long long)st->fec_packets_discarded, (unsigned long long)st->red_recovered,
+            st->red_distance, (unsigned long long)st->red_packets_sent);
   for (int i = 0; i < st->n_send_stages; i++)
     fprintf(f, "  send stage  %-10s %s  %.1f us/frame (max %.1f)\n", st->send_stages[i].name,
             st->send_stages[i].enabled ? "on " : "off", st->send_stages[i].avg_us,
@@ -154,7 +173,7 @@ void pl_cli_stats_json(FILE *f, const pl_call_stats *st) {
           "\"silentConcealedSamples\":%llu,\"concealmentEvents\":%llu,"
           "\"insertedSamplesForDeceleration\":%llu,\"removedSamplesForAcceleration\":%llu,"
           "\"mouthToEar\":%.6f,\"voiceActivity\":%.4f,\"dtxPacketsSent\":%llu,"
-          "\"voiceGatedPackets\":%llu,\"sendStages\":",
+          "\"voiceGatedPackets\":%llu,",
           st->duration_s, (unsigned long long)st->packets_sent,
           (unsigned long long)st->bytes_sent, st->send_bitrate_bps,
           (unsigned long long)st->packets_received, (unsigned long long)st->bytes_received,
@@ -172,6 +191,12 @@ void pl_cli_stats_json(FILE *f, const pl_call_stats *st) {
           (unsigned long long)st->removed_samples_for_acceleration, st->mouth_to_ear_s,
           st->voice_activity, (unsigned long long)st->dtx_packets_sent,
           (unsigned long long)st->voice_gated_packets);
+  fprintf(f,
+          "\"fecPacketsReceived\":%llu,\"fecPacketsDiscarded\":%llu,\"redRecovered\":%llu,"
+          "\"redDistance\":%d,\"redProtection\":%d,\"redPacketsSent\":%llu,\"sendStages\":",
+          (unsigned long long)st->fec_packets_received,
+          (unsigned long long)st->fec_packets_discarded, (unsigned long long)st->red_recovered,
+          st->red_distance, st->red_protection, (unsigned long long)st->red_packets_sent);
   stages_json(f, st->send_stages, st->n_send_stages);
   fprintf(f, ",\"recvStages\":");
   stages_json(f, st->recv_stages, st->n_recv_stages);

@@ -17,6 +17,8 @@ typedef struct pl_cli_stage {
 int pl_cli_parse_stage(const char *text, pl_cli_stage *out);
 /* Strict number in [lo, hi]; prints an error and returns -1 otherwise. */
 int pl_cli_parse_double(const char *text, double lo, double hi, double *out);
+/* --red 0|1|2|auto: RED distance, or PL_RED_AUTO. 0 or 2 (with a message). */
+int pl_cli_parse_red(const char *text, int *out);
 /* "WxH" with both in [min, max], digits only; prints an error, returns -1. */
 int pl_cli_parse_size(const char *text, int min_w, int min_h, int max_w, int max_h, int *w,
                       int *h);

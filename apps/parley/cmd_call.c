@@ -48,6 +48,7 @@ typedef struct app {
   double duration;
   int channels, bitrate, frame_ms;
   bool fec, dtx, quiet, tty, loop_source, stopping, connected;
+  int red; /* --red */
   bool dial_failed; /* no call took place: no summary */
   pl_crypto_suite crypto;
   pl_cli_stage stages[PL_MAX_STAGES];
@@ -86,6 +87,9 @@ static void usage(FILE *f) {
           "  --frame-ms N         Opus frame: 10, 20, 40, 60 (default 20)\n"
           "  --stereo             two channels\n"
           "  --no-fec --dtx       Opus in-band FEC off / DTX on\n"
+          "  --red 0|1|2|auto     RED (RFC 2198): previous frames per packet, or chosen\n"
+          "                       from the loss the peer reports (default 0; RED from the\n"
+          "                       peer is decoded whatever this says)\n"
           "  --crypto aes|gcm     SRTP suite to offer (default aes)\n"
           "  --stage NAME=on|off  switch a media-graph stage\n"
           "  --stats-json FILE    write the final statistics as JSON\n"
@@ -304,6 +308,7 @@ static int setup_call(app *a, const char *bind) {
   cfg.opus_bitrate = a->bitrate;
   cfg.opus_frame_ms = a->frame_ms;
   cfg.opus_fec = a->fec;
+  cfg.red = a->red;
   cfg.opus_dtx = a->dtx;
   cfg.crypto = a->crypto;
   cfg.on_event = on_event;
@@ -554,6 +559,9 @@ int pl_cmd_call(int argc, char **argv) {
         fprintf(stderr, "parley call: --frame-ms must be 10, 20, 40 or 60\n");
         return 2;
       }
+    } else if (!strcmp(o, "--red")) {
+      NEED_ARG();
+      if (pl_cli_parse_red(v, &a.red)) return 2;
     } else if (!strcmp(o, "--crypto")) {
       NEED_ARG();
       if (!strcmp(v, "aes")) a.crypto = PL_CRYPTO_AES_CM_128_HMAC_SHA1_80;

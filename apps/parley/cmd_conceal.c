@@ -22,6 +22,7 @@
 #include "audio/resample/resample.h"
 #include "audio/wav/wav.h"
 #include "base/rng.h"
+#include "net/rtp/red.h"
 #include "parley.h"
 
 #define SPP 960            /* 20 ms packets */
@@ -36,18 +37,22 @@ typedef struct opts {
   double burst;
   bool fec, json;
   int bitrate;
+  int red; /* RED distance: previous frames in every packet */
 } opts;
 
 static void usage(FILE *f) {
   fprintf(f,
           "usage: parley conceal IN.wav OUT.wav --loss TRACE|RATE --plc none|opus|neural\n"
-          "                      [--seed N] [--burst MEAN] [--fec] [--bitrate BPS] [--json]\n"
+          "                      [--seed N] [--burst MEAN] [--fec] [--red N] [--bitrate BPS]\n"
+          "                      [--json]\n"
           "  --loss TRACE   a text file, one 0 or 1 (lost) per 20 ms packet; '#' comments;\n"
           "                 it repeats when shorter than the input\n"
           "  --loss RATE    random loss: 0.1 or 10%%, drawn from --seed (default 1)\n"
           "  --burst MEAN   with RATE: Gilbert-Elliott bursts of MEAN packets on average\n"
           "  --plc          none: silence; opus: Opus PLC; neural: the neural PLC stage\n"
           "  --fec          Opus in-band FEC (LBRR) on, used by the jitter buffer\n"
+          "  --red N        RED (RFC 2198): every packet also carries the N (1 or 2) frames\n"
+          "                 before it; the buffer waits N packets for the copies\n"
           "  --bitrate BPS  Opus bitrate (default 24000)\n"
           "  --json         print the results as JSON\n"
           "IN is mixed to mono and resampled to 48 kHz for Opus; OUT has IN's rate and\n"
@@ -61,6 +66,7 @@ static int parse(int argc, char **argv, opts *o) {
       {"seed", required_argument, 0, 's'}, {"burst", required_argument, 0, 'b'},
       {"fec", no_argument, 0, 'f'},        {"bitrate", required_argument, 0, 'r'},
       {"json", no_argument, 0, 'j'},       {"help", no_argument, 0, 'h'},
+      {"red", required_argument, 0, 'R'},
       {0, 0, 0, 0}};
   memset(o, 0, sizeof *o);
   o->seed = 1;
@@ -96,6 +102,11 @@ static int parse(int argc, char **argv, opts *o) {
       break;
     case 'j':
       o->json = true;
+      break;
+    case 'R':
+      if (pl_cli_parse_double(optarg, 0, PL_RED_MAX_DISTANCE, &v) || v != floor(v))
+        return 2;
+      o->red = (int)v;
       break;
     case 'h':
       usage(stdout);
@@ -190,6 +201,7 @@ static int loss_pattern(const opts *o, size_t np, uint8_t *lost, double *rate_ou
 typedef struct result {
   size_t packets, lost;
   double rate;
+  double payload_bps; /* RTP payload bits per second: Opus, or RED with its copies */
   pl_jitter_stats st;
 } result;
 
@@ -204,6 +216,8 @@ static int run(const opts *o, const float *in48, size_t n48, float *out48, resul
   int *len = malloc(sizeof(int) * (np ? np : 1));
   pl_opus_enc *enc = NULL;
   pl_jitter *jb = NULL;
+  uint8_t(*red)[1400] = NULL;
+  int *red_len = NULL;
   int rc = 1;
   if (!lost || !pcm || !pkt || !len)
     goto out;
@@ -229,9 +243,26 @@ static int run(const opts *o, const float *in48, size_t n48, float *out48, resul
       goto out;
     }
   }
+  /* RED: each packet as the call sends it (RFC 2198), parsed back on
+   * arrival, so the copies go through the same writer and parser. */
+  if (o->red) {
+    if (!(red = malloc(sizeof *red * np)) || !(red_len = malloc(sizeof(int) * np)))
+      goto out;
+    pl_red_sender rs;
+    pl_red_sender_init(&rs, 111, o->red);
+    for (size_t i = 0; i < np; i++)
+      red_len[i] = pl_red_sender_wrap(&rs, (uint32_t)(i * SPP), pkt[i], (size_t)len[i], red[i],
+                                      sizeof red[i]);
+  }
+  double bytes = 0;
+  for (size_t i = 0; i < np; i++)
+    bytes += red ? red_len[i] : len[i];
+  res->payload_bps = np ? bytes * 8 / ((double)np * SPP / PL_AUDIO_RATE) : 0;
   pl_jitter_config jc;
   pl_jitter_config_default(&jc);
-  jc.min_delay_ms = HOLD_MS;
+  /* Copies at distance N come N packets after their original: hold that
+   * much (the first 20 ms of the wait is the LBRR wait already there). */
+  jc.min_delay_ms = HOLD_MS + (o->red > 1 ? 20 * (o->red - 1) : 0);
   jc.initial_delay_ms = 0;
   jc.use_fec = o->fec;
   jc.comfort_noise = strcmp(o->plc, "none") != 0;
@@ -256,7 +287,20 @@ static int run(const opts *o, const float *in48, size_t n48, float *out48, resul
         continue;
       }
       pl_time_us at = t0 + (pl_time_us)next * PL_MS(20) + NET_US;
-      pl_jitter_push(jb, at, (uint16_t)next, (uint32_t)(next * SPP), pkt[next], (size_t)len[next]);
+      pl_red_packet rp;
+      if (red && red_len[next] > 0 &&
+          pl_red_parse(&rp, red[next], (size_t)red_len[next]) == 0) {
+        const pl_red_block *pb = &rp.blocks[rp.n - 1];
+        uint32_t ts = (uint32_t)(next * SPP);
+        pl_jitter_push(jb, at, (uint16_t)next, ts, pb->data, pb->len);
+        for (int b = rp.n - 2; b >= 0; b--)
+          pl_jitter_push_redundant(jb, at, (uint16_t)(next - (size_t)(rp.n - 1 - b)),
+                                   ts - rp.blocks[b].ts_offset, rp.blocks[b].data,
+                                   rp.blocks[b].len);
+      } else {
+        pl_jitter_push(jb, at, (uint16_t)next, (uint32_t)(next * SPP), pkt[next],
+                       (size_t)len[next]);
+      }
       if (media < 0)
         media = (int64_t)next * SPP;
     }
@@ -277,6 +321,8 @@ static int run(const opts *o, const float *in48, size_t n48, float *out48, resul
 out:
   pl_jitter_free(jb);
   pl_opus_enc_free(enc);
+  free(red);
+  free(red_len);
   free(lost);
   free(pcm);
   free(pkt);
@@ -419,8 +465,10 @@ int pl_cmd_conceal(int argc, char **argv) {
   double played = (double)st->total_samples_received;
   double conc = played > 0 ? 100.0 * (double)st->concealed_samples / played : 0;
   if (o.json) {
-    printf("{\n  \"plc\": \"%s\",\n  \"fec\": %s,\n  \"bitrate\": %d,\n", o.plc,
-           o.fec ? "true" : "false", o.bitrate);
+    printf("{\n  \"plc\": \"%s\",\n  \"fec\": %s,\n  \"red\": %d,\n  \"bitrate\": %d,\n",
+           o.plc, o.fec ? "true" : "false", o.red, o.bitrate);
+    jnum("payload_bps", res.payload_bps, "%.0f", true);
+    printf("  \"red_recovered\": %llu,\n", (unsigned long long)st->red_recovered);
     printf("  \"packets\": %zu,\n  \"lost\": %zu,\n", res.packets, res.lost);
     jnum("loss_pct", 100.0 * (double)res.lost / (double)(res.packets ? res.packets : 1), "%.2f",
          true);
@@ -438,16 +486,17 @@ int pl_cmd_conceal(int argc, char **argv) {
     jnum("si_sdr_db", m.si_sdr_db, "%.4f", false);
     printf("}\n");
   } else {
-    printf("packets  %zu, lost %zu (%.2f %%), FEC recovered %llu, concealed %.2f %% in %llu "
-           "events (%llu bridged into the packet after them)\n",
+    printf("packets  %zu, lost %zu (%.2f %%), FEC recovered %llu, RED recovered %llu, "
+           "concealed %.2f %% in %llu events (%llu bridged into the packet after them)\n",
            res.packets, res.lost, 100.0 * (double)res.lost / (double)(res.packets ? res.packets : 1),
-           (unsigned long long)st->fec_recovered, conc,
+           (unsigned long long)st->fec_recovered, (unsigned long long)st->red_recovered, conc,
            (unsigned long long)st->concealment_events, (unsigned long long)st->bridged_gaps);
     tnum("STOI", m.stoi, "%9.6f", "");
     tnum("LSD", m.lsd_db, "%9.4f", " dB");
     tnum("SNR", m.snr_db, "%9.4f", " dB");
     tnum("SI-SDR", m.si_sdr_db, "%9.4f", " dB");
     tnum("delay", m.delay_ms, "%9.3f", " ms");
+    tnum("payload", res.payload_bps / 1000, "%9.1f", " kbit/s");
   }
   if (st->inserted_samples_for_deceleration + st->removed_samples_for_acceleration)
     fprintf(stderr, "parley conceal: note: the buffer stretched %llu samples; OUT may drift\n",

@@ -277,6 +277,7 @@ static void usage(FILE *f) {
           "  --duration S        simulated seconds (default: the scenario's, else 20)\n"
           "  --stage NAME=on|off switch a media-graph stage on both ends\n"
           "  --bitrate BPS       Opus bitrate (default 32000)\n"
+          "  --red 0|1|2|auto    RED (RFC 2198) both ways: distance, or adaptive\n"
           "  --seed N            emulator and engine seed (default 1)\n"
           "  --out DIR           where rx_*.wav, stats.json, report.html go (default out/loopback)\n"
           "  --video SRC         video both ways too: pattern or FILE.y4m (looped)\n"
@@ -449,6 +450,7 @@ int pl_cmd_loopback(int argc, char **argv) {
   vlab vl[2];
   memset(vl, 0, sizeof vl);
   double duration = 0, bitrate = 32000;
+  int red = 0;
   uint64_t seed = 1;
   bool quiet = false;
   pl_cli_stage stages[PL_MAX_STAGES];
@@ -492,6 +494,8 @@ int pl_cmd_loopback(int argc, char **argv) {
       if (pl_cli_parse_double(v, 0.5, PL_LAB_MAX_SECONDS - 1, &duration)) return 2;
     } else if (!strcmp(o, "--bitrate")) {
       if (pl_cli_parse_double(v, 6000, 510000, &bitrate)) return 2;
+    } else if (!strcmp(o, "--red")) {
+      if (pl_cli_parse_red(v, &red)) return 2;
     } else if (!strcmp(o, "--seed")) {
       double d;
       if (pl_cli_parse_double(v, 0, 1e15, &d)) return 2;
@@ -601,6 +605,7 @@ int pl_cmd_loopback(int argc, char **argv) {
   pl_call_config_init(&ca);
   pl_call_config_init(&cb);
   ca.opus_bitrate = cb.opus_bitrate = (int)bitrate;
+  ca.red = cb.red = red;
   ca.cc = cb.cc = cc;
   if (video) {
     ca.video = cb.video = true;

@@ -91,6 +91,8 @@ void pl_jb_remove_at(pl_jitter *jb, int pos, bool discarded) {
   pl_jb_slot *s = &jb->slots[si];
   if (s->lbrr && !s->lbrr_used)
     jb->st.fec_packets_discarded++;
+  if (s->red)
+    pl_jb_red_removed(jb, s, discarded);
   if (discarded)
     jb->st.packets_discarded++;
   memmove(jb->order + pos, jb->order + pos + 1, sizeof(int) * (size_t)(jb->count - pos - 1));
@@ -106,10 +108,12 @@ pl_jb_slot *pl_jb_first(pl_jitter *jb) {
 
 static int64_t fec_extra_us(const pl_jitter *jb, pl_time_us now) {
   /* LBRR in packet n+1 only helps if n+1 is here when n is due: while the
-   * stream carries LBRR and losses were seen lately, wait one packet more. */
+   * stream carries LBRR and losses were seen lately, wait one packet more.
+   * RED copies likewise, as far back as they reach. */
+  int64_t red = pl_jb_red_wait_us(jb, now);
   if (jb->c.use_fec && now < jb->lbrr_until && now < jb->loss_until)
-    return jb->lbrr_frame_us;
-  return 0;
+    return jb->lbrr_frame_us > red ? jb->lbrr_frame_us : red;
+  return red;
 }
 
 int64_t pl_jb_minimum_us(const pl_jitter *jb, pl_time_us now) {
@@ -258,6 +262,10 @@ int pl_jitter_push(pl_jitter *jb, pl_time_us now, uint16_t seq, uint32_t rtp_ts,
 
   if (jb->state == PL_JB_PLAYING && tx + samples <= jb->next_ts)
     return refuse(jb, lbrr, PL_ERANGE);
+  if (pl_jb_red_have(jb, tx, samples)) {
+    jb->st.packets_duplicated++; /* its RED copy came first */
+    return PL_EAGAIN;
+  }
   if (jb->nfree == 0)
     return refuse(jb, lbrr, PL_EFULL);
 
@@ -271,6 +279,7 @@ int pl_jitter_push(pl_jitter *jb, pl_time_us now, uint16_t seq, uint32_t rtp_ts,
   s->frame_samples = pl_opus_packet_frame_samples(payload, len);
   s->lbrr = lbrr;
   s->lbrr_used = false;
+  s->red = false;
   memcpy(s->data, payload, len);
   int pos = jb->count;
   while (pos > 0 && jb->slots[jb->order[pos - 1]].ts > tx)

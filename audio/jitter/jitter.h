@@ -74,9 +74,12 @@ typedef struct pl_jitter_stats {
                                       negative when duplicates outnumber losses) */
   uint64_t packets_discarded;      /* packetsDiscarded: late, too early, or unplayable */
   uint64_t packets_duplicated;     /* (Parley) duplicates dropped, not in packetsDiscarded */
-  uint64_t fec_packets_received;   /* fecPacketsReceived: packets carrying LBRR */
-  uint64_t fec_packets_discarded;  /* fecPacketsDiscarded: LBRR never used */
+  uint64_t fec_packets_received;   /* fecPacketsReceived: packets carrying LBRR,
+                                      and RED redundant blocks */
+  uint64_t fec_packets_discarded;  /* fecPacketsDiscarded: LBRR never used, RED
+                                      copies of what was here or played already */
   uint64_t fec_recovered;          /* (Parley) lost packets rebuilt from LBRR */
+  uint64_t red_recovered;          /* (Parley) lost packets played from a RED copy */
   double jitter_buffer_delay;      /* jitterBufferDelay: sum over emitted samples
                                       of (emit time - arrival of their packet) */
   double jitter_buffer_target_delay;  /* jitterBufferTargetDelay: sum over emitted
@@ -119,6 +122,16 @@ int pl_jitter_push(pl_jitter *jb, pl_time_us now, uint16_t seq, uint32_t rtp_ts,
  * samples set, flags PL_AF_*). Returns 0, or PL_EAGAIN with silence while
  * playout has not begun (no packet yet, or still filling to the target). */
 int pl_jitter_pull(pl_jitter *jb, pl_time_us now, pl_audio_frame *out);
+/* A redundant copy (an RFC 2198 block) of the frame at rtp_ts, from the
+ * packet just pushed; seq is the sequence number the original had (the
+ * carrier's minus the block's distance). When that frame is missing and
+ * can still play, the copy is stored as if the original had come (it does
+ * not count as received, nor feed the delay estimate); otherwise it is a
+ * counted discard. Every call counts in fec_packets_received. Returns 0
+ * when stored, PL_EAGAIN for a copy of what is here or was played,
+ * PL_ERANGE for one before the stream, PL_ECODEC, PL_EFULL. */
+int pl_jitter_push_redundant(pl_jitter *jb, pl_time_us now, uint16_t seq, uint32_t rtp_ts,
+                             const uint8_t *payload, size_t len);
 void pl_jitter_set_concealer(pl_jitter *jb, const pl_concealer_ops *ops, void *self);
 void pl_jitter_get_stats(const pl_jitter *jb, pl_jitter_stats *out);
 /* Current target delay, and the playout delay of the next sample to play

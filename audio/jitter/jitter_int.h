@@ -18,6 +18,7 @@ typedef struct pl_jb_slot {
   pl_time_us arrival;
   int len, samples, frame_samples;
   bool lbrr, lbrr_used;
+  bool red; /* stored from a RED copy (redundant.c) */
   uint8_t *data;
 } pl_jb_slot;
 
@@ -60,6 +61,9 @@ struct pl_jitter {
   pl_time_us loss_until;
   int64_t lbrr_frame_us;
   pl_time_us lbrr_until;
+  /* RED (redundant.c): how far back copies reach, until when */
+  int64_t red_wait_us;
+  pl_time_us red_until;
 
   /* playout */
   int state;
@@ -96,6 +100,11 @@ int64_t pl_jb_target_us(const pl_jitter *jb, pl_time_us now);
 int64_t pl_jb_minimum_us(const pl_jitter *jb, pl_time_us now);
 void pl_jb_note_loss(pl_jitter *jb, pl_time_us now);
 static inline int64_t pl_jb_ts_us(int64_t ts) { return ts * 125 / 6; } /* 1e6/48000 */
+
+/* redundant.c */
+bool pl_jb_red_have(const pl_jitter *jb, int64_t ts, int samples);
+void pl_jb_red_removed(pl_jitter *jb, const pl_jb_slot *s, bool discarded);
+int64_t pl_jb_red_wait_us(const pl_jitter *jb, pl_time_us now);
 
 /* playout.c */
 void pl_jb_playout_reset(pl_jitter *jb);

@@ -46,6 +46,8 @@ static int check_config(const pl_call_config *c) {
     return PL_EINVAL;
   if (c->peer_timeout_ms <= 0)
     return PL_EINVAL;
+  if (c->red < PL_RED_AUTO || c->red > PL_RED_MAX_DISTANCE)
+    return PL_EINVAL;
   if (c->transport != PL_TRANSPORT_AUTO && c->transport != PL_TRANSPORT_SDES &&
       c->transport != PL_TRANSPORT_WEBRTC)
     return PL_EINVAL;
@@ -81,6 +83,7 @@ int pl_call_new(pl_call **out, pl_engine *engine, const pl_call_config *cfg) {
     seed = (uint64_t)time(NULL);
   pl_rng_seed(&c->rng, seed);
   c->local_ssrc = (uint32_t)pl_rng_u64(&c->rng);
+  c->red_pt = -1;
   static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
   for (int i = 0; i < 16; i++)
     c->cname[i] = alnum[pl_rng_below(&c->rng, sizeof alnum - 1)];
@@ -251,7 +254,7 @@ int pl_call_get_stats(pl_call *c, pl_call_stats *s) {
     s->jitter_s = c->rstats.jitter / PL_OPUS_RTP_CLOCK;
   }
   s->packets_discarded = m.jb.packets_discarded + m.jb.packets_duplicated;
-  s->packets_dropped = c->dropped;
+  s->packets_dropped = c->dropped + m.red_rx_bad;
   pl_call_cc_fill_stats(c, s);
   s->packets_send_failed = c->send_failed;
   if (c->srtp) {
@@ -289,6 +292,12 @@ int pl_call_get_stats(pl_call *c, pl_call_stats *s) {
   pl_call_video_fill_stats(c, s);
   s->voice_activity = m.voice_activity;
   s->dtx_packets_sent = m.dtx_packets;
+  s->fec_packets_received = m.jb.fec_packets_received;
+  s->fec_packets_discarded = m.jb.fec_packets_discarded;
+  s->red_recovered = m.jb.red_recovered;
+  s->red_distance = m.red_distance;
+  s->red_protection = m.red_protection;
+  s->red_packets_sent = m.red_packets_sent;
   s->voice_gated_packets = m.voice_gated_packets;
   s->n_send_stages = m.n_send;
   s->n_recv_stages = m.n_recv;

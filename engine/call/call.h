@@ -23,6 +23,7 @@
 #include "net/cc/pacer.h"
 #include "net/cc/twcc_recv.h"
 #include "net/rtcp/rtcp.h"
+#include "net/rtp/red.h"
 #include "net/rtp/rtp.h"
 #include "net/rtp/rtp_stats.h"
 #include "net/srtp/sdes.h"
@@ -30,6 +31,10 @@
 #include "parley.h"
 
 #define PL_CALL_MAX_PAYLOAD 1276 /* largest Opus packet for one frame */
+/* A RED packet: an Opus frame and up to two earlier ones with their headers
+ * (what does not fit is left out by the sender, dropped by the receiver). */
+#define PL_CALL_MAX_RED_PAYLOAD 1400
+#define PL_CALL_RED_PT 63 /* Chromium's choice for red/48000/2 */
 #define PL_CALL_TXQ 1024 /* packets of the pool: queued for the socket or held by the pacer
                             (a 720p keyframe is ~100) */
 #define PL_CALL_CAPTURE_EXT_URI "http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time"
@@ -43,7 +48,8 @@ typedef struct pl_rx_item {
   uint32_t ts;
   uint16_t seq;
   uint16_t len;
-  uint8_t payload[PL_CALL_MAX_PAYLOAD];
+  bool red; /* an RFC 2198 payload */
+  uint8_t payload[PL_CALL_MAX_RED_PAYLOAD];
 } pl_rx_item;
 
 /* media -> net: one encoded packet to send. */
@@ -52,7 +58,8 @@ typedef struct pl_tx_item {
   uint32_t ts;
   uint16_t len;
   bool marker;
-  uint8_t payload[PL_CALL_MAX_PAYLOAD];
+  bool red; /* send with the RED payload type */
+  uint8_t payload[PL_CALL_MAX_RED_PAYLOAD];
 } pl_tx_item;
 
 typedef enum {
@@ -71,6 +78,8 @@ typedef struct pl_media_snapshot {
   int n_send, n_recv;
   double voice_activity; /* send side, 1 s average; -1 without a detector */
   uint64_t dtx_packets, voice_gated_packets;
+  int red_distance, red_protection;
+  uint64_t red_packets_sent, red_rx_bad;
 } pl_media_snapshot;
 
 struct pl_call {
@@ -94,6 +103,7 @@ struct pl_call {
   bool remote_ssrc_known;
   char cname[24];
   int pt;             /* Opus payload type */
+  int red_pt;         /* RED (RFC 2198) payload type carrying Opus, -1 if not negotiated */
   int ext_capture_id; /* abs-capture-time extension id, 0 if not negotiated */
   int ext_mid_id;     /* RFC 8843 mid extension id, 0 if not negotiated */
   int ext_twcc_id;    /* transport-wide sequence number extension id, 0 if not */
@@ -164,6 +174,17 @@ struct pl_call {
   uint32_t media_ts;
   float voice_avg;        /* send-side voice probability, 1 s average */
   uint64_t dtx_packets;   /* sent as 1-2 byte DTX frames */
+  pl_red_sender red;      /* RFC 2198 history; red.distance is what we send */
+  int red_protection;     /* the adaptive choice (call_red.c) */
+  int red_dwell;          /* packets before the choice may change again */
+  uint64_t red_packets_sent;
+  uint64_t red_rx_bad;    /* RED payloads that did not parse (media half) */
+  /* Loss the peer reports about our stream (network half -> media half):
+   * fraction lost in 1/256 and a burstiness estimate in 1/256. */
+  _Atomic uint32_t red_loss_q8, red_burst_q8;
+  /* Network half: losses and loss runs seen in TWCC feedback, decayed. */
+  double red_tw_losses, red_tw_runs;
+  bool red_tw_last_lost;
   pl_time_us next_tick;
   bool media_started;
 
@@ -224,6 +245,27 @@ void pl_call_media_snapshot(pl_call *c, pl_media_snapshot *out);
 
 /* SDES offer/answer helpers (call_sdp.c) shared with JSEP. */
 int pl_call_opus_fmtp_text(const pl_call *c, char *buf, size_t cap);
+/* The red/48000/2 codec of section m that carries opus_pt ("111/111"), its
+ * PT, or -1. */
+int pl_call_red_of(const pl_sdp_media *m, int opus_pt);
+/* Adds red/48000/2 (fmtp OPUS/OPUS) to m: first when we send RED (libwebrtc
+ * sends RED only when it precedes Opus in the list), else after Opus. */
+int pl_call_add_red(const pl_call *c, pl_sdp_media *m, int red_pt, int opus_pt);
+
+/* RED and adaptive protection (call_red.c). */
+void pl_call_red_start(pl_call *c, pl_opus_enc_config *ec);
+/* Wraps an encoded Opus frame for sending: returns the length written in
+ * it->payload, sets it->red. */
+int pl_call_red_wrap(pl_call *c, pl_tx_item *it, uint32_t ts, const uint8_t *opus, int len);
+/* A received audio payload into the jitter buffer (RED or plain Opus). */
+void pl_call_red_push(pl_call *c, const pl_rx_item *it);
+/* The Opus rate for this packet out of the audio share, after choosing the
+ * protection (auto) and paying for the copies. */
+int pl_call_red_opus_bps(pl_call *c, int share_bps);
+/* Network half: a report block about our stream (fraction lost, 0..1), and
+ * a TWCC feedback's statuses (how losses bunch). */
+void pl_call_red_on_report(pl_call *c, double fraction_lost);
+void pl_call_red_on_twcc(pl_call *c, const pl_twcc_status *st, int n);
 
 /* AI stages (call_ai.c). */
 int pl_call_ai_init(pl_call *c);           /* at call creation */

@@ -220,6 +220,7 @@ bool pl_call_cc_on_rtcp(pl_call *c, pl_time_us now, const pl_rtcp_packet *pkt) {
       c->cc_feedback_bad++;
       return true;
     }
+    pl_call_red_on_twcc(c, c->cc_status, n); /* how losses bunch (call_red.c) */
     pl_cc_feedback fb;
     if (pl_cc_history_feedback(c->cc_hist, now, c->cc_status, (size_t)n, &fb) > 0) {
       c->cc_feedback_received++;

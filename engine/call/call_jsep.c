@@ -245,6 +245,8 @@ int pl_jsep_create_offer(pl_call *c, char *out, size_t cap, bool restart) {
   m->extmaps[2].id = TWCC_EXT_ID;
   snprintf(m->extmaps[2].uri, sizeof m->extmaps[2].uri, "%s", PL_CALL_TWCC_EXT_URI);
   k->fb.bits = PL_SDP_FB_TRANSPORT_CC;
+  if (!rc && pl_call_add_red(c, m, PL_CALL_RED_PT, OPUS_PT) != 0)
+    rc = PL_EINVAL;
   pl_sdp_transport *t = &m->transport;
   snprintf(t->ice_ufrag, sizeof t->ice_ufrag, "%s", w->ufrag);
   snprintf(t->ice_pwd, sizeof t->ice_pwd, "%s", w->pwd);
@@ -337,6 +339,22 @@ int pl_jsep_restart_remote(pl_call *c, const char *ufrag, const char *pwd) {
   return 0;
 }
 
+/* Keeps one red codec, the one that carries the accepted Opus ("111/111"),
+ * listed before Opus when we send RED (libwebrtc sends RED only to a peer
+ * that prefers it), else after. */
+static void answer_red(const pl_call *c, pl_sdp_media *am) {
+  const pl_sdp_codec *ok = opus_of(am);
+  int red = ok ? pl_call_red_of(am, ok->pt) : -1;
+  int opus_pt = ok ? ok->pt : -1;
+  int n = 0;
+  for (int j = 0; j < am->n_codecs; j++)
+    if (strcasecmp(am->codecs[j].name, "red") != 0)
+      am->codecs[n++] = am->codecs[j];
+  am->n_codecs = n;
+  if (red >= 0)
+    pl_call_add_red(c, am, red, opus_pt);
+}
+
 /* Fills `a` as our answer to `o`; *audio (if not NULL) gets the index of
  * the one accepted audio section. */
 int pl_jsep_answer_struct(pl_call *c, const pl_sdp *o, pl_sdp *a, pl_sdp_setup setup,
@@ -344,7 +362,13 @@ int pl_jsep_answer_struct(pl_call *c, const pl_sdp *o, pl_sdp *a, pl_sdp_setup s
   pl_wrtc *w = c->wrtc;
   pl_sdp_caps caps;
   memset(&caps, 0, sizeof caps);
-  caps.n_codecs = 1;
+  caps.n_codecs = 2;
+  /* RFC 2198 redundancy as Chromium offers it; its fmtp (the offer's,
+   * echoed) is checked against the Opus we accept below. */
+  caps.codecs[1].type = PL_SDP_AUDIO;
+  snprintf(caps.codecs[1].name, sizeof caps.codecs[1].name, "red");
+  caps.codecs[1].clock = 48000;
+  caps.codecs[1].channels = 2;
   pl_sdp_codec_cap *k = &caps.codecs[0];
   k->type = PL_SDP_AUDIO;
   snprintf(k->name, sizeof k->name, "opus");
@@ -375,6 +399,10 @@ int pl_jsep_answer_struct(pl_call *c, const pl_sdp *o, pl_sdp *a, pl_sdp_setup s
     pl_sdp_media *am = &a->media[i];
     if (am->type != PL_SDP_AUDIO || am->port == 0)
       continue;
+    if (!opus_of(am))
+      am->port = 0; /* red alone carries nothing we decode */
+    if (am->port == 0)
+      continue;
     if (found < 0) {
       found = i;
       continue;
@@ -402,6 +430,7 @@ int pl_jsep_answer_struct(pl_call *c, const pl_sdp *o, pl_sdp *a, pl_sdp_setup s
   if (found < 0)
     return PL_ENOTSUP; /* no Opus audio we could take */
   pl_sdp_media *am = &a->media[found];
+  answer_red(c, am);
   if (am->dir == PL_SDP_SENDRECV || am->dir == PL_SDP_SENDONLY)
     add_sender(c, a, am);
   pl_wrtc_candidates_to_sdp(c, am);
@@ -451,6 +480,7 @@ int pl_jsep_accept_offer(pl_call *c, const pl_sdp *o, char *out, size_t cap) {
       if (!strcasecmp(am->codecs[j].name, "opus"))
         c->pt = am->codecs[j].pt;
     opus_fmtp_of(ok, &fmtp);
+    c->red_pt = pl_call_red_of(am, c->pt);
     take_extensions(c, am);
     take_remote_sender(c, om);
     snprintf(w->mid, sizeof w->mid, "%s", am->mid);
@@ -512,6 +542,7 @@ int pl_jsep_accept_answer(pl_call *c, const pl_sdp *s) {
     return PL_EPARSE;
   pl_opus_fmtp fmtp;
   opus_fmtp_of(ok, &fmtp);
+  c->red_pt = pl_call_red_of(m, OPUS_PT);
   take_extensions(c, m);
   take_remote_sender(c, m);
   if (c->video) {

@@ -40,6 +40,7 @@ int pl_call_media_start(pl_call *c, const pl_opus_fmtp *remote_fmtp) {
     pl_opus_fmtp_apply(remote_fmtp, &ec);
   c->enc = pl_opus_enc_new(&ec);
   c->enc_bitrate = ec.bitrate;
+  pl_call_red_start(c, &ec);
   pl_jitter_config jc;
   pl_jitter_config_default(&jc);
   jc.channels = c->channels;
@@ -99,6 +100,8 @@ static void capture(pl_call *c, pl_time_us now) {
   /* The congestion controller's share for Opus (16 kbit/s up to what the
    * app configured), applied at the next frame. */
   uint32_t want = atomic_load(&c->cc_audio_bps);
+  if (want) /* loss protection: RED copies are paid out of this share */
+    want = (uint32_t)pl_call_red_opus_bps(c, (int)want);
   if (want && (int)want != c->enc_bitrate && pl_opus_enc_set_bitrate(c->enc, (int)want) == 0)
     c->enc_bitrate = (int)want;
   uint8_t pkt[PL_CALL_MAX_PAYLOAD];
@@ -117,16 +120,15 @@ static void capture(pl_call *c, pl_time_us now) {
     return;
   it->capture_us = pl_opus_enc_packet_capture_us(c->enc);
   it->ts = ts;
-  it->len = (uint16_t)n;
   it->marker = false;
-  memcpy(it->payload, pkt, (size_t)n);
+  it->len = (uint16_t)pl_call_red_wrap(c, it, ts, pkt, n);
   pl_ring_commit(&c->tx_ring);
 }
 
 static void playout(pl_call *c, pl_time_us now) {
   pl_rx_item *it;
   while ((it = pl_ring_peek(&c->rx_ring))) {
-    pl_jitter_push(c->jb, it->arrival, it->seq, it->ts, it->payload, it->len);
+    pl_call_red_push(c, it);
     pl_ring_release(&c->rx_ring);
   }
   pl_audio_frame f;
@@ -162,6 +164,10 @@ static void publish(pl_call *c) {
   stage_infos(&c->recv_graph, c->snap.recv_stages, &c->snap.n_recv);
   c->snap.voice_activity = c->voice_avg;
   c->snap.dtx_packets = c->dtx_packets;
+  c->snap.red_distance = c->red_pt >= 0 ? c->red.distance : 0;
+  c->snap.red_protection = c->red_protection;
+  c->snap.red_packets_sent = c->red_packets_sent;
+  c->snap.red_rx_bad = c->red_rx_bad;
   c->snap.voice_gated_packets = pl_opus_enc_gated_packets(c->enc);
   if (c->plc && c->snap.n_recv < PL_MAX_STAGES)
     pl_call_ai_info(c, &c->snap.recv_stages[c->snap.n_recv++]);

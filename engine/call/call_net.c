@@ -187,7 +187,7 @@ void pl_call_net_flush(pl_call *c, pl_time_us now) {
     pl_rtp_header h;
     memset(&h, 0, sizeof h);
     h.marker = it->marker;
-    h.pt = (uint8_t)c->pt;
+    h.pt = (uint8_t)(it->red ? c->red_pt : c->pt);
     h.seq = c->seq++;
     h.ts = it->ts;
     h.ssrc = c->local_ssrc;
@@ -272,6 +272,7 @@ static void handle_rtcp(pl_call *c, pl_time_us now, const uint8_t *data, size_t 
         rtt = 0;
       }
       pl_call_cc_on_report(c, now, rtt, c->remote_fraction_lost, 0);
+      pl_call_red_on_report(c, c->remote_fraction_lost);
     }
   }
   if (rc < 0)
@@ -289,9 +290,10 @@ static void handle_rtp(pl_call *c, pl_time_us now, const uint8_t *data, size_t l
     pl_call_video_net_rtp(c, now, &h, data, len);
     return;
   }
-  if (!parsed || h.pt != c->pt ||
+  bool red = parsed && c->red_pt >= 0 && h.pt == c->red_pt;
+  if (!parsed || (h.pt != c->pt && !red) ||
       (c->remote_ssrc_known && h.ssrc != c->remote_ssrc) ||
-      h.payload_len > PL_CALL_MAX_PAYLOAD) {
+      h.payload_len > (red ? PL_CALL_MAX_RED_PAYLOAD : PL_CALL_MAX_PAYLOAD)) {
     c->dropped++;
     return;
   }
@@ -303,6 +305,10 @@ static void handle_rtp(pl_call *c, pl_time_us now, const uint8_t *data, size_t l
   }
   pl_rtp_recv_stats_update(&c->rstats, &h, now);
   c->packets_received++;
+  /* Padding only (libwebrtc probes the path with these on the audio stream
+   * once RED is negotiated): counted above for RTP loss, no media to play. */
+  if (h.payload_len == 0)
+    return;
   pl_rx_item *it = pl_ring_reserve(&c->rx_ring);
   if (!it) {
     c->dropped++; /* media half is not keeping up: counted, never waited on */
@@ -312,6 +318,7 @@ static void handle_rtp(pl_call *c, pl_time_us now, const uint8_t *data, size_t l
   it->seq = h.seq;
   it->ts = h.ts;
   it->len = (uint16_t)h.payload_len;
+  it->red = red;
   it->capture_ntp = 0;
   pl_rtp_ext e;
   if (c->ext_capture_id && pl_rtp_ext_find(&h, (uint8_t)c->ext_capture_id, &e) == 0 &&

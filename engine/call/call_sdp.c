@@ -35,14 +35,46 @@ int pl_call_opus_fmtp_text(const pl_call *c, char *buf, size_t cap) {
   return pl_opus_fmtp_format(&f, buf, cap);
 }
 
+int pl_call_red_of(const pl_sdp_media *m, int opus_pt) {
+  for (int j = 0; j < m->n_codecs; j++) {
+    const pl_sdp_codec *k = &m->codecs[j];
+    if (!strcasecmp(k->name, "red") && k->clock == 48000 &&
+        pl_red_fmtp_pt(k->fmtp, strlen(k->fmtp)) == opus_pt)
+      return k->pt;
+  }
+  return -1;
+}
+
+int pl_call_add_red(const pl_call *c, pl_sdp_media *m, int red_pt, int opus_pt) {
+  if (m->n_codecs >= PL_SDP_MAX_CODECS)
+    return PL_EFULL;
+  int at = m->n_codecs;
+  for (int j = 0; j < m->n_codecs; j++)
+    if (m->codecs[j].pt == opus_pt)
+      at = c->cfg.red ? j : j + 1;
+  memmove(&m->codecs[at + 1], &m->codecs[at], sizeof m->codecs[0] * (size_t)(m->n_codecs - at));
+  m->n_codecs++;
+  pl_sdp_codec *k = &m->codecs[at];
+  memset(k, 0, sizeof *k);
+  k->pt = (uint8_t)red_pt;
+  k->has_rtpmap = true;
+  snprintf(k->name, sizeof k->name, "red");
+  k->clock = 48000;
+  k->channels = 2;
+  char fmtp[16];
+  snprintf(fmtp, sizeof fmtp, "%d/%d", opus_pt, opus_pt);
+  return pl_sdp_codec_set_fmtp(k, fmtp);
+}
+
 static void split_addr(const pl_addr *a, char *ip, size_t cap, const char **type) {
   pl_addr_ip(a, ip, cap);
   *type = pl_addr_family(a) == AF_INET6 ? "IP6" : "IP4";
 }
 
 /* Our single audio section, offer or answer alike. */
-static int build(pl_call *c, pl_sdp *s, int pt, const char *mid, int ext_id, int twcc_id,
-                 const pl_sdes_crypto *cryptos, int n_crypto, pl_sdp_dir dir, bool offer) {
+static int build(pl_call *c, pl_sdp *s, int pt, int red_pt, const char *mid, int ext_id,
+                 int twcc_id, const pl_sdes_crypto *cryptos, int n_crypto, pl_sdp_dir dir,
+                 bool offer) {
   char ip[64];
   const char *type;
   split_addr(&c->local, ip, sizeof ip, &type);
@@ -84,6 +116,8 @@ static int build(pl_call *c, pl_sdp *s, int pt, const char *mid, int ext_id, int
     snprintf(m->extmaps[m->n_extmaps++].uri, sizeof m->extmaps[0].uri, "%s", PL_CALL_TWCC_EXT_URI);
     m->codecs[0].fb.bits |= PL_SDP_FB_TRANSPORT_CC;
   }
+  if (red_pt >= 0 && pl_call_add_red(c, m, red_pt, pt) != 0)
+    return PL_EINVAL;
   m->n_ssrcs = 1;
   m->ssrcs[0].ssrc = c->local_ssrc;
   snprintf(m->ssrcs[0].cname, sizeof m->ssrcs[0].cname, "%s", c->cname);
@@ -142,6 +176,7 @@ static int take_remote(pl_call *c, const pl_sdp *s, const pl_sdp_media *m,
     return PL_EPARSE;
   c->remote_known = true;
   c->pt = opus->pt;
+  c->red_pt = pl_call_red_of(m, opus->pt);
   if (m->n_ssrcs) {
     c->remote_ssrc = m->ssrcs[0].ssrc;
     c->remote_ssrc_known = true;
@@ -200,8 +235,8 @@ int pl_call_create_offer(pl_call *c, char *sdp, size_t cap) {
   if (!rc && n == 0)
     rc = PL_ENOTSUP;
   if (!rc)
-    rc = build(c, s, OPUS_PT, "0", CAPTURE_EXT_ID, TWCC_EXT_ID, c->offered, n, PL_SDP_SENDRECV,
-               true);
+    rc = build(c, s, OPUS_PT, PL_CALL_RED_PT, "0", CAPTURE_EXT_ID, TWCC_EXT_ID, c->offered, n,
+               PL_SDP_SENDRECV, true);
   if (!rc) {
     int w = pl_sdp_write(s, sdp, cap);
     rc = w < 0 ? w : 0;
@@ -272,7 +307,8 @@ int pl_call_accept_offer(pl_call *c, const char *offer, char *answer, size_t cap
       dir = PL_SDP_SENDONLY;
     else if (od == PL_SDP_INACTIVE)
       dir = PL_SDP_INACTIVE;
-    rc = build(c, a, c->pt, m->mid[0] ? m->mid : "0", ext, c->ext_twcc_id, &local, 1, dir, false);
+    rc = build(c, a, c->pt, c->red_pt, m->mid[0] ? m->mid : "0", ext, c->ext_twcc_id, &local, 1,
+               dir, false);
   }
   if (!rc) {
     int w = pl_sdp_write(a, answer, cap);

@@ -23,6 +23,8 @@ expect 1 "cannot read" -- "$parley" call --connect 127.0.0.1:9 --send "$dir/miss
 expect 1 "cannot read" -- "$parley" call --connect 127.0.0.1:9 --send "$dir/bad.wav"
 expect 1 "cannot call" -- "$parley" call --connect 127.0.0.1:9 --duration 2 --quiet
 expect 2 "frame-ms" -- "$parley" call --connect 127.0.0.1:9 --frame-ms 7
+expect 2 "--red must be 0, 1, 2 or auto" -- "$parley" call --connect 127.0.0.1:9 --red 3
+expect 2 "--red must be 0, 1, 2 or auto" -- "$parley" loopback --red often
 expect 2 "unknown" -- "$parley" loopback --net no-such-network
 expect 1 "missing.wav" -- "$parley" loopback --send "$dir/missing.wav" --duration 1 --out "$dir/o"
 expect 2 "not a number" -- "$parley" loopback --duration abc

@@ -461,9 +461,10 @@ Test(webrtc, chromium_offer_answered_with_audio_only_bundle_and_setup_active) {
   const pl_sdp_media *au = &s->media[0], *vi = &s->media[1], *da = &s->media[2];
   cr_assert_eq(au->port, 9);
   cr_assert_str_eq(au->proto, "UDP/TLS/RTP/SAVPF");
-  cr_assert_eq(au->n_codecs, 1);
+  cr_assert_eq(au->n_codecs, 2, "opus and red");
   cr_assert_eq(au->codecs[0].pt, 111);
   cr_assert_str_eq(au->codecs[0].name, "opus");
+  cr_assert_str_eq(au->codecs[1].name, "red");
   cr_assert_eq(vi->port, 0, "video rejected");
   cr_assert_eq(da->port, 0, "data channel rejected");
   const pl_sdp_group *g = pl_sdp_find_group(s, "BUNDLE");
@@ -526,6 +527,85 @@ Test(webrtc, chromium_offer_answered_with_audio_only_bundle_and_setup_active) {
   pl_call_get_stats(c, &st);
   cr_assert_eq(st.remote_candidates, 1);
   pl_sdp_free(s);
+  free(offer);
+  free(answer);
+  pl_call_free(c);
+  pl_engine_free(e);
+}
+
+/* Chromium's audio offer lists red/48000/2 with fmtp 111/111 after Opus.
+ * The answer keeps it (so Chromium's RED is decoded), with the offer's PT
+ * and fmtp; when we send RED it comes before Opus, which is what makes
+ * libwebrtc send RED to us in turn. */
+static void answer_chromium_red(int red, int *first_pt, int *n_codecs, char *fmtp, int *red_pt) {
+  pl_engine *e;
+  cr_assert_eq(pl_engine_new(&e, NULL), 0);
+  pl_call_config cfg;
+  pl_call_config_init(&cfg);
+  cfg.bind = cfg.advertise = "10.0.0.2:5000";
+  cfg.seed = 3;
+  cfg.red = red;
+  pl_call *c;
+  cr_assert_eq(pl_call_new(&c, e, &cfg), 0);
+  char *offer = read_fixture("chromium_audio.sdp");
+  char *answer = malloc(SDP_CAP);
+  cr_assert_eq(pl_call_accept_offer(c, offer, answer, SDP_CAP), 0);
+  pl_sdp *s = pl_sdp_new();
+  pl_sdp_error err;
+  cr_assert_eq(pl_sdp_parse(s, answer, strlen(answer), &err), 0);
+  const pl_sdp_media *au = &s->media[0];
+  *first_pt = au->codecs[0].pt;
+  *n_codecs = au->n_codecs;
+  fmtp[0] = 0;
+  for (int i = 0; i < au->n_codecs; i++)
+    if (!strcmp(au->codecs[i].name, "red")) {
+      cr_assert_eq(au->codecs[i].pt, 63);
+      cr_assert_eq(au->codecs[i].clock, 48000u);
+      cr_assert_eq(au->codecs[i].channels, 2);
+      strcpy(fmtp, au->codecs[i].fmtp);
+    }
+  cr_assert(strstr(answer, "a=rtpmap:63 red/48000/2\r\n"));
+  cr_assert(strstr(answer, "a=fmtp:63 111/111\r\n"));
+  *red_pt = c->red_pt;
+  cr_assert_eq(c->pt, 111);
+  pl_sdp_free(s);
+  free(offer);
+  free(answer);
+  pl_call_free(c);
+  pl_engine_free(e);
+}
+
+Test(webrtc, chromium_offer_with_red_is_answered_with_red) {
+  int first, n, red_pt;
+  char fmtp[64];
+  answer_chromium_red(0, &first, &n, fmtp, &red_pt);
+  cr_assert_eq(n, 2);
+  cr_assert_eq(first, 111, "not sending RED: Opus first, as offered");
+  cr_assert_str_eq(fmtp, "111/111");
+  cr_assert_eq(red_pt, 63);
+  answer_chromium_red(1, &first, &n, fmtp, &red_pt);
+  cr_assert_eq(n, 2);
+  cr_assert_eq(first, 63, "sending RED: red first, so Chromium sends RED too");
+  cr_assert_eq(red_pt, 63);
+}
+
+Test(webrtc, red_pointing_at_another_codec_is_not_accepted) {
+  pl_engine *e;
+  cr_assert_eq(pl_engine_new(&e, NULL), 0);
+  pl_call_config cfg;
+  pl_call_config_init(&cfg);
+  cfg.bind = cfg.advertise = "10.0.0.2:5000";
+  cfg.seed = 3;
+  pl_call *c;
+  cr_assert_eq(pl_call_new(&c, e, &cfg), 0);
+  char *offer = read_fixture("chromium_audio.sdp");
+  char *p = strstr(offer, "a=fmtp:63 111/111");
+  cr_assert_not_null(p);
+  memcpy(p, "a=fmtp:63 111/009", 17); /* Opus then G722: not WebRTC's RED */
+  char *answer = malloc(SDP_CAP);
+  cr_assert_eq(pl_call_accept_offer(c, offer, answer, SDP_CAP), 0);
+  cr_assert_null(strstr(answer, "red/48000"));
+  cr_assert_eq(c->red_pt, -1);
   free(offer);
   free(answer);
   pl_call_free(c);
