@@ -324,6 +324,9 @@ typedef struct pl_call_config {
   /* Congestion control: "gcc" (default; TWCC feedback, pacing, the rates
    * follow the path) or "none" (the rates above, fixed, unpaced). */
   const char *cc;
+  /* Data channels: offer an m=application section (also done when a channel
+   * was created before the offer) and accept one that is offered. */
+  bool data_channels;
 } pl_call_config;
 
 void pl_call_config_init(pl_call_config *cfg);
@@ -566,6 +569,21 @@ typedef struct pl_call_stats {
 } pl_call_stats;
 
 int pl_call_get_stats(pl_call *call, pl_call_stats *out);
+
+/* Data channels on a WebRTC call (config.data_channels, or a channel made
+ * before the offer). Channels made before the connection open with it;
+ * PL_EVENT_DATA_OPEN says when send may be called. Handles are small ints,
+ * reused after PL_EVENT_DATA_CLOSE. Messages up to the peer's
+ * a=max-message-size (ours is 256 KiB). */
+int pl_call_create_data_channel(pl_call *call, const pl_dc_init *init);
+/* PL_EFULL: the send buffer (4 MiB) cannot take it now; wait for
+ * PL_EVENT_DATA_BUFFERED_LOW. PL_ERANGE: over the peer's maximum. */
+int pl_call_dc_send(pl_call *call, int channel, const void *data, size_t len,
+                    bool binary);
+int pl_call_dc_close(pl_call *call, int channel);
+/* PL_EVENT_DATA_BUFFERED_LOW fires when bufferedAmount falls to this. */
+int pl_call_dc_set_buffered_low(pl_call *call, int channel, uint64_t bytes);
+int pl_call_dc_stats(pl_call *call, int channel, pl_dc_stats *out);
 
 /* ------------------------------------------------------------------------
  * Sans-IO mode (engine created with loop == NULL). Times are microseconds on
