@@ -576,6 +576,11 @@ int pl_sctp_new(pl_sctp **out, const pl_sctp_config *cfg) {
                                   .assoc_value = SCTP_ENABLE_RESET_STREAM_REQ};
     usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_ENABLE_STREAM_RESET, &av,
                        sizeof av);
+    /* Round-robin between streams: a big message on one channel does not
+     * hold back the others' chunks. */
+    struct sctp_assoc_value ss = {.assoc_id = SCTP_FUTURE_ASSOC,
+                                  .assoc_value = SCTP_SS_ROUND_ROBIN};
+    usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_PLUGGABLE_SS, &ss, sizeof ss);
     struct sctp_initmsg im = {.sinit_num_ostreams = PL_SCTP_STREAMS,
                               .sinit_max_instreams = PL_SCTP_STREAMS};
     usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_INITMSG, &im, sizeof im);
