@@ -19,8 +19,15 @@ static const char *base_name(const char *p) {
 
 int pl_call_data_setup(pl_call_data *d, pl_call *call) {
   d->send_ch = -1;
+  d->hello_ch = -1;
   for (int i = 0; i < PL_CALL_DATA_MAX; i++)
     d->rec[i].ch = -1;
+  if (d->echo) {
+    /* The echo side opens a channel of its own too, and greets on it. */
+    d->hello_ch = pl_call_create_data_channel(call, &(pl_dc_init){.label = "parley"});
+    if (d->hello_ch < 0)
+      return d->hello_ch;
+  }
   if (!d->send_path)
     return 0;
   FILE *f = fopen(d->send_path, "rb");
@@ -135,6 +142,10 @@ void pl_call_data_event(pl_call_data *d, pl_call *call, const pl_event *ev) {
       rec_open(d, ev->channel, ev->detail);
     break;
   case PL_EVENT_DATA_OPEN:
+    if (ev->channel == d->hello_ch) {
+      static const char hello[] = "hello from parley";
+      pl_call_dc_send(call, d->hello_ch, hello, sizeof hello - 1, false);
+    }
     if (ev->channel == d->send_ch && !d->t_open_ns) {
       d->t_open_ns = uv_hrtime();
       pl_call_dc_set_buffered_low(call, d->send_ch, LOW_WATER);

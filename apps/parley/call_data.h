@@ -2,7 +2,8 @@
  * peer opens and sends each message back; --send-data FILE opens a channel
  * (labelled with the file's name) and sends the file in 64 KiB messages,
  * then closes it; --record-data DIR writes each channel the peer opens to
- * DIR/<label>. Both ends print their throughput. */
+ * DIR/<label>. Both ends print their throughput. With --echo-data the
+ * engine also opens a channel of its own, "parley", and says hello on it. */
 #ifndef PL_APPS_PARLEY_CALL_DATA_H
 #define PL_APPS_PARLEY_CALL_DATA_H
 
@@ -18,6 +19,7 @@ typedef struct pl_call_data {
   bool echo;
   const char *send_path, *record_dir;
   bool quiet;
+  int hello_ch; /* --echo-data: the channel we open ("parley") */
   /* sending */
   int send_ch;
   uint8_t *file;

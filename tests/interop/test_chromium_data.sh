@@ -2,7 +2,8 @@
 # Data channels with Chromium: headless Chromium offers audio plus two data
 # channels (ordered, unordered) over WHIP to `parley call --listen
 # --echo-data`; text and binary messages of 1 B, 1 KiB, 64 KiB and 256 KiB
-# come back byte for byte on both, and a burst comes back in order.
+# come back byte for byte on both, and a burst comes back in order; the
+# engine opens a channel to Chromium too and says hello on it.
 set -euo pipefail
 parley=${PARLEY:?}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -39,8 +40,15 @@ for x in r:
           "same" if x["same"] else "DIFFERENT", x["ms"]))
 assert len(r) == 16 and all(x["same"] for x in r), r
 assert b["data"]["burstInOrder"]
+# The engine opened a channel of its own ("parley") and greeted on it.
+print("engine-opened channels:", b["data"]["engineChannels"], b["data"]["engineMessages"])
+assert "parley" in b["data"]["engineChannels"], b["data"]
+assert "hello from parley" in b["data"]["engineMessages"], b["data"]
 print("chromium channel stats:", b["data"]["channelStats"])
 for s in b["data"]["channelStats"]:
+    if s["label"] == "parley":
+        assert s["messagesReceived"] == 1 and s["bytesReceived"] == 17, s
+        continue
     assert s["messagesSent"] == s["messagesReceived"], s
     assert s["bytesSent"] == s["bytesReceived"], s
 print("ok: Chromium <-> parley data channels, echoed byte for byte")
