@@ -361,3 +361,29 @@ Test(dcep, open_round_trips_and_truncation_is_refused) {
   cr_assert_eq(buf[0], 2);
   cr_assert_eq(pl_dcep_parse_open(&p, buf, 1), PL_EPARSE, "an ACK is no OPEN");
 }
+
+Test(sctp, dcep_open_on_an_id_in_use_and_oversize_messages_are_refused_and_counted) {
+  lab *L = lab_new();
+  /* b already uses stream 0 (negotiated); a's in-band channel gets id 0. */
+  pl_dc_init neg = {.negotiated = true, .id = 0};
+  cr_assert_geq(pl_sctp_open(L->e[1].s, L->now, &neg), 0);
+  int a = pl_sctp_open(L->e[0].s, L->now, &(pl_dc_init){.label = "clash"});
+  /* a believes b takes 1 MiB messages; b takes 256 KiB. */
+  cr_assert_eq(pl_sctp_start(L->e[0].s, L->now, true, 1 << 20), 0);
+  cr_assert_eq(pl_sctp_start(L->e[1].s, L->now, false, 1 << 20), 0);
+  run(L, L->now + PL_SEC(2));
+  pl_sctp_stats st = pl_sctp_get_stats(L->e[1].s);
+  cr_assert_eq(st.id_in_use, 1);
+  cr_assert_eq(L->e[1].n_peer_ch, 0, "no second channel on stream 0");
+  uint8_t *big = calloc(1, 300000);
+  cr_assert_eq(pl_sctp_send(L->e[0].s, L->now, a, true, big, 300000), 0);
+  cr_assert_eq(pl_sctp_send(L->e[0].s, L->now, a, true, big, 10), 0);
+  run(L, L->now + PL_SEC(3));
+  st = pl_sctp_get_stats(L->e[1].s);
+  cr_assert_eq(st.oversize_dropped, 1);
+  /* The small one after it still arrives, on b's negotiated channel. */
+  cr_assert_eq(L->e[1].n_rx, 1);
+  cr_assert_eq(L->e[1].rx[0].len, 10);
+  free(big);
+  lab_free(L);
+}
