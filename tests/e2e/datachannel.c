@@ -85,6 +85,7 @@ static void rig_new(rig *r, double loss, bool data_b) {
   memset(&net, 0, sizeof net);
   net.delay = PL_MS(10);
   net.loss = loss;
+  net.loss_model = loss > 0 ? PL_EMU_LOSS_RANDOM : PL_EMU_LOSS_NONE;
   cr_assert_eq(pl_sim_new(&r->s, &a, &b, &net, &net, 5), 0);
   r->a.call = &r->s->a;
   r->b.call = &r->s->b;
@@ -94,6 +95,13 @@ static void rig_free(rig *r) {
   free(r->a.first_big);
   free(r->b.first_big);
   pl_sim_free(r->s);
+}
+
+static uint64_t lost_on_links(rig *r) {
+  pl_emu_stats ab, ba;
+  pl_emu_link_stats(r->s->ab, r->s->now, &ab);
+  pl_emu_link_stats(r->s->ba, r->s->now, &ba);
+  return ab.lost_random + ba.lost_random;
 }
 
 static void fill(uint8_t *p, size_t n, unsigned seed) {
@@ -190,9 +198,9 @@ Test(datachannel, answerer_without_data_channels_rejects_the_section) {
   rig_free(&r);
 }
 
-Test(datachannel, reliable_transfer_over_5pct_loss_arrives_complete_and_in_order) {
+Test(datachannel, reliable_transfer_over_10pct_loss_arrives_complete_and_in_order) {
   rig r;
-  rig_new(&r, 0.05, true);
+  rig_new(&r, 0.10, true);
   int ch = pl_call_create_data_channel(r.s->a, NULL);
   cr_assert_eq(pl_sim_connect(r.s), 0);
   pl_sim_run_until(r.s, PL_SEC(2));
@@ -205,6 +213,7 @@ Test(datachannel, reliable_transfer_over_5pct_loss_arrives_complete_and_in_order
     cr_assert_eq(pl_call_dc_send(r.s->a, ch, buf, sizeof buf, true), 0);
   }
   pl_sim_run_until(r.s, PL_SEC(20));
+  cr_assert_gt(lost_on_links(&r), 50, "the links did drop packets");
   cr_assert_eq(r.b.n_rx, 40);
   for (int k = 0; k < 40; k++)
     cr_assert_eq(r.b.rx_sum[k], want[k], "message %d", k);
@@ -300,4 +309,32 @@ Test(datachannel, transfer_through_1mbit_bottleneck_leaves_the_audio_flowing) {
   cr_assert_lt(lost, 25);
   cr_assert_lt(conceal, 5.0);
   pl_sim_free(s);
+}
+
+Test(datachannel, max_retransmits_0_over_10pct_loss_loses_some_and_never_stalls) {
+  rig r;
+  rig_new(&r, 0.10, true);
+  int ch = pl_call_create_data_channel(
+      r.s->a, &(pl_dc_init){.unordered = true, .has_max_retransmits = true});
+  cr_assert_eq(pl_sim_connect(r.s), 0);
+  pl_sim_run_until(r.s, PL_SEC(2));
+  cr_assert_eq(r.a.opens, 1);
+  uint8_t buf[1000] = {0};
+  for (int k = 0; k < 100; k++) {
+    cr_assert_eq(pl_call_dc_send(r.s->a, ch, buf, sizeof buf, true), 0);
+    pl_sim_run_until(r.s, PL_SEC(2) + PL_MS(20) * (k + 1));
+  }
+  pl_sim_run_until(r.s, PL_SEC(6));
+  int got = r.b.n_rx;
+  cr_assert_lt(got, 100, "lost messages are not retransmitted");
+  cr_assert_gt(got, 75);
+  /* No head-of-line wait: of 5 new messages (each lost with 10 %), some
+   * arrive within 100 ms (the one-way trip is 10 ms). */
+  pl_time_us t = r.s->now - PL_SIM_START_US;
+  for (int k = 0; k < 5; k++)
+    cr_assert_eq(pl_call_dc_send(r.s->a, ch, buf, 10, true), 0);
+  pl_sim_run_until(r.s, t + PL_MS(100));
+  cr_assert_gt(r.b.n_rx, got);
+  cr_assert_gt(lost_on_links(&r), 10);
+  rig_free(&r);
 }
