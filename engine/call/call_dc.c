@@ -78,8 +78,19 @@ void pl_dc_dtls_connected(pl_call *c, pl_time_us now) {
   if (!w->dc_negotiated || !w->sctp || w->dc_started)
     return;
   w->dc_started = true;
+  pl_sctp_set_remote_port(w->sctp, w->dc_remote_port);
   pl_sctp_start(w->sctp, now, w->dtls_role == PL_DTLS_CLIENT,
                 (size_t)w->dc_remote_max);
+}
+
+void pl_dc_transport_closed(pl_call *c) {
+  if (c->wrtc && c->wrtc->sctp)
+    pl_sctp_transport_closed(c->wrtc->sctp);
+}
+
+void pl_dc_call_ended(pl_call *c, pl_time_us now) {
+  pl_dc_transport_closed(c);
+  pl_dc_pump(c, now); /* the CLOSE events now: no pump runs after this */
 }
 
 void pl_dc_input(pl_call *c, pl_time_us now, const uint8_t *p, size_t n) {

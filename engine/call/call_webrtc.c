@@ -233,8 +233,10 @@ static void set_conn_state(pl_call *c, int err, const char *why) {
   if (s == w->conn_state)
     return;
   w->conn_state = s;
-  if (s == PL_CONNECTION_FAILED || s == PL_CONNECTION_CLOSED)
+  if (s == PL_CONNECTION_FAILED || s == PL_CONNECTION_CLOSED) {
     atomic_store(&c->state, PL_CALL_CLOSED); /* the call is over: no media */
+    pl_dc_transport_closed(c);                /* nor data channels */
+  }
   emit_state(c, PL_EVENT_CONNECTION_STATE, s, err, why ? why : conn_names[s]);
 }
 

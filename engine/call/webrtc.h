@@ -106,6 +106,10 @@ void pl_dc_offer_section(struct pl_call *c, pl_sdp *s, pl_sdp_media *m,
 /* The peer's accepted m=application: its port and maximum message size. */
 int pl_dc_negotiated(struct pl_call *c, const pl_sdp_media *remote, const char *mid);
 void pl_dc_dtls_connected(struct pl_call *c, pl_time_us now);
+/* The connection closed or failed: every channel closes. */
+void pl_dc_transport_closed(struct pl_call *c);
+/* The peer hung up (RTCP BYE): channels close and their events go out. */
+void pl_dc_call_ended(struct pl_call *c, pl_time_us now);
 void pl_dc_input(struct pl_call *c, pl_time_us now, const uint8_t *p, size_t n);
 /* Drains SCTP: packets into DTLS, events to the app. True when DTLS was
  * handed something (its output needs draining). */

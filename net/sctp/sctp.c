@@ -655,6 +655,24 @@ int pl_sctp_start(pl_sctp *s, pl_time_us now, bool dtls_client,
   return rc;
 }
 
+int pl_sctp_set_remote_port(pl_sctp *s, uint16_t port) {
+  if (!s || !port)
+    return PL_EINVAL;
+  if (s->started)
+    return PL_ESTATE;
+  s->cfg.remote_port = port;
+  return 0;
+}
+
+void pl_sctp_transport_closed(pl_sctp *s) {
+  if (!s)
+    return;
+  pthread_mutex_lock(&g_mu);
+  if (s->started)
+    assoc_down(s);
+  pthread_mutex_unlock(&g_mu);
+}
+
 int pl_sctp_input(pl_sctp *s, pl_time_us now, const uint8_t *p, size_t n) {
   if (!s || !p)
     return PL_EINVAL;

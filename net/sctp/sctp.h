@@ -79,6 +79,11 @@ void pl_sctp_free(pl_sctp *s);
  * peer's a=max-message-size (0: 65536, RFC 8841 6.1). */
 int pl_sctp_start(pl_sctp *s, pl_time_us now, bool dtls_client,
                   size_t remote_max_message);
+/* The peer's a=sctp-port, before start (default 5000). */
+int pl_sctp_set_remote_port(pl_sctp *s, uint16_t port);
+/* The transport under the association is gone (DTLS closed or failed):
+ * every channel closes (CLOSE events) and the association is DOWN. */
+void pl_sctp_transport_closed(pl_sctp *s);
 /* One SCTP packet from the peer (a DTLS application data record). */
 int pl_sctp_input(pl_sctp *s, pl_time_us now, const uint8_t *p, size_t n);
 int pl_sctp_timeout(pl_sctp *s, pl_time_us now);

@@ -7,6 +7,7 @@
  * a virtual time that moves exactly as the clock handed to pl_sctp_* does.
  * Every other caller gets the real time. docs/datachannel.md explains. */
 #include <link.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/time.h>
@@ -15,9 +16,12 @@
 
 #include "net/sctp/sctp_clock.h"
 
-static uintptr_t g_lo, g_hi;   /* libusrsctp's loaded segments */
-static int64_t g_virt_us;      /* virtual time given to usrsctp */
-static bool g_virt_on;
+/* Set once (under the SCTP lock) and read by every gettimeofday() caller on
+ * any thread: atomics. The virtual time itself is only read and written
+ * inside usrsctp calls, which hold the SCTP lock. */
+static _Atomic uintptr_t g_lo, g_hi; /* libusrsctp's loaded segments */
+static _Atomic bool g_virt_on;
+static int64_t g_virt_us;            /* virtual time given to usrsctp */
 
 static int find_lib(struct dl_phdr_info *info, size_t size, void *data) {
   (void)size;
@@ -31,21 +35,21 @@ static int find_lib(struct dl_phdr_info *info, size_t size, void *data) {
     if (a + ph->p_memsz > hi) hi = a + ph->p_memsz;
   }
   if (target >= lo && target < hi) {
-    g_lo = lo;
-    g_hi = hi;
+    atomic_store(&g_lo, lo);
+    atomic_store(&g_hi, hi);
     return 1;
   }
   return 0;
 }
 
 void pl_sctp_clock_init(void) {
-  if (!g_hi)
+  if (!atomic_load(&g_hi))
     dl_iterate_phdr(find_lib, (void *)(uintptr_t)&usrsctp_handle_timers);
   if (!g_virt_on) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     g_virt_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-    g_virt_on = true;
+    atomic_store(&g_virt_on, true);
   }
 }
 
@@ -57,7 +61,9 @@ void pl_sctp_clock_add(int64_t us) {
 int gettimeofday(struct timeval *restrict tv, void *restrict tz) {
   (void)tz;
   uintptr_t ra = (uintptr_t)__builtin_return_address(0);
-  if (g_virt_on && ra >= g_lo && ra < g_hi) {
+  if (atomic_load_explicit(&g_virt_on, memory_order_relaxed) &&
+      ra >= atomic_load_explicit(&g_lo, memory_order_relaxed) &&
+      ra < atomic_load_explicit(&g_hi, memory_order_relaxed)) {
     tv->tv_sec = (time_t)(g_virt_us / 1000000);
     tv->tv_usec = (suseconds_t)(g_virt_us % 1000000);
     return 0;

@@ -338,3 +338,18 @@ Test(datachannel, max_retransmits_0_over_10pct_loss_loses_some_and_never_stalls)
   cr_assert_gt(lost_on_links(&r), 10);
   rig_free(&r);
 }
+
+Test(datachannel, hanging_up_closes_every_channel_on_both_sides) {
+  rig r;
+  rig_new(&r, 0, true);
+  pl_call_create_data_channel(r.s->a, &(pl_dc_init){.label = "one"});
+  pl_call_create_data_channel(r.s->a, &(pl_dc_init){.label = "two"});
+  cr_assert_eq(pl_sim_connect(r.s), 0);
+  pl_sim_run_until(r.s, PL_SEC(1));
+  cr_assert_eq(r.b.opens, 2);
+  cr_assert_eq(pl_call_hangup(r.s->a), 0);
+  pl_sim_run_until(r.s, PL_SEC(2));
+  cr_assert_eq(r.a.closes, 2, "our channels close with our connection");
+  cr_assert_eq(r.b.closes, 2, "the peer's close when DTLS close_notify arrives");
+  rig_free(&r);
+}

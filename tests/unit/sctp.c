@@ -387,3 +387,20 @@ Test(sctp, dcep_open_on_an_id_in_use_and_oversize_messages_are_refused_and_count
   free(big);
   lab_free(L);
 }
+
+Test(sctp, a_second_pair_after_the_first_is_freed_works_on_a_restarted_clock) {
+  /* The first pair frees the last association (usrsctp may finish); the
+   * second starts its simulated clock at 1 s again: a new clock domain. */
+  for (int round = 0; round < 2; round++) {
+    lab *L = lab_new();
+    int a = pl_sctp_open(L->e[0].s, L->now, NULL);
+    lab_start(L);
+    uint8_t msg[100];
+    fill(msg, sizeof msg, (unsigned)round);
+    cr_assert_eq(pl_sctp_send(L->e[0].s, L->now, a, true, msg, sizeof msg), 0);
+    run(L, L->now + PL_MS(200));
+    cr_assert_eq(L->e[1].n_rx, 1, "round %d", round);
+    cr_assert_eq(memcmp(L->e[1].rx[0].data, msg, sizeof msg), 0);
+    lab_free(L);
+  }
+}
