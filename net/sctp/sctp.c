@@ -14,12 +14,19 @@
 #include "base/bytes.h"
 #include "net/sctp/dcep.h"
 #include "net/sctp/sctp_clock.h"
+#include "net/sctp/sendq.h"
 
 #define OUTQ 256    /* SCTP packets waiting for poll */
 #define EVQ (4 * PL_SCTP_MAX_CHANNELS + 8)
 #define FLIGHTQ 4096 /* messages handed to usrsctp, not yet known sent */
 #define RX_SLACK 8192 /* room for a notification after a partial message */
 #define TICK PL_MS(10) /* how often usrsctp's timer wheel is turned */
+/* The send window on top of SCTP's own congestion control (see
+ * update_window): bytes handed to usrsctp and not yet acknowledged. */
+#define WND_MIN (16 * 1024)
+#define WND_INIT (16 * 1024)
+#define CHANQ (1024 * 1024) /* a channel's queue behind the window */
+#define QDELAY_TARGET 25 /* ms of queueing SCTP may add on the path */
 
 /* ---- process-wide usrsctp ---- */
 
@@ -51,6 +58,8 @@ typedef struct chan {
   bool acked;       /* ACK seen (or the peer opened it): unordered allowed */
   bool open_pending; /* waits for the association to come up */
   bool reset_wanted, reset_sent, reset_in, reset_out_done;
+  bool blocked; /* a send was refused for room: tell it when there is */
+  pl_sendq q;   /* messages waiting for the send window */
   char label[256], protocol[256];
   uint64_t buffered, low;
   uint64_t msgs_sent, msgs_recv, bytes_sent, bytes_recv;
@@ -76,6 +85,11 @@ struct pl_sctp {
   } fl[FLIGHTQ];
   int fl_head, fl_n;
   uint64_t inflight;  /* bytes handed to usrsctp not yet known sent */
+  uint64_t wnd, wnd_peak;  /* send window; the most inflight reached */
+  int rr;                  /* the channel whose queue goes next */
+  bool acked_any;          /* SCTP's SRTT has data samples */
+  uint32_t base_rtt;       /* ms, the smallest SRTT seen */
+  pl_time_us wnd_at;       /* last window update */
   pl_sctp_stats st;
 };
 
@@ -156,6 +170,8 @@ static void stack_unref(void) {
 }
 
 /* ---- helpers ---- */
+
+static void drain(pl_sctp *s);
 
 static void push_ev(pl_sctp *s, pl_sctp_output_kind k, int ch) {
   if (s->ev_n == EVQ)
@@ -257,6 +273,9 @@ static void release(pl_sctp *s, int i) {
     push_ev(s, PL_SCTP_OUT_CLOSE, i);
   }
   c->used = false; /* stats stay readable until the slot is reused */
+  if (c->q.n)
+    s->st.queue_dropped += (uint64_t)c->q.n;
+  pl_sendq_free(&c->q);
 }
 
 /* Stream resets go out together, and again later if usrsctp is busy with
@@ -268,11 +287,15 @@ static void flush_resets(pl_sctp *s) {
   struct sctp_reset_streams *rs = (struct sctp_reset_streams *)buf;
   memset(rs, 0, sizeof *rs);
   uint16_t *list = rs->srs_stream_list;
-  int n = 0;
+  int n = 0, idx[PL_SCTP_MAX_CHANNELS];
   for (int i = 0; i < PL_SCTP_MAX_CHANNELS; i++) {
     chan *c = &s->ch[i];
-    if (c->used && c->id >= 0 && c->reset_wanted && !c->reset_sent)
+    /* Not before what the channel queued is handed to SCTP (W3C: close
+     * lets buffered data go first; SCTP sends its own before the reset). */
+    if (c->used && c->id >= 0 && c->reset_wanted && !c->reset_sent && !c->q.n) {
+      idx[n] = i;
       list[n++] = (uint16_t)c->id;
+    }
   }
   if (!n)
     return;
@@ -281,11 +304,8 @@ static void flush_resets(pl_sctp *s) {
   if (usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_RESET_STREAMS, rs,
                          (socklen_t)(sizeof *rs + 2 * (size_t)n)) != 0)
     return;
-  for (int i = 0; i < PL_SCTP_MAX_CHANNELS; i++) {
-    chan *c = &s->ch[i];
-    if (c->used && c->id >= 0 && c->reset_wanted)
-      c->reset_sent = true;
-  }
+  for (int k = 0; k < n; k++)
+    s->ch[idx[k]].reset_sent = true;
 }
 
 /* What usrsctp no longer holds was sent (and acknowledged, or abandoned):
@@ -312,6 +332,8 @@ static void apply_sent(pl_sctp *s) {
     return;
   uint64_t used = ss.ss_total_sndbuf;
   uint64_t done = s->inflight > used ? s->inflight - used : 0;
+  if (done)
+    s->acked_any = true;
   while (done && s->fl_n) {
     int k = s->fl_head;
     uint32_t take = s->fl[k].bytes < done ? s->fl[k].bytes : (uint32_t)done;
@@ -331,6 +353,52 @@ static void apply_sent(pl_sctp *s) {
       s->fl_n--;
     }
   }
+}
+
+/* SCTP's congestion control is loss-based: on a path with a deep buffer it
+ * fills the buffer, and the call's audio waits behind the data (seconds at
+ * 1 Mbit/s). So the bytes we hand to usrsctp are capped by a window that
+ * follows the queueing delay SCTP itself measures, as LEDBAT (RFC 6817)
+ * does: its smoothed RTT above the smallest one seen. Once per RTT the
+ * window moves towards QDELAY_TARGET ms of queue, in proportion to the
+ * distance (a quarter of itself at most; it grows only while in use). */
+static void update_window(pl_sctp *s, pl_time_us now) {
+  if (!s->up)
+    return;
+  if (s->inflight > s->wnd_peak)
+    s->wnd_peak = s->inflight;
+  struct sctp_status st;
+  memset(&st, 0, sizeof st);
+  socklen_t l = sizeof st;
+  if (usrsctp_getsockopt(s->sock, IPPROTO_SCTP, SCTP_STATUS, &st, &l) != 0)
+    return;
+  /* An SRTT of 0 ms is a real one on loopback; before data was acked it
+   * may be no sample at all. */
+  uint32_t srtt = st.sstat_primary.spinfo_srtt;
+  if (!s->acked_any)
+    return;
+  if (srtt < s->base_rtt)
+    s->base_rtt = srtt;
+  pl_time_us every = PL_MS(srtt > 20 ? srtt : 20);
+  if (now - s->wnd_at < every)
+    return;
+  s->wnd_at = now;
+  uint32_t q = srtt - s->base_rtt;
+  /* Proportional to the distance from the target, a quarter of the window
+   * per RTT at most either way (half when far over). */
+  if (q > QDELAY_TARGET) {
+    uint64_t d = s->wnd * (q - QDELAY_TARGET) / (4 * QDELAY_TARGET);
+    if (d > s->wnd / 2)
+      d = s->wnd / 2;
+    s->wnd = s->wnd - d > WND_MIN ? s->wnd - d : WND_MIN;
+  } else if (s->wnd_peak >= s->wnd / 2) {
+    s->wnd += s->wnd * (QDELAY_TARGET - q) / (4 * QDELAY_TARGET);
+    if (s->wnd > s->cfg.send_buffer)
+      s->wnd = s->cfg.send_buffer;
+  }
+  s->wnd_peak = s->inflight;
+  s->st.send_window = s->wnd;
+  s->st.queue_delay_ms = q;
 }
 
 static void assoc_down(pl_sctp *s) {
@@ -542,6 +610,8 @@ int pl_sctp_new(pl_sctp **out, const pl_sctp_config *cfg) {
   if (s->cfg.mtu > PL_SCTP_MAX_PACKET) s->cfg.mtu = PL_SCTP_MAX_PACKET;
   if (s->cfg.send_buffer < s->cfg.max_message_size)
     s->cfg.send_buffer = s->cfg.max_message_size;
+  s->wnd = WND_INIT < s->cfg.send_buffer ? WND_INIT : s->cfg.send_buffer;
+  s->base_rtt = UINT32_MAX;
   s->rx_cap = s->cfg.max_message_size + RX_SLACK;
   s->outq = malloc(sizeof(slot) * OUTQ);
   s->rx = malloc(s->rx_cap);
@@ -618,6 +688,8 @@ void pl_sctp_free(pl_sctp *s) {
     return;
   pthread_mutex_lock(&g_mu);
   usrsctp_close(s->sock); /* SO_LINGER 0: an ABORT into our queue, dropped */
+  for (int i = 0; i < PL_SCTP_MAX_CHANNELS; i++)
+    pl_sendq_free(&s->ch[i].q);
   usrsctp_deregister_address(s);
   stack_unref();
   pthread_mutex_unlock(&g_mu);
@@ -694,6 +766,9 @@ int pl_sctp_timeout(pl_sctp *s, pl_time_us now) {
   pthread_mutex_lock(&g_mu);
   clock_advance(s, now);
   flush_resets(s);
+  update_window(s, now);
+  apply_sent(s);
+  drain(s);
   pthread_mutex_unlock(&g_mu);
   return 0;
 }
@@ -704,6 +779,7 @@ bool pl_sctp_poll(pl_sctp *s, pl_sctp_output *out) {
   pthread_mutex_lock(&g_mu);
   bool got = false;
   apply_sent(s);
+  drain(s);
   for (;;) {
     if (s->out_n) {
       slot *o = &s->outq[s->out_head];
@@ -732,6 +808,7 @@ bool pl_sctp_poll(pl_sctp *s, pl_sctp_output *out) {
     }
     if (r < 0) {
       apply_sent(s); /* reading may have sent a window update */
+      drain(s);
       if (!s->out_n && !s->ev_n)
         break;
     }
@@ -805,6 +882,72 @@ int pl_sctp_open(pl_sctp *s, pl_time_us now, const pl_dc_init *in) {
   return rc;
 }
 
+static bool window_open(const pl_sctp *s, uint32_t b) {
+  return s->fl_n < FLIGHTQ && (!s->inflight || s->inflight + b <= s->wnd);
+}
+
+/* One message into usrsctp, accounted for bufferedAmount's attribution. */
+static int hand_over(pl_sctp *s, int channel, const uint8_t *p, size_t n,
+                     bool binary) {
+  chan *c = &s->ch[channel];
+  static const uint8_t zero = 0;
+  uint32_t ppid = n ? (binary ? PL_SCTP_PPID_BINARY : PL_SCTP_PPID_STRING)
+                    : (binary ? PL_SCTP_PPID_BINARY_EMPTY
+                              : PL_SCTP_PPID_STRING_EMPTY);
+  /* Before the ACK, messages go ordered (RFC 8832 6.6). */
+  int rc = raw_send(s, c->id, ppid, c->unordered && c->acked, c->pr_policy,
+                    c->pr_value, n ? p : &zero, n ? n : 1);
+  if (rc)
+    return rc;
+  uint32_t b = n ? (uint32_t)n : 1;
+  s->inflight += b;
+  if (s->inflight > s->wnd_peak)
+    s->wnd_peak = s->inflight;
+  int k = (s->fl_head + s->fl_n++) % FLIGHTQ;
+  s->fl[k].ch = (int16_t)channel;
+  s->fl[k].bytes = b;
+  return 0;
+}
+
+/* Queued messages go to SCTP as the window opens, one channel after the
+ * other (round robin); a channel whose next message does not fit yet does
+ * not hold back a smaller one of another channel that does. */
+static void drain(pl_sctp *s) {
+  if (!s->up)
+    return;
+  for (bool moved = true; moved;) {
+    moved = false;
+    for (int k = 0; k < PL_SCTP_MAX_CHANNELS; k++) {
+      int i = (s->rr + k) % PL_SCTP_MAX_CHANNELS;
+      chan *c = &s->ch[i];
+      const uint8_t *p;
+      size_t n;
+      bool bin;
+      if (!c->used || !pl_sendq_front(&c->q, &p, &n, &bin))
+        continue;
+      if (!window_open(s, n ? (uint32_t)n : 1))
+        continue; /* a smaller message of another channel may fit */
+      int rc = hand_over(s, i, p, n, bin);
+      if (rc == PL_EFULL)
+        return; /* usrsctp's buffer is full: later */
+      if (rc) {
+        s->st.queue_dropped++;
+        c->buffered -= (n ? n : 1) < c->buffered ? (n ? n : 1) : c->buffered;
+      }
+      pl_sendq_pop(&c->q);
+      if (c->blocked && c->q.bytes <= CHANQ / 2) {
+        c->blocked = false;
+        push_ev(s, PL_SCTP_OUT_BUFFERED_LOW, i);
+      }
+      if (!c->q.n && c->reset_wanted)
+        flush_resets(s);
+      s->rr = (i + 1) % PL_SCTP_MAX_CHANNELS;
+      moved = true;
+      break;
+    }
+  }
+}
+
 int pl_sctp_send(pl_sctp *s, pl_time_us now, int channel, bool binary,
                  const uint8_t *p, size_t n) {
   if (!s || channel < 0 || channel >= PL_SCTP_MAX_CHANNELS || (n && !p))
@@ -815,27 +958,33 @@ int pl_sctp_send(pl_sctp *s, pl_time_us now, int channel, bool binary,
   int rc;
   if (!c->used || c->state != PL_DC_OPEN) {
     rc = PL_ESTATE;
-  } else if (n > s->remote_max || s->fl_n == FLIGHTQ) {
-    rc = n > s->remote_max ? PL_ERANGE : PL_EFULL;
+  } else if (n > s->remote_max) {
+    rc = PL_ERANGE;
     s->st.send_refused++;
   } else {
-    static const uint8_t zero = 0;
-    uint32_t ppid = n ? (binary ? PL_SCTP_PPID_BINARY : PL_SCTP_PPID_STRING)
-                      : (binary ? PL_SCTP_PPID_BINARY_EMPTY
-                                : PL_SCTP_PPID_STRING_EMPTY);
-    /* Before the ACK, messages go ordered (RFC 8832 6.6). */
-    rc = raw_send(s, c->id, ppid, c->unordered && c->acked, c->pr_policy,
-                  c->pr_value, n ? p : &zero, n ? n : 1);
+    uint32_t b = n ? (uint32_t)n : 1;
+    rc = PL_EFULL;
+    /* Straight to SCTP when the window has room and nothing of this
+     * channel waits (order); else behind the window, in the channel's
+     * queue. Either way it counts in bufferedAmount until acknowledged. */
+    if (!c->q.n && window_open(s, b))
+      rc = hand_over(s, channel, n ? p : NULL, n, binary);
+    if (rc == PL_EFULL) {
+      size_t cap = s->remote_max + 64 > CHANQ ? s->remote_max + 64 : CHANQ;
+      if (pl_sendq_push(&c->q, cap, p, n, binary)) {
+        c->buffered += b;
+        rc = 0;
+      } else {
+        c->blocked = true;
+        s->st.window_full++;
+      }
+    } else if (rc == 0) {
+      c->buffered += b;
+    }
     if (rc == 0) {
       c->msgs_sent++;
       c->bytes_sent += n;
-      uint32_t b = n ? (uint32_t)n : 1;
-      c->buffered += b;
-      s->inflight += b;
-      int k = (s->fl_head + s->fl_n++) % FLIGHTQ;
-      s->fl[k].ch = (int16_t)channel;
-      s->fl[k].bytes = b;
-    } else {
+    } else if (rc != PL_EFULL) {
       s->st.send_refused++;
     }
   }

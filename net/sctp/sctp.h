@@ -64,7 +64,11 @@ typedef struct pl_sctp_stats {
   uint64_t unknown_ppid;      /* data with a PPID we do not know */
   uint64_t no_channel;        /* data on a stream with no open channel */
   uint64_t send_refused;      /* send() on a full buffer or over the size */
+  uint64_t window_full;       /* send() refused: the channel's queue is full */
+  uint64_t queue_dropped;     /* queued messages lost to a close or error */
   uint64_t streams_reset;
+  uint64_t send_window;       /* bytes, now (delay-based, see sctp.c) */
+  uint32_t queue_delay_ms;    /* SCTP's SRTT above its smallest */
 } pl_sctp_stats;
 
 typedef struct pl_sctp pl_sctp;
@@ -96,8 +100,8 @@ bool pl_sctp_is_up(const pl_sctp *s);
  * PL_SCTP_STREAMS). It opens once the association is up. */
 int pl_sctp_open(pl_sctp *s, pl_time_us now, const pl_dc_init *init);
 /* One message. PL_ESTATE unless open; PL_ERANGE over the peer's maximum;
- * PL_EFULL when the send buffer cannot take it now (wait for
- * BUFFERED_LOW). */
+ * PL_EFULL when the send buffer or the send window cannot take it now
+ * (BUFFERED_LOW follows when it can). */
 int pl_sctp_send(pl_sctp *s, pl_time_us now, int channel, bool binary,
                  const uint8_t *p, size_t n);
 /* Closing: the outgoing stream is reset once its data is sent, the peer

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <uv.h>
 
+#include "engine/call/call.h"
 #include "net/sctp/sctp.h"
 #include "parley.h"
 
@@ -169,6 +170,10 @@ static int bench_engines(double seconds) {
          " jitter %.1f ms, jitter buffer %.0f ms\n",
          (unsigned long long)pk, (long long)lost, ts ? 100.0 * (double)cs / (double)ts : 0,
          (unsigned long long)ts, a1.jitter_s * 1000, a1.jitter_buffer_delay_s * 1000);
+  pl_sctp_stats ss = pl_sctp_get_stats(s->a->wrtc->sctp);
+  printf("sender's SCTP: send window %llu B, queue delay %u ms, out dropped %llu\n",
+         (unsigned long long)ss.send_window, ss.queue_delay_ms,
+         (unsigned long long)ss.out_dropped);
   uv_timer_stop(&s->stop);
   uv_close((uv_handle_t *)&s->stop, NULL);
   pl_call_hangup(s->a);

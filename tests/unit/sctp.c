@@ -8,6 +8,7 @@
 #include "base/rng.h"
 #include "net/sctp/dcep.h"
 #include "net/sctp/sctp.h"
+#include "net/sctp/sendq.h"
 #include "parley.h"
 
 #define MAXQ 4096
@@ -403,4 +404,40 @@ Test(sctp, a_second_pair_after_the_first_is_freed_works_on_a_restarted_clock) {
     cr_assert_eq(memcmp(L->e[1].rx[0].data, msg, sizeof msg), 0);
     lab_free(L);
   }
+}
+
+Test(sendq, messages_come_out_whole_and_in_order_across_the_wrap) {
+  pl_sendq q = {0};
+  uint8_t msg[700], *out;
+  const uint8_t *p;
+  size_t n;
+  bool bin;
+  int pushed = 0, popped = 0;
+  /* A 4 KiB ring, messages of 1..700 bytes: it wraps many times. */
+  for (int round = 0; round < 200; round++) {
+    size_t len = (size_t)(round * 37 % 700) + 1;
+    fill(msg, len, (unsigned)round);
+    while (!pl_sendq_push(&q, 4096, msg, len, round & 1)) {
+      cr_assert(pl_sendq_front(&q, &p, &n, &bin), "full means not empty");
+      size_t want = (size_t)(popped * 37 % 700) + 1;
+      out = malloc(want);
+      fill(out, want, (unsigned)popped);
+      cr_assert_eq(n, want);
+      cr_assert_eq(bin, (popped & 1) != 0);
+      cr_assert_eq(memcmp(p, out, n), 0, "message %d intact", popped);
+      free(out);
+      pl_sendq_pop(&q);
+      popped++;
+    }
+    pushed++;
+  }
+  while (pl_sendq_front(&q, &p, &n, &bin)) {
+    cr_assert_eq(n, (size_t)(popped * 37 % 700) + 1);
+    pl_sendq_pop(&q);
+    popped++;
+  }
+  cr_assert_eq(popped, pushed);
+  cr_assert_eq(q.bytes, 0);
+  cr_assert_not(pl_sendq_push(&q, 4096, msg, 5000, false), "bigger than the ring");
+  pl_sendq_free(&q);
 }
