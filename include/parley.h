@@ -576,8 +576,10 @@ int pl_call_get_stats(pl_call *call, pl_call_stats *out);
  * reused after PL_EVENT_DATA_CLOSE. Messages up to the peer's
  * a=max-message-size (ours is 256 KiB). */
 int pl_call_create_data_channel(pl_call *call, const pl_dc_init *init);
-/* PL_EFULL: the send buffer (4 MiB) cannot take it now; wait for
- * PL_EVENT_DATA_BUFFERED_LOW. PL_ERANGE: over the peer's maximum. */
+/* Sent, or queued behind the call's send window (it keeps the data from
+ * filling the path's queue ahead of the audio). PL_EFULL: the channel's
+ * queue (1 MiB) cannot take it now; PL_EVENT_DATA_BUFFERED_LOW follows when
+ * it can. PL_ERANGE: over the peer's maximum. Callable from inside events. */
 int pl_call_dc_send(pl_call *call, int channel, const void *data, size_t len,
                     bool binary);
 int pl_call_dc_close(pl_call *call, int channel);
