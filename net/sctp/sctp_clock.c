@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/time.h>
 #include <time.h>
 #include <usrsctp.h>
@@ -59,7 +60,8 @@ void pl_sctp_clock_add(int64_t us) {
 }
 
 int gettimeofday(struct timeval *restrict tv, void *restrict tz) {
-  (void)tz;
+  if (tz) /* as glibc: an obsolete timezone, always zero */
+    memset(tz, 0, sizeof(struct timezone));
   uintptr_t ra = (uintptr_t)__builtin_return_address(0);
   if (atomic_load_explicit(&g_virt_on, memory_order_relaxed) &&
       ra >= atomic_load_explicit(&g_lo, memory_order_relaxed) &&
