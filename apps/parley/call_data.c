@@ -79,8 +79,8 @@ static void pump_file(pl_call_data *d, pl_call *call) {
 }
 
 static void finish_send(pl_call_data *d, pl_call *call) {
-  if (!d->quiet)
-    fprintf(stderr, "parley call: sent %s: %zu bytes in %.3f s, %.1f Mbit/s\n",
+  /* Throughput lines go out even with --quiet: they are the result. */
+  printf("data: sent %s: %zu bytes in %.3f s, %.1f Mbit/s\n",
             base_name(d->send_path), d->file_len,
             (double)(d->t_drained_ns - d->t_open_ns) / 1e9,
             mbps(d->file_len, d->t_open_ns, d->t_drained_ns));
@@ -125,8 +125,7 @@ static void rec_close(pl_call_data *d, int i) {
   fclose(d->rec[i].f);
   d->rec[i].f = NULL;
   d->rec[i].ch = -1;
-  if (!d->quiet)
-    fprintf(stderr, "parley call: received %s: %llu bytes in %llu messages, %.1f Mbit/s\n",
+  printf("data: received %s: %llu bytes in %llu messages, %.1f Mbit/s\n",
             d->rec[i].name, (unsigned long long)d->rec[i].bytes,
             (unsigned long long)d->rec[i].msgs,
             mbps(d->rec[i].bytes, d->rec[i].t_first_ns, d->rec[i].t_last_ns));

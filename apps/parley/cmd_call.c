@@ -166,13 +166,13 @@ static void print_status(app *a, bool final) {
 
 static void on_tick(uv_timer_t *t) { print_status(t->data, false); }
 
-/* --send-data: the file is acknowledged; give the channel's close a moment
- * to reach the peer, then hang up. */
+/* --send-data: the file is acknowledged; give the channel's close (and an
+ * echo on its way back) a second, then hang up. */
 static void on_data_done_timer(uv_timer_t *t) { stop(t->data, 0); }
 static void data_finished(void *user) {
   app *a = user;
   if (!a->stopping)
-    uv_timer_start(&a->stop_timer, on_data_done_timer, 300, 0);
+    uv_timer_start(&a->stop_timer, on_data_done_timer, 1000, 0);
 }
 
 static void write_webrtc_json(app *a) {
