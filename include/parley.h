@@ -192,6 +192,13 @@ typedef enum {
   PL_EVENT_LOCAL_CANDIDATE,  /* detail "candidate:..." to trickle to the peer */
   PL_EVENT_GATHERING_DONE,   /* no more local candidates: signal
                                 end-of-candidates */
+  /* Data channels (`channel` is the handle pl_call_create_data_channel
+   * returned, or a new one the peer opened). */
+  PL_EVENT_DATA_CHANNEL,      /* the peer opened a channel (detail: label) */
+  PL_EVENT_DATA_OPEN,         /* a channel is open: send may be called */
+  PL_EVENT_DATA_MESSAGE,      /* data/len/binary: one whole message */
+  PL_EVENT_DATA_CLOSE,        /* the channel is closed (handle freed after) */
+  PL_EVENT_DATA_BUFFERED_LOW, /* bufferedAmount fell to the low-water mark */
 } pl_event_type;
 
 /* W3C RTCIceConnectionState. */
@@ -224,6 +231,45 @@ typedef enum {
   PL_CONNECTION_CLOSED,
 } pl_connection_state;
 
+/* ------------------------------------------------------------------------
+ * Data channels (W3C RTCDataChannel over SCTP over DTLS, RFC 8831/8832).
+ * ---------------------------------------------------------------------- */
+/* W3C RTCDataChannelState. */
+typedef enum {
+  PL_DC_CONNECTING,
+  PL_DC_OPEN,
+  PL_DC_CLOSING,
+  PL_DC_CLOSED,
+} pl_dc_state;
+
+/* W3C RTCDataChannelInit; all zero is an ordered, reliable, in-band
+ * channel with an empty label. */
+typedef struct pl_dc_init {
+  const char *label;    /* up to 255 bytes */
+  const char *protocol; /* up to 255 bytes */
+  bool unordered;
+  bool has_max_retransmits;     /* PR-SCTP: give up after this many */
+  uint16_t max_retransmits;
+  bool has_max_packet_lifetime; /* PR-SCTP: give up after this many ms */
+  uint16_t max_packet_lifetime;
+  bool negotiated;      /* pre-agreed: no DCEP, both sides use `id` */
+  uint16_t id;          /* with negotiated */
+  uint16_t priority;
+} pl_dc_init;
+
+/* W3C RTCDataChannelStats (messagesSent, bytesReceived, ...). */
+typedef struct pl_dc_stats {
+  int id;               /* SCTP stream id, -1 until the DTLS role is known */
+  pl_dc_state state;
+  char label[256];
+  char protocol[256];
+  uint64_t messages_sent, messages_received;
+  uint64_t bytes_sent, bytes_received;
+  uint64_t buffered_amount;
+} pl_dc_stats;
+
+const char *pl_dc_state_name(pl_dc_state s);
+
 const char *pl_ice_connection_state_name(pl_ice_connection_state s);
 const char *pl_dtls_transport_state_name(pl_dtls_transport_state s);
 const char *pl_connection_state_name(pl_connection_state s);
@@ -233,6 +279,12 @@ typedef struct pl_event {
   int error;          /* PL_E* for PL_EVENT_ERROR (and failed states) */
   const char *detail; /* human-readable, valid during the callback */
   int state;          /* the new state of the *_STATE events */
+  /* PL_EVENT_DATA_*: the channel, and for a message its bytes (valid during
+   * the callback) and whether it was sent as binary (else UTF-8 text). */
+  int channel;
+  const uint8_t *data;
+  size_t len;
+  bool binary;
 } pl_event;
 
 typedef void (*pl_event_cb)(pl_call *call, const pl_event *ev, void *user);
@@ -277,6 +329,9 @@ typedef struct pl_call_config {
   /* Congestion control: "gcc" (default; TWCC feedback, pacing, the rates
    * follow the path) or "none" (the rates above, fixed, unpaced). */
   const char *cc;
+  /* Data channels: offer an m=application section (also done when a channel
+   * was created before the offer) and accept one that is offered. */
+  bool data_channels;
 } pl_call_config;
 
 #define PL_RED_AUTO (-1)
@@ -531,6 +586,23 @@ typedef struct pl_call_stats {
 } pl_call_stats;
 
 int pl_call_get_stats(pl_call *call, pl_call_stats *out);
+
+/* Data channels on a WebRTC call (config.data_channels, or a channel made
+ * before the offer). Channels made before the connection open with it;
+ * PL_EVENT_DATA_OPEN says when send may be called. Handles are small ints,
+ * reused after PL_EVENT_DATA_CLOSE. Messages up to the peer's
+ * a=max-message-size (ours is 256 KiB). */
+int pl_call_create_data_channel(pl_call *call, const pl_dc_init *init);
+/* Sent, or queued behind the call's send window (it keeps the data from
+ * filling the path's queue ahead of the audio). PL_EFULL: the channel's
+ * queue (1 MiB) cannot take it now; PL_EVENT_DATA_BUFFERED_LOW follows when
+ * it can. PL_ERANGE: over the peer's maximum. Callable from inside events. */
+int pl_call_dc_send(pl_call *call, int channel, const void *data, size_t len,
+                    bool binary);
+int pl_call_dc_close(pl_call *call, int channel);
+/* PL_EVENT_DATA_BUFFERED_LOW fires when bufferedAmount falls to this. */
+int pl_call_dc_set_buffered_low(pl_call *call, int channel, uint64_t bytes);
+int pl_call_dc_stats(pl_call *call, int channel, pl_dc_stats *out);
 
 /* ------------------------------------------------------------------------
  * Sans-IO mode (engine created with loop == NULL). Times are microseconds on

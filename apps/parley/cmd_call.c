@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "apps/parley/call_data.h"
 #include "apps/parley/cli.h"
 #include "apps/parley/listener.h"
 #include "parley.h"
@@ -56,6 +57,7 @@ typedef struct app {
   char media_addr[64];
   int exit_code;
   double started_s;
+  pl_call_data data; /* --echo-data, --send-data, --record-data */
 } app;
 
 static char *read_file(const char *path, size_t *len) {
@@ -118,6 +120,9 @@ static void usage(FILE *f) {
           "  --session-timeout S  --listen: drop a caller not connected after S seconds\n"
           "                       (default 30)\n"
           "  --cc NAME            congestion controller: gcc, learned or none (default: the engine's)\n"
+          "  --echo-data          send every data channel message back on its channel\n"
+          "  --send-data FILE     open a data channel and send FILE, then hang up\n"
+          "  --record-data DIR    write each data channel the peer opens to DIR/<label>\n"
           "  --quiet              no live status line\n");
 }
 
@@ -164,6 +169,15 @@ static void print_status(app *a, bool final) {
 }
 
 static void on_tick(uv_timer_t *t) { print_status(t->data, false); }
+
+/* --send-data: the file is acknowledged; give the channel's close (and an
+ * echo on its way back) a second, then hang up. */
+static void on_data_done_timer(uv_timer_t *t) { stop(t->data, 0); }
+static void data_finished(void *user) {
+  app *a = user;
+  if (!a->stopping)
+    uv_timer_start(&a->stop_timer, on_data_done_timer, 1000, 0);
+}
 
 static void write_webrtc_json(app *a) {
   pl_call_stats st;
@@ -289,6 +303,13 @@ static void on_event(pl_call *call, const pl_event *ev, void *user) {
             ev->detail ? ev->detail : "timeout");
     stop_later(a, 1);
     break;
+  case PL_EVENT_DATA_CHANNEL:
+  case PL_EVENT_DATA_OPEN:
+  case PL_EVENT_DATA_MESSAGE:
+  case PL_EVENT_DATA_CLOSE:
+  case PL_EVENT_DATA_BUFFERED_LOW:
+    pl_call_data_event(&a->data, call, ev);
+    break;
   case PL_EVENT_SOURCE_ENDED:
   default:
     break;
@@ -322,6 +343,7 @@ static int setup_call(app *a, const char *bind) {
   cfg.ice_lite = a->ice_lite;
   cfg.video = a->video;
   cfg.cc = a->cc;
+  cfg.data_channels = pl_call_data_enabled(&a->data);
   if (a->video_codec)
     cfg.video_codec = a->video_codec;
   if (a->video_bitrate)
@@ -331,6 +353,9 @@ static int setup_call(app *a, const char *bind) {
     fprintf(stderr, "parley call: cannot create call on %s: %s\n", bind, pl_strerror(rc));
     return rc;
   }
+  rc = pl_call_data_setup(&a->data, a->call);
+  if (rc)
+    return rc;
   pl_audio_io src, sink;
   const char *send = a->send_path ? a->send_path : pl_cli_sample_path();
   rc = a->tone_hz > 0 ? pl_audio_io_tone_source(&src, a->tone_hz, 0.3)
@@ -458,8 +483,10 @@ static void stop(app *a, int code) {
   if (!a->quiet && a->tty)
     fprintf(stderr, "\n");
   if (a->call) {
-    if (!a->dial_failed)
+    if (!a->dial_failed) {
       print_status(a, true);
+      pl_call_data_summary(&a->data, stdout);
+    }
     write_webrtc_json(a);
     write_video_json(a);
     pl_call_hangup(a->call);
@@ -509,6 +536,9 @@ int pl_cmd_call(int argc, char **argv) {
     else if (!strcmp(o, "--video-json")) { NEED_ARG(); a.video_json = v; }
     else if (!strcmp(o, "--token")) { NEED_ARG(); a.token = v; }
     else if (!strcmp(o, "--cc")) { NEED_ARG(); a.cc = v; }
+    else if (!strcmp(o, "--send-data")) { NEED_ARG(); a.data.send_path = v; }
+    else if (!strcmp(o, "--record-data")) { NEED_ARG(); a.data.record_dir = v; }
+    else if (!strcmp(o, "--echo-data")) a.data.echo = true;
     else if (!strcmp(o, "--allow-origin")) { NEED_ARG(); a.allow_origins = v; }
     else if (!strcmp(o, "--session-timeout")) {
       NEED_ARG();
@@ -603,6 +633,9 @@ int pl_cmd_call(int argc, char **argv) {
     return 2;
   }
   a.tty = isatty(2);
+  a.data.quiet = a.quiet;
+  a.data.finished = data_finished;
+  a.data.user = &a;
   a.loop = uv_default_loop();
   int rc = pl_engine_new(&a.engine, a.loop);
   if (rc) {
@@ -701,5 +734,6 @@ int pl_cmd_call(int argc, char **argv) {
   uv_run(a.loop, UV_RUN_DEFAULT); /* the engine's handles close */
   uv_loop_close(a.loop);
   free(a.page);
+  pl_call_data_free(&a.data);
   return a.exit_code;
 }

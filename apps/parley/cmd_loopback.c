@@ -22,6 +22,7 @@
 #include "apps/parley/cli.h"
 #include "apps/parley/commands.h"
 #include "apps/parley/lab.h"
+#include "apps/parley/lab_data.h"
 #include "audio/wav/wav.h"
 #include "engine/call/call.h"
 #include "engine/sim.h"
@@ -286,6 +287,9 @@ static void usage(FILE *f) {
           "  --video-size WxH    pattern size (default 640x360)\n"
           "  --cc NAME           congestion controller on both ends: gcc, learned or none\n"
           "                      (default: the engine's)\n"
+          "  --data KBPS         a data channel A->B beside the call: a reliable bulk\n"
+          "                      transfer offered at KBPS and timestamped pings every\n"
+          "                      100 ms (WebRTC transport: DTLS, so runs do not replay)\n"
           "  --quiet             no progress bar\n",
           names);
 }
@@ -453,6 +457,8 @@ int pl_cmd_loopback(int argc, char **argv) {
   int red = 0;
   uint64_t seed = 1;
   bool quiet = false;
+  double data_kbps = 0;
+  pl_lab_data *ld = NULL;
   pl_cli_stage stages[PL_MAX_STAGES];
   int n_stages = 0;
   for (int i = 1; i < argc; i++) {
@@ -506,6 +512,8 @@ int pl_cmd_loopback(int argc, char **argv) {
     } else if (!strcmp(o, "--quiet")) {
       quiet = true;
       continue;
+    } else if (!strcmp(o, "--data")) {
+      if (pl_cli_parse_double(v, 1, 1e6, &data_kbps)) return 2;
     } else if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
       usage(stdout);
       return 0;
@@ -612,6 +620,12 @@ int pl_cmd_loopback(int argc, char **argv) {
     ca.video_codec = cb.video_codec = video_codec;
     ca.video_bitrate = cb.video_bitrate = (int)video_bitrate;
   }
+  if (data_kbps > 0) {
+    ld = calloc(1, sizeof *ld);
+    if (!ld)
+      goto done;
+    pl_lab_data_config(ld, &ca, &cb, data_kbps * 1000);
+  }
   int rc = pl_sim_new(&sim, &ca, &cb, &sc.fwd, &sc.rev, seed);
   if (rc) {
     fprintf(stderr, "parley loopback: %s\n", pl_strerror(rc));
@@ -660,6 +674,10 @@ int pl_cmd_loopback(int argc, char **argv) {
       }
     }
   }
+  if (ld && (rc = pl_lab_data_setup(ld, sim)) != 0) {
+    fprintf(stderr, "parley loopback: data channels: %s\n", pl_strerror(rc));
+    goto done;
+  }
   rc = pl_sim_connect(sim);
   if (rc) {
     fprintf(stderr, "parley loopback: offer/answer failed: %s\n", pl_strerror(rc));
@@ -675,7 +693,10 @@ int pl_cmd_loopback(int argc, char **argv) {
   int secs = (int)ceil(duration);
   for (int s = 0; s < secs; s++) {
     pl_time_us until = s + 1 < duration ? PL_SEC(s + 1) : (pl_time_us)(duration * 1e6);
-    pl_sim_run_until(sim, until);
+    if (ld)
+      pl_lab_data_run_until(ld, until);
+    else
+      pl_sim_run_until(sim, until);
     sample_second(&run->sec[0][s], sim->ab, sim->b, sim->a, &p[0], sim->now);
     sample_second(&run->sec[1][s], sim->ba, sim->a, sim->b, &p[1], sim->now);
     if (s + 1 == PL_LAB_CC_WARMUP) { /* percentiles of the settled call only */
@@ -763,6 +784,8 @@ int pl_cmd_loopback(int argc, char **argv) {
              lv->timing.delay_p95_ms, (unsigned long long)st->nack_count,
              (unsigned long long)st->pli_count);
   }
+  if (ld)
+    pl_lab_data_report(ld, stdout, out_dir);
   printf("  report: %s/report.html\n", out_dir);
   code = 0;
   /* Video that was asked for and not shown is a failed run, not a report
@@ -783,6 +806,7 @@ int pl_cmd_loopback(int argc, char **argv) {
   }
 done:
   pl_sim_free(sim);
+  free(ld);
   for (int d = 0; d < 2; d++) {
     vlab_free(&vl[d]);
     free(run->dir[d].video.frames);

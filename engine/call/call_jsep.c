@@ -268,6 +268,12 @@ int pl_jsep_create_offer(pl_call *c, char *out, size_t cap, bool restart) {
     s->n_media = 2;
     rc = video_section(c, s, &s->media[1], m, NULL, c->video->mid);
   }
+  if (!rc && (pl_dc_wanted(c) || w->dc_negotiated)) {
+    char mid[PL_SDP_TOKEN_LEN];
+    snprintf(mid, sizeof mid, "%s", w->dc_negotiated ? w->dc_mid : s->n_media == 2 ? "2" : "1");
+    pl_dc_offer_section(c, s, &s->media[s->n_media], m, mid);
+    s->n_media++;
+  }
   if (!rc)
     rc = finish_text(s, out, cap);
   pl_sdp_free(s);
@@ -388,9 +394,21 @@ int pl_jsep_answer_struct(pl_call *c, const pl_sdp *o, pl_sdp *a, pl_sdp_setup s
   snprintf(l.ice_pwd, sizeof l.ice_pwd, "%s", w->pwd);
   l.setup = setup;
   l.ice_lite = c->cfg.ice_lite;
+  caps.datachannel = pl_dc_wanted(c);
   int rc = local_fingerprint(c, &l.fingerprint);
   if (!rc)
     rc = pl_sdp_answer(a, o, &caps, &l);
+  if (rc)
+    return rc;
+  /* The first accepted data section is ours (one association per call). */
+  for (int i = 0; i < a->n_media && !rc; i++) {
+    if (a->media[i].type != PL_SDP_APPLICATION || a->media[i].port == 0)
+      continue;
+    if (w->dc_negotiated && strcmp(w->dc_mid, a->media[i].mid) != 0)
+      continue;
+    rc = pl_dc_negotiated(c, &o->media[i], o->media[i].mid);
+    break;
+  }
   if (rc)
     return rc;
   a->sess_version = c->sess_version;
@@ -551,6 +569,14 @@ int pl_jsep_accept_answer(pl_call *c, const pl_sdp *s) {
     if (vrc)
       return vrc;
   }
+  for (int i = 0; i < s->n_media; i++)
+    if (s->media[i].type == PL_SDP_APPLICATION && s->media[i].port != 0 &&
+        !strcmp(s->media[i].mid, w->dc_mid)) {
+      int drc = pl_dc_negotiated(c, &s->media[i], s->media[i].mid);
+      if (drc)
+        return drc;
+      break;
+    }
   int rc = pl_wrtc_remote(c, s, transport_section(s, m),
                           t.setup == PL_SDP_SETUP_ACTIVE ? PL_DTLS_SERVER : PL_DTLS_CLIENT);
   if (!rc)

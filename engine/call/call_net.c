@@ -257,6 +257,8 @@ static void handle_rtcp(pl_call *c, pl_time_us now, const uint8_t *data, size_t 
       if (pl_rtcp_bye_parse(&bye, &pkt) == 0 && atomic_load(&c->state) != PL_CALL_CLOSED) {
         atomic_store(&c->state, PL_CALL_CLOSED);
         pl_call_emit(c, PL_EVENT_REMOTE_BYE, 0, "RTCP BYE");
+        if (c->webrtc)
+          pl_dc_call_ended(c, now); /* the call is over: its data channels too */
         return;
       }
     }

@@ -70,6 +70,7 @@ void pl_wrtc_free(pl_call *c) {
   pl_wrtc *w = c->wrtc;
   if (!w)
     return;
+  pl_dc_free(c);
   if (w->dtls)
     pl_dtls_free(w->dtls);
   if (w->ice)
@@ -232,8 +233,10 @@ static void set_conn_state(pl_call *c, int err, const char *why) {
   if (s == w->conn_state)
     return;
   w->conn_state = s;
-  if (s == PL_CONNECTION_FAILED || s == PL_CONNECTION_CLOSED)
+  if (s == PL_CONNECTION_FAILED || s == PL_CONNECTION_CLOSED) {
     atomic_store(&c->state, PL_CALL_CLOSED); /* the call is over: no media */
+    pl_dc_transport_closed(c);                /* nor data channels */
+  }
   emit_state(c, PL_EVENT_CONNECTION_STATE, s, err, why ? why : conn_names[s]);
 }
 
@@ -281,6 +284,7 @@ static void dtls_connected(pl_call *c, pl_time_us now) {
     pl_call_net_rtcp_now(c, now); /* tells the server we are keyed */
   }
   set_dtls_state(c, PL_DTLS_TRANSPORT_CONNECTED, 0, NULL);
+  pl_dc_dtls_connected(c, now);
 }
 
 void pl_wrtc_peer_keyed(pl_call *c, pl_time_us now) {
@@ -312,7 +316,7 @@ static void dtls_pump(pl_call *c, pl_time_us now) {
       else
         c->dropped++;
     } else if (o.kind == PL_DTLS_OUT_DATA) {
-      c->dropped++; /* no data channel: application data has no reader */
+      pl_dc_input(c, now, o.data, o.len); /* an SCTP packet */
     } else if (o.event == PL_DTLS_EV_CONNECTED) {
       dtls_connected(c, now);
     } else if (o.event == PL_DTLS_EV_FAILED) {
@@ -421,7 +425,12 @@ static void pump(pl_call *c, pl_time_us now) {
       else
         ice_event(c, now, &o);
     }
-    dtls_pump(c, now);
+    /* SCTP's packets go into DTLS, and DTLS may hand SCTP more. */
+    for (int k = 0; k < 8; k++) {
+      dtls_pump(c, now);
+      if (!pl_dc_pump(c, now))
+        break;
+    }
     if (!any)
       break;
   }
@@ -581,6 +590,7 @@ void pl_wrtc_timeout(pl_call *c, pl_time_us now) {
     pl_ice_timeout(w->ice, now);
   if (w->dtls && pl_dtls_deadline(w->dtls) <= now)
     pl_dtls_timeout(w->dtls, now);
+  pl_dc_timeout(c, now);
   pump(c, now);
 }
 
@@ -596,7 +606,7 @@ pl_time_us pl_wrtc_deadline(const pl_call *c) {
     d = pl_time_min(d, w->await_until);
   if (w->dtls)
     d = pl_time_min(d, pl_dtls_deadline(w->dtls));
-  return d;
+  return pl_time_min(d, pl_dc_deadline(c));
 }
 
 void pl_wrtc_close(pl_call *c) {

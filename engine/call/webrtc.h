@@ -54,6 +54,13 @@ typedef struct pl_wrtc {
   bool gathering_done, eoc_signaled;
   char mid[PL_SDP_TOKEN_LEN];
   char detail[PL_WRTC_CAND_LEN + 32];
+  /* Data channels (call_dc.c): the SCTP association over DTLS, made with
+   * the first channel or when a data section is negotiated. */
+  struct pl_sctp *sctp;
+  bool dc_negotiated, dc_started, dc_in_pump;
+  uint16_t dc_remote_port;
+  uint64_t dc_remote_max;
+  char dc_mid[PL_SDP_TOKEN_LEN];
 } pl_wrtc;
 
 struct pl_call;
@@ -90,6 +97,26 @@ int pl_wrtc_candidates_text(struct pl_call *c, bool only_new, char *buf,
 /* Copies our candidates into an SDP section; marks them signaled. */
 void pl_wrtc_candidates_to_sdp(struct pl_call *c, pl_sdp_media *m);
 void pl_wrtc_fill_stats(struct pl_call *c, pl_call_stats *s);
+
+/* Data channels (call_dc.c). */
+bool pl_dc_wanted(const struct pl_call *c); /* offer / accept m=application */
+/* Our m=application section (an offer) beside audio section `aa`. */
+void pl_dc_offer_section(struct pl_call *c, pl_sdp *s, pl_sdp_media *m,
+                         const pl_sdp_media *aa, const char *mid);
+/* The peer's accepted m=application: its port and maximum message size. */
+int pl_dc_negotiated(struct pl_call *c, const pl_sdp_media *remote, const char *mid);
+void pl_dc_dtls_connected(struct pl_call *c, pl_time_us now);
+/* The connection closed or failed: every channel closes. */
+void pl_dc_transport_closed(struct pl_call *c);
+/* The peer hung up (RTCP BYE): channels close and their events go out. */
+void pl_dc_call_ended(struct pl_call *c, pl_time_us now);
+void pl_dc_input(struct pl_call *c, pl_time_us now, const uint8_t *p, size_t n);
+/* Drains SCTP: packets into DTLS, events to the app. True when DTLS was
+ * handed something (its output needs draining). */
+bool pl_dc_pump(struct pl_call *c, pl_time_us now);
+void pl_dc_timeout(struct pl_call *c, pl_time_us now);
+pl_time_us pl_dc_deadline(const struct pl_call *c);
+void pl_dc_free(struct pl_call *c);
 
 /* JSEP (call_jsep.c). */
 bool pl_jsep_is_webrtc_offer(const pl_sdp *s);

@@ -1,7 +1,7 @@
 # Interop with real peers: headless Chromium (playwright-core from npm, installed
 # by the test into tests/interop/node_modules) and coturn as a STUN server.
 set(PL_INTEROP_ENV "PARLEY=${CMAKE_BINARY_DIR}/bin/parley;PL_SOURCE_DIR=${CMAKE_SOURCE_DIR};PL_BIN_DIR=${CMAKE_BINARY_DIR}")
-foreach(t chromium_call chromium_red coturn_two_engines)
+foreach(t chromium_call chromium_red chromium_data coturn_two_engines)
   add_test(NAME interop/${t} COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_${t}.sh)
   set_tests_properties(interop/${t} PROPERTIES ENVIRONMENT "${PL_INTEROP_ENV}" TIMEOUT 180
                        LABELS interop RUN_SERIAL TRUE)
