@@ -549,6 +549,7 @@ typedef struct pl_call_stats {
   uint64_t pli_count, fir_count;    /* we sent */
   uint64_t nacks_received, plis_received, firs_received;
   uint64_t retransmitted_packets_sent; /* RTX answers */
+  uint64_t retransmissions_limited;   /* NACKed packets not resent: over the RTX budget */
   uint64_t retransmitted_packets_received;
   uint64_t keyframes_requested_by_peer; /* keyframes we made for PLI/FIR */
   double video_delay_s;             /* capture -> render, mean, -1 unknown */

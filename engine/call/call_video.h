@@ -109,6 +109,9 @@ typedef struct pl_call_video {
   uint64_t nack_sent, nacked_seqs, pli_sent, fir_sent;
   uint64_t nack_received, pli_received, fir_received;
   uint64_t rtx_sent, rtx_received;
+  uint64_t rtx_limited;           /* NACKed packets not resent: over the RTX budget */
+  double rtx_budget;              /* bytes RTX may still send (call_video_net.c) */
+  pl_time_us rtx_budget_at;
   int remote_capture_w, remote_capture_h; /* the peer's source size, from its APP */
 
   /* Between the halves. */

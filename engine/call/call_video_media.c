@@ -524,6 +524,7 @@ void pl_call_video_fill_stats(pl_call *c, pl_call_stats *s) {
   s->plis_received = v->pli_received;
   s->firs_received = v->fir_received;
   s->retransmitted_packets_sent = v->rtx_sent;
+  s->retransmissions_limited = v->rtx_limited;
   s->retransmitted_packets_received = v->rtx_received;
   s->keyframes_requested_by_peer = m.keyframes_for_peer;
   s->video_rate_changes = m.rate_changes;

@@ -9,6 +9,7 @@
 #include "video/payload/vp8.h"
 #include "video/payload/vp9.h"
 
+#define RTX_SHARE 1.0 /* of the target, a second of it in hand: libwebrtc's cap */
 #define FB_MAX 600 /* one feedback compound: RR + SDES + NACK/PLI/FIR */
 
 bool pl_call_video_owns_rtp(const pl_call *c, const pl_rtp_header *h) {
@@ -108,9 +109,28 @@ static void answer_nack(pl_call *c, pl_time_us now, const pl_rtcp_packet *pkt) {
   /* The receiver repeats a NACK an RTT later; a copy sent within half an
    * RTT may still be on its way. */
   pl_time_us min_iv = c->rtt_us > 0 ? c->rtt_us / 2 : PL_MS(20);
+  /* Retransmissions share the path with the media the controller already
+   * gave it all to: after a sharp drop in capacity the receiver NACKs
+   * hundreds of packets the queue threw away, and resending them all at
+   * once would double what the path gets. RTX may spend RTX_SHARE of the
+   * target, with a second of it in hand (libwebrtc's RateLimiter on
+   * retransmissions). A quarter of the target measured the same within
+   * noise on the dev traces (docs/congestion.md), so libwebrtc's bound stays. */
+  uint64_t target = c->cc_target.target_bps;
+  if (target) {
+    double rate = (double)target * RTX_SHARE / 8;
+    v->rtx_budget += rate * (double)(now - v->rtx_budget_at) / 1e6;
+    if (v->rtx_budget > rate || v->rtx_budget_at == 0)
+      v->rtx_budget = rate;
+    v->rtx_budget_at = now;
+  }
   for (size_t i = 0; i < n; i++) {
     const uint8_t *orig;
     size_t olen;
+    if (target && v->rtx_budget <= 0) {
+      v->rtx_limited += n - i;
+      break;
+    }
     if (pl_send_history_get(v->hist, now, seqs[i], min_iv, &orig, &olen))
       continue;
     pl_pkt *p = pl_pkt_get(&c->pool);
@@ -131,6 +151,7 @@ static void answer_nack(pl_call *c, pl_time_us now, const pl_rtcp_packet *pkt) {
     }
     p->len = (size_t)len;
     v->rtx_sent++;
+    v->rtx_budget -= (double)len;
     pl_call_cc_send(c, now, p, PL_PACE_RTX);
   }
 }
