@@ -245,6 +245,9 @@ typedef struct pl_call_config {
   int opus_frame_ms;       /* 10, 20, 40 or 60 (default 20) */
   bool opus_fec;           /* in-band FEC (default on) */
   bool opus_dtx;           /* discontinuous transmission (default off) */
+  bool opus_neural;        /* libopus >= 1.5's tools (default on; nothing on 1.3.1):
+                            * deep PLC and NoLACE in the decoder, DRED on the encoder
+                            * sized by the loss the peer reports, and DRED decoding */
   pl_crypto_suite crypto;  /* preferred SRTP suite (default AES_CM_128_HMAC_SHA1_80) */
   int jitter_min_ms;       /* jitter buffer bounds (default 20 .. 500) */
   int jitter_max_ms;
@@ -446,6 +449,7 @@ typedef struct pl_call_stats {
   double jitter_buffer_target_delay_s;
   uint64_t total_samples_received, concealed_samples, silent_concealed_samples;
   uint64_t concealment_events;
+  uint64_t dred_recovered_samples; /* lost samples rebuilt from DRED (not concealed) */
   uint64_t inserted_samples_for_deceleration, removed_samples_for_acceleration;
   double mouth_to_ear_s;        /* capture -> playout, -1 until known */
   /* WebRTC transport (zero/empty with SDES) */
