@@ -248,6 +248,8 @@ typedef struct pl_call_config {
   bool opus_neural;        /* libopus >= 1.5's tools (default on; nothing on 1.3.1):
                             * deep PLC and NoLACE in the decoder, DRED on the encoder
                             * sized by the loss the peer reports, and DRED decoding */
+  int opus_dred_ms;        /* with opus_neural: DRED history sent at least, whatever the
+                            * reported loss (default 0: as the loss asks) */
   pl_crypto_suite crypto;  /* preferred SRTP suite (default AES_CM_128_HMAC_SHA1_80) */
   int jitter_min_ms;       /* jitter buffer bounds (default 20 .. 500) */
   int jitter_max_ms;
