@@ -277,6 +277,8 @@ static void usage(FILE *f) {
           "  --duration S        simulated seconds (default: the scenario's, else 20)\n"
           "  --stage NAME=on|off switch a media-graph stage on both ends\n"
           "  --bitrate BPS       Opus bitrate (default 32000)\n"
+          "  --opus-neural on|off  libopus 1.5's deep PLC, NoLACE and DRED (default on;\n"
+          "                      nothing on 1.3.1)\n"
           "  --seed N            emulator and engine seed (default 1)\n"
           "  --out DIR           where rx_*.wav, stats.json, report.html go (default out/loopback)\n"
           "  --video SRC         video both ways too: pattern or FILE.y4m (looped)\n"
@@ -450,7 +452,7 @@ int pl_cmd_loopback(int argc, char **argv) {
   memset(vl, 0, sizeof vl);
   double duration = 0, bitrate = 32000;
   uint64_t seed = 1;
-  bool quiet = false;
+  bool quiet = false, opus_neural = true;
   pl_cli_stage stages[PL_MAX_STAGES];
   int n_stages = 0;
   for (int i = 1; i < argc; i++) {
@@ -492,6 +494,12 @@ int pl_cmd_loopback(int argc, char **argv) {
       if (pl_cli_parse_double(v, 0.5, PL_LAB_MAX_SECONDS - 1, &duration)) return 2;
     } else if (!strcmp(o, "--bitrate")) {
       if (pl_cli_parse_double(v, 6000, 510000, &bitrate)) return 2;
+    } else if (!strcmp(o, "--opus-neural")) {
+      if (strcmp(v, "on") && strcmp(v, "off")) {
+        fprintf(stderr, "parley loopback: --opus-neural on|off\n");
+        return 2;
+      }
+      opus_neural = !strcmp(v, "on");
     } else if (!strcmp(o, "--seed")) {
       double d;
       if (pl_cli_parse_double(v, 0, 1e15, &d)) return 2;
@@ -601,6 +609,7 @@ int pl_cmd_loopback(int argc, char **argv) {
   pl_call_config_init(&ca);
   pl_call_config_init(&cb);
   ca.opus_bitrate = cb.opus_bitrate = (int)bitrate;
+  ca.opus_neural = cb.opus_neural = opus_neural;
   ca.cc = cb.cc = cc;
   if (video) {
     ca.video = cb.video = true;
