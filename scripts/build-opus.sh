@@ -34,7 +34,7 @@ mkdir -p "$tmp/lists/partial" "$tmp/cache/archives/partial"
 echo "deb-src http://deb.debian.org/debian $suite main" >"$tmp/sources.list"
 apt_opts=(-q -o "Dir::Etc::SourceList=$tmp/sources.list" -o Dir::Etc::SourceParts=/dev/null
   -o "Dir::State::Lists=$tmp/lists" -o "Dir::Cache=$tmp/cache"
-  -o APT::Sandbox::User=root)
+  -o APT::Sandbox::User=root -o Acquire::Retries=1 -o Acquire::http::Timeout=20)
 echo "build-opus: fetching Debian $suite's opus source"
 apt-get "${apt_opts[@]}" update >"$tmp/apt.log" 2>&1 || {
   cat "$tmp/apt.log" >&2; echo "build-opus: apt-get update ($suite deb-src) failed" >&2; exit 1; }
