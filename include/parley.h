@@ -302,6 +302,11 @@ typedef struct pl_call_config {
    * 2 previous frames in every packet, PL_RED_AUTO from the loss the peer
    * reports (docs/audio.md, "Adaptive protection"). */
   int red;
+  bool opus_neural;        /* libopus >= 1.5's tools (default on; nothing on 1.3.1):
+                            * deep PLC and NoLACE in the decoder, DRED on the encoder
+                            * sized by the loss the peer reports, and DRED decoding */
+  int opus_dred_ms;        /* with opus_neural: DRED history sent at least, whatever the
+                            * reported loss (default 0: as the loss asks) */
   pl_crypto_suite crypto;  /* preferred SRTP suite (default AES_CM_128_HMAC_SHA1_80) */
   int jitter_min_ms;       /* jitter buffer bounds (default 20 .. 500) */
   int jitter_max_ms;
@@ -508,6 +513,7 @@ typedef struct pl_call_stats {
   double jitter_buffer_target_delay_s;
   uint64_t total_samples_received, concealed_samples, silent_concealed_samples;
   uint64_t concealment_events;
+  uint64_t dred_recovered_samples; /* lost samples rebuilt from DRED (not concealed) */
   uint64_t inserted_samples_for_deceleration, removed_samples_for_acceleration;
   /* fecPacketsReceived / fecPacketsDiscarded (W3C, as libwebrtc counts
    * them): Opus packets carrying LBRR and RED redundant blocks received;

@@ -3,12 +3,14 @@
 #   scripts/install-deps.sh build   - to build the engine and run the demo
 #   scripts/install-deps.sh test    - build + everything `make check` uses
 #   scripts/install-deps.sh data    - what ai/data/ builds training corpora from
+# build and test also build libopus 1.5 (deep PLC, DRED) from Debian 13's source
+# into build-deps/opus-1.5 (scripts/build-opus.sh; once per checkout).
 # As root it runs apt-get; otherwise it prints the exact command and fails.
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libuv1-dev libsrtp2-dev libopus-dev
   libvpx-dev libusrsctp-dev libssl-dev libcriterion-dev libhttp-parser-dev
-  libyuv-dev libspeexdsp-dev libxnnpack-dev libpthreadpool-dev codec2-examples)
+  libyuv-dev libspeexdsp-dev libxnnpack-dev libpthreadpool-dev codec2-examples dpkg-dev)
 test_pkgs=(clang libclang-rt-14-dev python3 python3-numpy python3-torch sox
   ffmpeg chromium nodejs npm coturn
   python3-gi python3-aiortc gstreamer1.0-plugins-base gstreamer1.0-plugins-good
@@ -20,10 +22,11 @@ data_pkgs=(codec2-examples flite festival festvox-kallpc16k festvox-kdlpc16k
   lbreakout2-data sound-theme-freedesktop)
 
 want=()
+opus=0
 for what in "${@:-build}"; do
   case "$what" in
-    build) want+=("${build_pkgs[@]}") ;;
-    test) want+=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+    build) want+=("${build_pkgs[@]}"); opus=1 ;;
+    test) want+=("${build_pkgs[@]}" "${test_pkgs[@]}"); opus=1 ;;
     data) want+=("${data_pkgs[@]}") ;;
     *) echo "install-deps: unknown group '$what' (build|test|data)" >&2; exit 2 ;;
   esac
@@ -44,7 +47,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | awk '!seen[$0]++')
 fi
 
+# libopus 1.5 from Debian's source; a failure is not fatal: CMake then falls
+# back to the system's 1.3.1 and says so.
+build_opus() {
+  [ "$opus" = 1 ] || return 0
+  "$(dirname "$0")/build-opus.sh" || echo "install-deps: libopus 1.5 not built; the build uses the system's" >&2
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
+  build_opus
   exit 0
 fi
 
@@ -57,3 +68,4 @@ fi
 echo "install-deps: installing ${missing[*]}"
 apt-get update -q
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+build_opus

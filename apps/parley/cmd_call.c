@@ -24,6 +24,7 @@
 #include "apps/parley/call_data.h"
 #include "apps/parley/cli.h"
 #include "apps/parley/listener.h"
+#include "audio/opus/opus.h"
 #include "parley.h"
 
 typedef struct app {
@@ -50,6 +51,7 @@ typedef struct app {
   int channels, bitrate, frame_ms;
   bool fec, dtx, quiet, tty, loop_source, stopping, connected;
   int red; /* --red */
+  int dred_ms;
   bool dial_failed; /* no call took place: no summary */
   pl_crypto_suite crypto;
   pl_cli_stage stages[PL_MAX_STAGES];
@@ -92,6 +94,8 @@ static void usage(FILE *f) {
           "  --red 0|1|2|auto     RED (RFC 2198): previous frames per packet, or chosen\n"
           "                       from the loss the peer reports (default 0; RED from the\n"
           "                       peer is decoded whatever this says)\n"
+          "  --dred MS            send Opus DRED (libopus >= 1.5) from the start, not only\n"
+          "                       once the peer reports loss\n"
           "  --crypto aes|gcm     SRTP suite to offer (default aes)\n"
           "  --stage NAME=on|off  switch a media-graph stage\n"
           "  --stats-json FILE    write the final statistics as JSON\n"
@@ -331,6 +335,7 @@ static int setup_call(app *a, const char *bind) {
   cfg.opus_fec = a->fec;
   cfg.red = a->red;
   cfg.opus_dtx = a->dtx;
+  cfg.opus_dred_ms = a->dred_ms;
   cfg.crypto = a->crypto;
   cfg.on_event = on_event;
   cfg.user = a;
@@ -580,6 +585,13 @@ int pl_cmd_call(int argc, char **argv) {
       double b;
       if (pl_cli_parse_double(v, 6000, 510000, &b)) return 2;
       a.bitrate = (int)b;
+    } else if (!strcmp(o, "--dred")) {
+      NEED_ARG();
+      double ms;
+      if (pl_cli_parse_double(v, 0, PL_OPUS_DRED_MAX_MS, &ms)) return 2;
+      a.dred_ms = (int)ms;
+      if (a.dred_ms && !pl_opus_neural())
+        fprintf(stderr, "parley call: note: --dred ignored: %s has no DRED\n", pl_opus_version());
     } else if (!strcmp(o, "--frame-ms")) {
       NEED_ARG();
       double ms = 0;

@@ -1,4 +1,4 @@
-/* `parley conceal IN.wav OUT.wav --loss TRACE|RATE --plc none|opus|neural`:
+/* `parley conceal IN.wav OUT.wav --loss TRACE|RATE --plc none|opus|deep|neural`:
  * encodes IN with Opus (20 ms packets), drops packets by a trace or a seeded
  * random (or Gilbert-Elliott bursty) pattern, and plays what is left through
  * the jitter buffer with synthetic arrival times - the concealment path of a
@@ -38,21 +38,27 @@ typedef struct opts {
   bool fec, json;
   int bitrate;
   int red; /* RED distance: previous frames in every packet */
+  int dred_ms;        /* encoder DRED history, 0 off */
+  int dec_complexity; /* -1: by --plc (deep: 5, else 0) */
 } opts;
 
 static void usage(FILE *f) {
   fprintf(f,
-          "usage: parley conceal IN.wav OUT.wav --loss TRACE|RATE --plc none|opus|neural\n"
-          "                      [--seed N] [--burst MEAN] [--fec] [--red N] [--bitrate BPS]\n"
-          "                      [--json]\n"
+          "usage: parley conceal IN.wav OUT.wav --loss TRACE|RATE --plc none|opus|deep|neural\n"
+          "                      [--seed N] [--burst MEAN] [--fec] [--red N] [--dred MS]\n"
+          "                      [--bitrate BPS] [--dec-complexity N] [--json]\n"
           "  --loss TRACE   a text file, one 0 or 1 (lost) per 20 ms packet; '#' comments;\n"
           "                 it repeats when shorter than the input\n"
           "  --loss RATE    random loss: 0.1 or 10%%, drawn from --seed (default 1)\n"
           "  --burst MEAN   with RATE: Gilbert-Elliott bursts of MEAN packets on average\n"
-          "  --plc          none: silence; opus: Opus PLC; neural: the neural PLC stage\n"
+          "  --plc          none: silence; opus: Opus PLC; deep: Opus 1.5's deep PLC\n"
+          "                 (decoder complexity 5); neural: the neural PLC stage\n"
           "  --fec          Opus in-band FEC (LBRR) on, used by the jitter buffer\n"
           "  --red N        RED (RFC 2198): every packet also carries the N (1 or 2) frames\n"
           "                 before it; the buffer waits N packets for the copies\n"
+          "  --dred MS      Opus DRED: MS (10..1000) of history in each packet, rebuilt\n"
+          "                 by the jitter buffer after a loss (needs libopus >= 1.5)\n"
+          "  --dec-complexity N  Opus decoder complexity 0..10 (6 LACE, 7 NoLACE)\n"
           "  --bitrate BPS  Opus bitrate (default 24000)\n"
           "  --json         print the results as JSON\n"
           "IN is mixed to mono and resampled to 48 kHz for Opus; OUT has IN's rate and\n"
@@ -67,10 +73,12 @@ static int parse(int argc, char **argv, opts *o) {
       {"fec", no_argument, 0, 'f'},        {"bitrate", required_argument, 0, 'r'},
       {"json", no_argument, 0, 'j'},       {"help", no_argument, 0, 'h'},
       {"red", required_argument, 0, 'R'},
+      {"dred", required_argument, 0, 'd'}, {"dec-complexity", required_argument, 0, 'c'},
       {0, 0, 0, 0}};
   memset(o, 0, sizeof *o);
   o->seed = 1;
   o->bitrate = 24000;
+  o->dec_complexity = -1;
   optind = 1;
   int c;
   double v;
@@ -108,6 +116,16 @@ static int parse(int argc, char **argv, opts *o) {
         return 2;
       o->red = (int)v;
       break;
+    case 'd':
+      if (pl_cli_parse_double(optarg, 10, PL_OPUS_DRED_MAX_MS, &v) || v != floor(v))
+        return 2;
+      o->dred_ms = (int)v;
+      break;
+    case 'c':
+      if (pl_cli_parse_double(optarg, 0, 10, &v) || v != floor(v))
+        return 2;
+      o->dec_complexity = (int)v;
+      break;
     case 'h':
       usage(stdout);
       return 0;
@@ -121,10 +139,14 @@ static int parse(int argc, char **argv, opts *o) {
     usage(stderr);
     return 2;
   }
-  if (strcmp(o->plc, "none") && strcmp(o->plc, "opus") && strcmp(o->plc, "neural")) {
-    fprintf(stderr, "parley conceal: --plc must be none, opus or neural, not '%s'\n", o->plc);
+  if (strcmp(o->plc, "none") && strcmp(o->plc, "opus") && strcmp(o->plc, "deep") &&
+      strcmp(o->plc, "neural")) {
+    fprintf(stderr, "parley conceal: --plc must be none, opus, deep or neural, not '%s'\n",
+            o->plc);
     return 2;
   }
+  if (o->dec_complexity < 0)
+    o->dec_complexity = strcmp(o->plc, "deep") ? 0 : PL_OPUS_DEC_COMPLEXITY_PLC;
   o->in = argv[optind];
   o->out = argv[optind + 1];
   return -1;
@@ -202,6 +224,7 @@ typedef struct result {
   size_t packets, lost;
   double rate;
   double payload_bps; /* RTP payload bits per second: Opus, or RED with its copies */
+  double kbps; /* what the encoder sent, all packets */
   pl_jitter_stats st;
 } result;
 
@@ -231,17 +254,22 @@ static int run(const opts *o, const float *in48, size_t n48, float *out48, resul
   ec.bitrate = o->bitrate;
   ec.fec = o->fec;
   /* libopus sizes LBRR by the loss it expects: tell it the rate asked for. */
-  ec.packet_loss_pct = o->fec ? (int)fmin(100, fmax(5, ceil(res->rate * 100))) : 0;
+  /* DRED's share of the bitrate grows with the expected loss too. */
+  ec.packet_loss_pct =
+      o->fec || o->dred_ms ? (int)fmin(100, fmax(5, ceil(res->rate * 100))) : 0;
+  ec.dred_ms = o->dred_ms;
   if (!(enc = pl_opus_enc_new(&ec))) {
     fprintf(stderr, "parley conceal: the Opus encoder refused bitrate %d\n", o->bitrate);
     goto out;
   }
+  double bytes = 0;
   for (size_t i = 0; i < np; i++) {
     len[i] = pl_opus_enc_encode(enc, pcm + i * SPP, pkt[i], PL_OPUS_MAX_PACKET);
     if (len[i] <= 0) {
       fprintf(stderr, "parley conceal: encoding failed: %s\n", pl_strerror(len[i]));
       goto out;
     }
+    bytes += len[i];
   }
   /* RED: each packet as the call sends it (RFC 2198), parsed back on
    * arrival, so the copies go through the same writer and parser. */
@@ -254,10 +282,11 @@ static int run(const opts *o, const float *in48, size_t n48, float *out48, resul
       red_len[i] = pl_red_sender_wrap(&rs, (uint32_t)(i * SPP), pkt[i], (size_t)len[i], red[i],
                                       sizeof red[i]);
   }
-  double bytes = 0;
+  double wire = 0;
   for (size_t i = 0; i < np; i++)
-    bytes += red ? red_len[i] : len[i];
-  res->payload_bps = np ? bytes * 8 / ((double)np * SPP / PL_AUDIO_RATE) : 0;
+    wire += red ? red_len[i] : len[i];
+  res->payload_bps = np ? wire * 8 / ((double)np * SPP / PL_AUDIO_RATE) : 0;
+  res->kbps = np ? bytes * 8.0 / ((double)np * SPP / PL_AUDIO_RATE) / 1000.0 : 0;
   pl_jitter_config jc;
   pl_jitter_config_default(&jc);
   /* Copies at distance N come N packets after their original: hold that
@@ -266,6 +295,8 @@ static int run(const opts *o, const float *in48, size_t n48, float *out48, resul
   jc.initial_delay_ms = 0;
   jc.use_fec = o->fec;
   jc.comfort_noise = strcmp(o->plc, "none") != 0;
+  jc.decoder_complexity = o->dec_complexity;
+  jc.use_dred = o->dred_ms > 0;
   jc.seed = o->seed;
   if (!(jb = pl_jitter_new(&jc)))
     goto out;
@@ -377,6 +408,12 @@ int pl_cmd_conceal(int argc, char **argv) {
     fprintf(stderr, "parley conceal: neural PLC model not available in this build\n");
     return 1;
   }
+  if (!pl_opus_neural() && (o.dred_ms || o.dec_complexity)) {
+    fprintf(stderr, "parley conceal: %s needs libopus >= 1.5; this build has %s "
+            "(scripts/build-opus.sh)\n", o.dred_ms ? "--dred" : !strcmp(o.plc, "deep") ?
+            "--plc deep" : "--dec-complexity", pl_opus_version());
+    return 1;
+  }
   pl_wav_info info;
   float *in = pl_cli_read_mono("parley conceal", NULL, o.in, &info);
   if (!in)
@@ -467,8 +504,12 @@ int pl_cmd_conceal(int argc, char **argv) {
   if (o.json) {
     printf("{\n  \"plc\": \"%s\",\n  \"fec\": %s,\n  \"red\": %d,\n  \"bitrate\": %d,\n",
            o.plc, o.fec ? "true" : "false", o.red, o.bitrate);
+    printf("  \"dred_ms\": %d,\n  \"dec_complexity\": %d,\n", o.dred_ms, o.dec_complexity);
     jnum("payload_bps", res.payload_bps, "%.0f", true);
+    jnum("sent_kbps", res.kbps, "%.3f", true);
     printf("  \"red_recovered\": %llu,\n", (unsigned long long)st->red_recovered);
+    printf("  \"dred_recovered_samples\": %llu,\n",
+           (unsigned long long)st->dred_recovered_samples);
     printf("  \"packets\": %zu,\n  \"lost\": %zu,\n", res.packets, res.lost);
     jnum("loss_pct", 100.0 * (double)res.lost / (double)(res.packets ? res.packets : 1), "%.2f",
          true);
@@ -486,10 +527,13 @@ int pl_cmd_conceal(int argc, char **argv) {
     jnum("si_sdr_db", m.si_sdr_db, "%.4f", false);
     printf("}\n");
   } else {
-    printf("packets  %zu, lost %zu (%.2f %%), FEC recovered %llu, RED recovered %llu, "
-           "concealed %.2f %% in %llu events (%llu bridged into the packet after them)\n",
-           res.packets, res.lost, 100.0 * (double)res.lost / (double)(res.packets ? res.packets : 1),
-           (unsigned long long)st->fec_recovered, (unsigned long long)st->red_recovered, conc,
+    printf("packets  %zu (%.1f kbit/s), lost %zu (%.2f %%), FEC recovered %llu, RED recovered %llu, "
+           "DRED rebuilt %.2f %%, concealed %.2f %% in %llu events (%llu bridged into the "
+           "packet after them)\n",
+           res.packets, res.kbps, res.lost,
+           100.0 * (double)res.lost / (double)(res.packets ? res.packets : 1),
+           (unsigned long long)st->fec_recovered, (unsigned long long)st->red_recovered,
+           played > 0 ? 100.0 * (double)st->dred_recovered_samples / played : 0.0, conc,
            (unsigned long long)st->concealment_events, (unsigned long long)st->bridged_gaps);
     tnum("STOI", m.stoi, "%9.6f", "");
     tnum("LSD", m.lsd_db, "%9.4f", " dB");

@@ -279,6 +279,8 @@ static void usage(FILE *f) {
           "  --stage NAME=on|off switch a media-graph stage on both ends\n"
           "  --bitrate BPS       Opus bitrate (default 32000)\n"
           "  --red 0|1|2|auto    RED (RFC 2198) both ways: distance, or adaptive\n"
+          "  --opus-neural on|off  libopus 1.5's deep PLC, NoLACE and DRED (default on;\n"
+          "                      nothing on 1.3.1)\n"
           "  --seed N            emulator and engine seed (default 1)\n"
           "  --out DIR           where rx_*.wav, stats.json, report.html go (default out/loopback)\n"
           "  --video SRC         video both ways too: pattern or FILE.y4m (looped)\n"
@@ -456,7 +458,7 @@ int pl_cmd_loopback(int argc, char **argv) {
   double duration = 0, bitrate = 32000;
   int red = 0;
   uint64_t seed = 1;
-  bool quiet = false;
+  bool quiet = false, opus_neural = true;
   double data_kbps = 0;
   pl_lab_data *ld = NULL;
   pl_cli_stage stages[PL_MAX_STAGES];
@@ -502,6 +504,12 @@ int pl_cmd_loopback(int argc, char **argv) {
       if (pl_cli_parse_double(v, 6000, 510000, &bitrate)) return 2;
     } else if (!strcmp(o, "--red")) {
       if (pl_cli_parse_red(v, &red)) return 2;
+    } else if (!strcmp(o, "--opus-neural")) {
+      if (strcmp(v, "on") && strcmp(v, "off")) {
+        fprintf(stderr, "parley loopback: --opus-neural on|off\n");
+        return 2;
+      }
+      opus_neural = !strcmp(v, "on");
     } else if (!strcmp(o, "--seed")) {
       double d;
       if (pl_cli_parse_double(v, 0, 1e15, &d)) return 2;
@@ -614,6 +622,7 @@ int pl_cmd_loopback(int argc, char **argv) {
   pl_call_config_init(&cb);
   ca.opus_bitrate = cb.opus_bitrate = (int)bitrate;
   ca.red = cb.red = red;
+  ca.opus_neural = cb.opus_neural = opus_neural;
   ca.cc = cb.cc = cc;
   if (video) {
     ca.video = cb.video = true;

@@ -30,7 +30,8 @@ pl_jitter *pl_jitter_new(const pl_jitter_config *c) {
       c->capacity > 1024 || c->max_payload < 64 || c->max_payload > 4000 ||
       c->min_delay_ms < 0 || c->max_delay_ms > 5000 ||
       c->min_delay_ms > c->max_delay_ms || c->initial_delay_ms < 0 ||
-      c->initial_delay_ms > c->max_delay_ms)
+      c->initial_delay_ms > c->max_delay_ms || c->decoder_complexity < 0 ||
+      c->decoder_complexity > 10)
     return NULL;
   pl_jitter *jb = calloc(1, sizeof *jb);
   if (!jb)
@@ -46,6 +47,13 @@ pl_jitter *pl_jitter_new(const pl_jitter_config *c) {
   jb->scratch = calloc((size_t)PL_OPUS_MAX_SAMPLES * (size_t)ch, sizeof *jb->scratch);
   jb->scratch2 = calloc((size_t)PL_OPUS_MAX_SAMPLES * (size_t)ch, sizeof *jb->scratch2);
   jb->dec = pl_opus_dec_new(ch);
+  /* Without libopus 1.5 both neural tools are simply absent (classic PLC). */
+  if (jb->dec && pl_opus_neural())
+    pl_opus_dec_set_complexity(jb->dec, c->decoder_complexity);
+  if (c->use_dred && pl_opus_neural() && !(jb->dred = pl_opus_dred_new())) {
+    pl_jitter_free(jb);
+    return NULL;
+  }
   int dm = pl_jdelay_init(&jb->dm, c->max_delay_ms, c->initial_delay_ms);
   if (!jb->slots || !jb->mem || !jb->order || !jb->freel || !jb->sb || !jb->dbuf ||
       !jb->scratch || !jb->scratch2 || !jb->dec || dm) {
@@ -67,6 +75,7 @@ void pl_jitter_free(pl_jitter *jb) {
   if (!jb)
     return;
   pl_opus_dec_free(jb->dec);
+  pl_opus_dred_free(jb->dred);
   pl_jdelay_free(&jb->dm);
   free(jb->slots);
   free(jb->mem);

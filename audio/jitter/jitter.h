@@ -27,6 +27,10 @@ typedef struct pl_jitter_config {
   uint64_t seed;        /* comfort-noise generator seed (runs are reproducible) */
   bool comfort_noise;   /* long bursts fade into the background's noise (true)
                            or into silence */
+  int decoder_complexity; /* Opus decoder complexity: 0 classic; with libopus
+                             >= 1.5, 5 deep PLC, 6 LACE, 7 NoLACE (audio/opus) */
+  bool use_dred;        /* rebuild lost audio from the DRED of the first packet
+                           after a gap (libopus >= 1.5; ignored without) */
 } pl_jitter_config;
 
 /* Replaces Opus PLC for lost packets when set (the neural PLC plugs in
@@ -100,6 +104,8 @@ typedef struct pl_jitter_stats {
   uint64_t bridged_gaps;           /* (Parley) gaps a concealer filled knowing the
                                       packet after them (pl_concealer_ops.bridge) */
   uint64_t resyncs;                /* (Parley) stream restarts (timestamp jumps) */
+  uint64_t dred_recovered_samples; /* (Parley) lost samples rebuilt from the DRED of
+                                      the packet after them (counted as emitted) */
 } pl_jitter_stats;
 
 typedef struct pl_jitter pl_jitter;

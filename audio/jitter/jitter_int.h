@@ -87,6 +87,11 @@ struct pl_jitter {
   bool prev_concealed;
   uint64_t run_unclassified;
 
+  /* DRED: the parsed redundancy of the first packet after a gap (dred_seq) */
+  pl_opus_dred *dred;
+  int64_t dred_seq;
+  int dred_cover;
+
   float *dbuf, *scratch, *scratch2;
   pl_cng cng;
 

@@ -99,6 +99,7 @@ void pl_jb_playout_reset(pl_jitter *jb) {
   jb->run_settled = false;
   jb->prev_concealed = false;
   jb->run_unclassified = 0;
+  jb->dred_seq = -1;
 }
 
 static int future(const pl_jitter *jb) { return jb->end - jb->play; }
@@ -195,6 +196,43 @@ static bool decode_fec(pl_jitter *jb, pl_time_us now, pl_jb_slot *p, int remaini
   jb->next_ts = p->ts;
   observe(jb, jb->dbuf + skip * ch, remaining);
   append_decoded(jb, jb->dbuf + skip * ch, remaining, PL_AF_FEC, p->arrival);
+  return true;
+}
+
+/* How far back before p the DRED in p reaches, in samples (0: none, or no
+ * DRED decoder); parsed once per packet, and only for a gap before it. */
+static int dred_cover(pl_jitter *jb, const pl_jb_slot *p) {
+  if (!jb->dred)
+    return 0;
+  if (jb->dred_seq != p->seq) {
+    jb->dred_seq = p->seq;
+    int r = pl_opus_dred_parse(jb->dred, p->data, (size_t)p->len);
+    jb->dred_cover = r > 0 ? r / 120 * 120 : 0;
+  }
+  return jb->dred_cover;
+}
+
+/* Audio is missing before p and p's DRED reaches back over the next
+ * `remaining` samples of the gap: decodes up to `want` of them (stopping
+ * `lbrr` short of p, where p's LBRR rebuilds its last frame better) from the
+ * DRED, as decoded audio: observed by the concealer, merged after any
+ * synthesis before it, counted in dred_recovered_samples. The decoder runs
+ * on from its state, as it would over a packet. */
+static bool decode_dred(pl_jitter *jb, pl_time_us now, pl_jb_slot *p, int64_t remaining,
+                        int64_t lbrr, int want) {
+  int64_t left = remaining - lbrr;
+  if (left <= 0 || remaining % 120 || left % 120 || remaining > dred_cover(jb, p))
+    return false;
+  int n = want < left ? want : (int)left;
+  if (pl_opus_dec_dred(jb->dec, jb->dred, (int)remaining, jb->dbuf, n) != n)
+    return false;
+  pl_jb_note_loss(jb, now);
+  jb->run_media += jb->run_pos; /* what was concealed stood in for lost audio */
+  jb->next_ts += jb->run_pos + n;
+  jb->last_was_dtx = false;
+  jb->st.dred_recovered_samples += (uint64_t)n;
+  observe(jb, jb->dbuf, n);
+  append_decoded(jb, jb->dbuf, n, PL_AF_FEC, p->arrival);
   return true;
 }
 
@@ -421,9 +459,17 @@ static void ensure(pl_jitter *jb, pl_time_us now, int need) {
         jb->run_media += gap;
         continue;
       }
-      if (!fec && bridge(jb, now, p, gap))
+      int64_t lbrr = fec ? p->frame_samples : 0;
+      if (decode_dred(jb, now, p, remaining, lbrr, want))
         continue;
-      int64_t left = fec ? remaining - p->frame_samples : remaining;
+      /* Where p's DRED reaches into the gap, the concealer fills only the
+       * part before it, without bridging (it would not know that audio). */
+      int cover = dred_cover(jb, p);
+      if (!fec && !cover && bridge(jb, now, p, gap))
+        continue;
+      int64_t left = remaining - lbrr;
+      if (cover > 0 && remaining > cover && remaining - cover < left)
+        left = remaining - cover;
       if (want > left)
         want = round_up_120(left);
       conceal(jb, now, want, false);

@@ -34,6 +34,8 @@ typedef struct pl_opus_enc_config {
   bool cbr;            /* false: constrained VBR (libopus default) */
   int max_playback_rate; /* Hz, 0 = 48000: caps the coded audio band to
                           * what the remote plays (its maxplaybackrate) */
+  int dred_ms;         /* DRED history per packet, 0 (off) .. PL_OPUS_DRED_MAX_MS;
+                        * needs libopus >= 1.5 (pl_opus_neural) */
 } pl_opus_enc_config;
 
 typedef struct pl_opus_enc pl_opus_enc;
@@ -92,6 +94,50 @@ int pl_opus_dec_plc(pl_opus_dec *d, float *pcm, int samples);
 /* Duration of the last packet decoded or concealed, per channel. */
 int pl_opus_dec_last_duration(const pl_opus_dec *d);
 void pl_opus_dec_reset(pl_opus_dec *d);
+
+/* libopus >= 1.5's neural tools, present when the build found it
+ * (PL_OPUS_NEURAL: scripts/build-opus.sh; the system's 1.3.1 has none):
+ *  - deep PLC: decoder complexity >= 5 conceals with a neural vocoder;
+ *  - LACE (complexity 6) and NoLACE (7): neural post-filters of SILK's
+ *    output, worth most at low bitrates;
+ *  - DRED ("deep redundancy"): each packet carries up to 1 s of very-low-rate
+ *    history in its padding extension (ignored by older decoders and by
+ *    browsers); after a loss, the first packet that arrives rebuilds what was
+ *    lost before it. The encoder takes the bits out of its own bitrate. */
+#define PL_OPUS_DRED_MAX_MS 1000
+#define PL_OPUS_DEC_COMPLEXITY_PLC 5   /* deep PLC */
+#define PL_OPUS_DEC_COMPLEXITY_LACE 6
+#define PL_OPUS_DEC_COMPLEXITY_NOLACE 7
+bool pl_opus_neural(void);           /* deep PLC, DRED and OSCE all built in */
+const char *pl_opus_version(void);   /* libopus's own version string */
+/* Decoder complexity 0..10; PL_ENOTSUP for anything but 0 without
+ * pl_opus_neural (1.3.1 ignores it: no decoder tool depends on it there). */
+int pl_opus_dec_set_complexity(pl_opus_dec *d, int complexity);
+int pl_opus_dec_complexity(const pl_opus_dec *d);
+/* DRED history the encoder puts in each packet (0 turns it off); the encoder
+ * spends on it a share of the bitrate that grows with packet_loss_pct (set
+ * by pl_opus_enc_set_fec). PL_ENOTSUP without pl_opus_neural. */
+int pl_opus_enc_set_dred(pl_opus_enc *e, int dred_ms);
+int pl_opus_enc_dred_ms(const pl_opus_enc *e);
+/* The DRED duration for a loss rate (0..1) the receiver reports: none on a
+ * clean link, more history the more is lost (docs/plc.md, "DRED"). */
+int pl_opus_dred_ms_for_loss(double fraction_lost);
+
+/* DRED decoding state, sized once (about 30 KB): one packet's DRED at a time. */
+typedef struct pl_opus_dred pl_opus_dred;
+/* NULL without pl_opus_neural, or when memory is short. */
+pl_opus_dred *pl_opus_dred_new(void);
+void pl_opus_dred_free(pl_opus_dred *r);
+/* Reads the DRED of packet p (any packet; the padding extension is skipped
+ * by normal decoding) and returns how far back before p's first sample it
+ * reaches, in samples at 48 kHz (0: p has none), or PL_ECODEC. */
+int pl_opus_dred_parse(pl_opus_dred *r, const uint8_t *p, size_t n);
+/* Decodes `samples` per channel (a multiple of 120) of lost audio starting
+ * `offset` samples before the first sample of the packet last parsed into r
+ * (offset >= samples), continuing the decoder's state as a decode would. The
+ * part of it r does not reach is concealed (deep PLC). Returns `samples`. */
+int pl_opus_dec_dred(pl_opus_dec *d, const pl_opus_dred *r, int offset, float *pcm,
+                     int samples);
 
 /* Packet inspection without decoding (RFC 6716 3.1-3.2). */
 int pl_opus_packet_samples(const uint8_t *p, size_t n);        /* per channel, or PL_ECODEC */

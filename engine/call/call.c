@@ -20,6 +20,7 @@ void pl_call_config_init(pl_call_config *cfg) {
   cfg->opus_bitrate = 32000;
   cfg->opus_frame_ms = 20;
   cfg->opus_fec = true;
+  cfg->opus_neural = true;
   cfg->crypto = PL_CRYPTO_AES_CM_128_HMAC_SHA1_80;
   cfg->jitter_min_ms = 20;
   cfg->jitter_max_ms = 500;
@@ -272,6 +273,7 @@ int pl_call_get_stats(pl_call *c, pl_call_stats *s) {
   s->concealed_samples = m.jb.concealed_samples;
   s->silent_concealed_samples = m.jb.silent_concealed_samples;
   s->concealment_events = m.jb.concealment_events;
+  s->dred_recovered_samples = m.jb.dred_recovered_samples;
   s->inserted_samples_for_deceleration = m.jb.inserted_samples_for_deceleration;
   s->removed_samples_for_acceleration = m.jb.removed_samples_for_acceleration;
   /* Capture -> playout. A packet's capture stamp is the tick its first

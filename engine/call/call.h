@@ -159,6 +159,7 @@ struct pl_call {
   /* ... and the rates the media half's encoders follow. */
   _Atomic uint32_t cc_audio_bps, cc_video_bps;
   _Atomic uint32_t cc_pacer_backlog_ms; /* how long the pacer's oldest packet waited */
+  _Atomic uint32_t remote_loss_q8; /* the peer's last fraction_lost (RTCP, /256): DRED */
 
   /* The rings between the halves. */
   pl_ring rx_ring, tx_ring;
@@ -170,6 +171,8 @@ struct pl_call {
   pl_graph send_graph, recv_graph;
   pl_opus_enc *enc;
   int enc_bitrate; /* what the encoder runs at now */
+  int enc_loss_q8; /* the reported loss the encoder's DRED was sized for (-1: none) */
+  bool enc_fec;    /* FEC as negotiated */
   pl_jitter *jb;
   uint32_t media_ts;
   float voice_avg;        /* send-side voice probability, 1 s average */

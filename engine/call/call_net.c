@@ -266,6 +266,7 @@ static void handle_rtcp(pl_call *c, pl_time_us now, const uint8_t *data, size_t 
       if (rbs[i].ssrc != c->local_ssrc)
         continue;
       c->remote_fraction_lost = rbs[i].fraction_lost / 256.0;
+      atomic_store(&c->remote_loss_q8, rbs[i].fraction_lost);
       pl_time_us rtt = 0;
       if (pl_rtcp_rtt_us(&rbs[i], pl_ntp_compact(wall_ntp(c, now)), &rtt) == 0) {
         c->rtt_us = rtt;

@@ -79,6 +79,9 @@ static int adapt(pl_call *c, int share_bps) {
       bool fec = p == PROT_FEC;
       int pct = (int)(loss * 100 + 0.5);
       pl_opus_enc_set_fec(c->enc, fec, fec ? (pct < 1 ? 1 : pct) : 0);
+      /* DRED's loss-following (call_media.c) keeps FEC as chosen here. */
+      c->enc_fec = fec;
+      c->enc_loss_q8 = -1;
       c->red_protection = p;
       c->red_dwell = RED_DWELL;
     }

@@ -3,6 +3,9 @@
  * a loss-free call pays), the first concealed frame of a run (model warm-up
  * on 160 ms of history + analysis), later frames of a run, a gap bridged
  * into the packet after it, and whole calls at 20 % random and bursty loss. Best of 3 per row; both kernel paths.
+ * With libopus >= 1.5, Opus's own tools the same way: decoding at decoder
+ * complexity 5 (deep PLC armed), 6 (LACE) and 7 (NoLACE), and whole calls
+ * concealed by classic or deep PLC, or rebuilt from DRED.
  * Usage: build/bench/bench_plc [seconds-of-audio] (default 20). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +51,50 @@ static double stream_us(const float *pcm, int frames, const bool *lost, bool bri
   double us = (now_s() - t0) * 1e6 / frames;
   pl_plc_free(p);
   return us;
+}
+
+/* Opus alone over a stream with 20 ms packets lost by mask, at a decoder
+ * complexity: decode + concealment per 10 ms of call. dred: each gap is
+ * rebuilt from the DRED of the packet after it (parse + decode). */
+static double opus_call_us(uint8_t (*pkt)[PL_OPUS_MAX_PACKET], const int *len, int np,
+                           const bool *lost, int complexity, bool dred) {
+  pl_opus_dec *d = pl_opus_dec_new(1);
+  pl_opus_dred *r = dred ? pl_opus_dred_new() : NULL;
+  pl_opus_dec_set_complexity(d, complexity);
+  float out[PL_OPUS_MAX_SAMPLES];
+  double t0 = now_s();
+  for (int i = 0; i < np; i++) {
+    if (!lost[i]) {
+      pl_opus_dec_decode(d, pkt[i], (size_t)len[i], out, PL_OPUS_MAX_SAMPLES);
+      continue;
+    }
+    int run = 0;
+    while (i + run < np && lost[i + run])
+      run++;
+    int cover = r && i + run < np ? pl_opus_dred_parse(r, pkt[i + run], (size_t)len[i + run]) : 0;
+    for (int k = 0; k < run; k++) {
+      int off = (run - k) * 960;
+      if (cover >= off)
+        pl_opus_dec_dred(d, r, off, out, 960);
+      else
+        pl_opus_dec_plc(d, out, 960);
+    }
+    i += run - 1;
+  }
+  double us = (now_s() - t0) * 1e6 / (np * 2);
+  pl_opus_dred_free(r);
+  pl_opus_dec_free(d);
+  return us;
+}
+
+static double best3_opus(uint8_t (*pkt)[PL_OPUS_MAX_PACKET], const int *len, int np,
+                         const bool *lost, int complexity, bool dred) {
+  double best = 1e30;
+  for (int r = 0; r < 3; r++) {
+    double us = opus_call_us(pkt, len, np, lost, complexity, dred);
+    best = us < best ? us : best;
+  }
+  return best;
 }
 
 int main(int argc, char **argv) {
@@ -163,6 +210,41 @@ int main(int argc, char **argv) {
     row(name, "whole call, 20 % random loss (per 10 ms of call)", sr, dec_us);
     row(name, "the same, each run's last packet bridged (per 10 ms of call)", srb, dec_us);
     row(name, "whole call, 20 % bursty loss, mean burst 5 (per 10 ms of call)", sb, dec_us);
+  }
+  if (pl_opus_neural()) {
+    /* DRED stream: 100 ms of history, sized for 20 % loss (as a call sets it). */
+    ec.dred_ms = 100;
+    ec.packet_loss_pct = 20;
+    e = pl_opus_enc_new(&ec);
+    uint8_t(*dpkt)[PL_OPUS_MAX_PACKET] = malloc(sizeof *dpkt * (size_t)np);
+    int *dlen = malloc(sizeof(int) * (size_t)np);
+    for (int i = 0; i < np; i++)
+      dlen[i] = pl_opus_enc_encode(e, pcm + (size_t)i * 960, dpkt[i], PL_OPUS_MAX_PACKET);
+    pl_opus_enc_free(e);
+    bool *none = calloc((size_t)np, 1);
+    static const char *what[] = {"classic", "", "", "", "", "deep PLC", "LACE + deep PLC",
+                                 "NoLACE + deep PLC"};
+    for (int c = 5; c <= 7; c++) {
+      char label[96];
+      snprintf(label, sizeof label, "Opus decode, decoder complexity %d (%s), no loss", c, what[c]);
+      row(pl_opus_version(), label, best3_opus(pkt, len, np, none, c, false), dec_us);
+    }
+    const struct { const char *name; const bool *mask; } conds[] = {{"20 % random", rnd},
+                                                                    {"20 % bursty", bur}};
+    for (int k = 0; k < 2; k++) {
+      char label[128];
+      snprintf(label, sizeof label, "whole call, %s: Opus decode + classic PLC", conds[k].name);
+      row(pl_opus_version(), label, best3_opus(pkt, len, np, conds[k].mask, 0, false), dec_us);
+      snprintf(label, sizeof label, "the same, deep PLC (complexity 5)");
+      row(pl_opus_version(), label, best3_opus(pkt, len, np, conds[k].mask, 5, false), dec_us);
+      snprintf(label, sizeof label, "the same, NoLACE + deep PLC (complexity 7)");
+      row(pl_opus_version(), label, best3_opus(pkt, len, np, conds[k].mask, 7, false), dec_us);
+      snprintf(label, sizeof label, "the same, DRED 100 ms rebuilding gaps (complexity 5)");
+      row(pl_opus_version(), label, best3_opus(dpkt, dlen, np, conds[k].mask, 5, true), dec_us);
+    }
+    free(none);
+    free(dpkt);
+    free(dlen);
   }
   printf("\n`build/bench/bench_plc %d`\n", secs);
   free(pcm);

@@ -89,6 +89,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   c.initial_delay_ms = c.min_delay_ms;
   c.use_fec = (cfg >> 12) & 1;
   c.comfort_noise = !((cfg >> 14) & 1);
+  c.use_dred = (cfg >> 15) & 1; /* libopus >= 1.5: DRED and deep PLC + NoLACE */
+  c.decoder_complexity = c.use_dred ? 7 : 0;
   c.seed = cfg;
   pl_jitter *jb = pl_jitter_new(&c);
   if (!jb)
