@@ -12,11 +12,8 @@
 set -euo pipefail
 parley=${PARLEY:?}
 here=$(cd "$(dirname "$0")" && pwd)
-for tool in chromium node npm; do
-  command -v $tool >/dev/null || { echo "$tool missing: scripts/install-deps.sh test"; exit 1; }
-done
-[ -d "$here/node_modules/playwright-core" ] ||
-  npm ci --prefix "$here" --no-audit --no-fund --loglevel=error
+. "$here/lib.sh"
+pl_browser_ready "$here"
 dir=$(mktemp -d)
 lpid=
 trap '[ -n "$lpid" ] && kill $lpid 2>/dev/null; rm -rf "$dir"' EXIT
@@ -24,10 +21,7 @@ port=$((21000 + RANDOM % 20000))
 "$parley" call --listen 127.0.0.1:$port --loop --record "$dir/rx.wav" --duration 60 --no-fec --dred 100 \
   --stats-json "$dir/engine.json" --webrtc-json "$dir/webrtc.json" >"$dir/parley.out" 2>&1 &
 lpid=$!
-for i in $(seq 50); do
-  (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break
-  sleep 0.1
-done
+pl_wait_tcp $port
 timeout 90 node "$here/chromium_call.js" "http://127.0.0.1:$port/" "$dir/browser.json" 5 \
   >"$dir/node.out" 2>&1 || { cat "$dir/node.out"; exit 1; }
 # The page's DELETE ends the call; the listener writes its JSON and exits.

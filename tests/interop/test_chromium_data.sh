@@ -7,11 +7,8 @@
 set -euo pipefail
 parley=${PARLEY:?}
 here=$(cd "$(dirname "$0")" && pwd)
-for tool in chromium node npm; do
-  command -v $tool >/dev/null || { echo "$tool missing: scripts/install-deps.sh test"; exit 1; }
-done
-[ -d "$here/node_modules/playwright-core" ] ||
-  npm ci --prefix "$here" --no-audit --no-fund --loglevel=error
+. "$here/lib.sh"
+pl_browser_ready "$here"
 dir=$(mktemp -d)
 lpid=
 trap '[ -n "$lpid" ] && kill $lpid 2>/dev/null; rm -rf "$dir"' EXIT
@@ -19,10 +16,7 @@ port=$((21000 + RANDOM % 20000))
 "$parley" call --listen 127.0.0.1:$port --echo-data --duration 60 \
   --webrtc-json "$dir/webrtc.json" >"$dir/parley.out" 2>&1 &
 lpid=$!
-for i in $(seq 50); do
-  (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break
-  sleep 0.1
-done
+pl_wait_tcp $port
 timeout 120 node "$here/chromium_data.js" "http://127.0.0.1:$port/" "$dir/browser.json" \
   >"$dir/node.out" 2>&1 || { cat "$dir/node.out"; cat "$dir/parley.out"; exit 1; }
 for i in $(seq 100); do kill -0 $lpid 2>/dev/null || break; sleep 0.1; done

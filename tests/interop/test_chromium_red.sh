@@ -8,11 +8,8 @@
 set -euo pipefail
 parley=${PARLEY:?}
 here=$(cd "$(dirname "$0")" && pwd)
-for tool in chromium node npm; do
-  command -v $tool >/dev/null || { echo "$tool missing: scripts/install-deps.sh test"; exit 1; }
-done
-[ -d "$here/node_modules/playwright-core" ] ||
-  npm ci --prefix "$here" --no-audit --no-fund --loglevel=error
+. "$here/lib.sh"
+pl_browser_ready "$here"
 dir=$(mktemp -d)
 epid='' rpid=''
 cleanup() {
@@ -26,10 +23,7 @@ relay=$((port + 1))
 "$parley" call --listen 127.0.0.1:$port --ice-lite --red 1 --tone 440 --duration 90 \
   --stats-json "$dir/engine.json" --quiet >"$dir/engine.out" 2>&1 &
 epid=$!
-for _ in $(seq 50); do
-  (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break
-  sleep 0.1
-done
+pl_wait_tcp $port
 "$parley" relay --listen 127.0.0.1:$relay --forward 127.0.0.1:$port --start-on-first \
   --net "loss=0.1,delay=20,seed=3" --duration $((secs + 5)) --warmup 0 \
   --stats-json "$dir/relay.json" >"$dir/relay.out" 2>&1 &

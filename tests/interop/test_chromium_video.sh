@@ -8,11 +8,8 @@ set -euo pipefail
 parley=${PARLEY:?}
 codec=${1:-vp8}
 here=$(cd "$(dirname "$0")" && pwd)
-for tool in chromium node npm; do
-  command -v $tool >/dev/null || { echo "$tool missing: scripts/install-deps.sh test"; exit 1; }
-done
-[ -d "$here/node_modules/playwright-core" ] ||
-  npm ci --prefix "$here" --no-audit --no-fund --loglevel=error
+. "$here/lib.sh"
+pl_browser_ready "$here"
 dir=$(mktemp -d)
 lpid=
 trap '[ -n "$lpid" ] && kill $lpid 2>/dev/null; rm -rf "$dir"' EXIT
@@ -21,10 +18,7 @@ port=$((21000 + RANDOM % 20000))
   --send-video pattern --video-size 640x360 --video-codec "$codec" \
   --record-video "$dir/rx.y4m" --video-json "$dir/video.json" >"$dir/parley.out" 2>&1 &
 lpid=$!
-for i in $(seq 50); do
-  (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break
-  sleep 0.1
-done
+pl_wait_tcp $port
 timeout 90 node "$here/chromium_call.js" "http://127.0.0.1:$port/" "$dir/browser.json" 5 video \
   >"$dir/node.out" 2>&1 || { cat "$dir/node.out"; exit 1; }
 for i in $(seq 100); do kill -0 $lpid 2>/dev/null || break; sleep 0.1; done
