@@ -149,7 +149,9 @@ for n in names:
     if c and e and c["u"] > 0 and c["p95"] and c["p95"] > 0:
         du = (e["u"] - c["u"]) / c["u"]
         rq = e["p95"] / c["p95"]
-        ok = abs(du) <= 0.10 and rq <= 1.25
+        # Issue 14: utilisation within 10 % of Chromium's, p95 at most 1.25x.
+        # Using more of the path than Chromium is not a shortfall.
+        ok = du >= -0.10 and rq <= 1.25
         verdicts.append("%s: utilisation %+.0f %% of Chromium's, p95 %.2fx: %s" % (
             n, 100 * du, rq, "meets the target" if ok else "misses the target"))
 print()
