@@ -27,13 +27,19 @@ static uint64_t take(input *in, int bytes) {
   return v;
 }
 
+/* a + b wrapping: the times this driver makes are anything at all, and
+ * their arithmetic must not itself be undefined (UBSan flagged it). */
+static pl_time_us wrap_add(pl_time_us a, int64_t b) {
+  return (pl_time_us)((uint64_t)a + (uint64_t)b);
+}
+
 /* A time: mostly small steps from `base`, sometimes anything at all. */
 static pl_time_us take_time(input *in, pl_time_us base) {
   unsigned kind = (unsigned)take(in, 1);
   if (kind < 200)
-    return base + (pl_time_us)take(in, 2) * 10 - 5000;
+    return wrap_add(base, (pl_time_us)take(in, 2) * 10 - 5000);
   if (kind < 250)
-    return base + (pl_time_us)(int32_t)take(in, 4) * 16;
+    return wrap_add(base, (pl_time_us)(int32_t)take(in, 4) * 16);
   return (pl_time_us)take(in, 8);
 }
 
@@ -79,10 +85,10 @@ static int cc_drive(const pl_cc_ctl_ops *O, void (*extra)(void *ctl, uint64_t v)
       for (size_t i = 0; i < n && in.off < in.n; i++, filled++) {
         unsigned f = (unsigned)take(&in, 1);
         seq += (f & 3) ? 1 : -(int64_t)(take(&in, 1));
-        rx += (f & 4) ? (pl_time_us)take(&in, 2) * 10 : -(pl_time_us)take(&in, 1);
+        rx = wrap_add(rx, (f & 4) ? (pl_time_us)take(&in, 2) * 10 : -(pl_time_us)take(&in, 1));
         pk[i] = (pl_cc_packet){
             .seq = seq,
-            .send_time = (f & 8) ? take_time(&in, now) : now - (pl_time_us)take(&in, 3) * 4,
+            .send_time = (f & 8) ? take_time(&in, now) : wrap_add(now, -(pl_time_us)take(&in, 3) * 4),
             .recv_time = (f & 16) ? PL_TIME_NEVER : (f & 32) ? (pl_time_us)take(&in, 8) : rx,
             .size = (f & 64) ? (uint32_t)take(&in, 4) : (uint32_t)take(&in, 2) % 1500,
             .probe_cluster = (int16_t)((f & 128) ? (int)take(&in, 1) % 8 - 1 : -1),
