@@ -209,7 +209,7 @@ static int cmp_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-static void vlab_summarise(pl_lab_video *o) {
+static void vlab_summarise(pl_lab_video *o, double call_s) {
   if (!o->n)
     return;
   pl_time_us *render = malloc(o->n * sizeof *render);
@@ -230,8 +230,10 @@ static void vlab_summarise(pl_lab_video *o) {
   }
   o->psnr_mean = ps / (double)o->n;
   o->ssim_mean = ss / (double)o->n;
+  /* To the end of the call: a picture that stopped for good is a freeze. */
   if (render)
-    pl_video_timing_analyze(render, NULL, o->n, &o->timing);
+    pl_video_timing_analyze_until(render, NULL, o->n, (pl_time_us)llround(call_s * 1e6),
+                                  &o->timing);
   /* Delay over the frames whose capture time arrived with them. */
   if (delay && nd) {
     qsort(delay, nd, sizeof *delay, cmp_double);
@@ -733,7 +735,7 @@ int pl_cmd_loopback(int argc, char **argv) {
     pl_wav_spec spec = {.rate = PL_AUDIO_RATE, .channels = 1, .format = PL_WAV_PCM_S16};
     if (pl_wav_write_file(path, &spec, rx[d].pcm, rx[d].n) != 0)
       fprintf(stderr, "parley loopback: cannot write %s\n", path);
-    vlab_summarise(&dir->video);
+    vlab_summarise(&dir->video, run->duration_s);
     pl_emu_link *link = d ? sim->ba : sim->ab;
     pl_emu_stats ls;
     pl_emu_link_stats(link, sim->now, &ls);

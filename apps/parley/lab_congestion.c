@@ -79,6 +79,10 @@ void pl_lab_congestion_measure(pl_lab_congestion *cc, const pl_lab_run *r, int d
   }
   cc->rate_step_response_s = cc->steps_up ? up_sum / cc->steps_up : -1;
   cc->recovery_s = cc->steps_down ? down_sum / cc->steps_down : -1;
-  cc->freezes = receiver->freeze_count;
+  /* The lab's own count runs to the end of the call (cmd_loopback.c), so a
+   * picture that stopped for good is a freeze; the call's stat, like
+   * webrtc-stats freezeCount, counts a freeze only once it has ended. */
+  const pl_lab_video *v = &r->dir[d].video;
+  cc->freezes = v->n ? (uint64_t)v->timing.freeze_count : receiver->freeze_count;
   cc->resolution_switches = sender->resolution_switches;
 }

@@ -168,3 +168,22 @@ Test(metrics_video, end_to_end_delay_statistics) {
   cr_assert_eq(pl_video_timing_analyze(r, NULL, 20, &v), 0);
   cr_assert(!v.has_delay);
 }
+
+Test(video_timing, a_picture_that_stops_for_good_is_a_freeze_to_the_end_of_the_span) {
+  pl_time_us t[60];
+  for (int i = 0; i < 60; i++)
+    t[i] = PL_SEC(1) + (pl_time_us)i * 33333; /* 30 fps for 2 s, then nothing */
+  pl_video_timing a, b, c;
+  cr_assert_eq(pl_video_timing_analyze(t, NULL, 60, &a), 0);
+  cr_assert_eq(a.freeze_count, 0, "without an end the stop is invisible");
+  cr_assert_float_eq(a.fps, 30.0, 0.1);
+  cr_assert_eq(pl_video_timing_analyze_until(t, NULL, 60, PL_SEC(10), &b), 0);
+  cr_assert_eq(b.freeze_count, 1);
+  cr_assert_float_eq(b.freeze_total_s, 10.0 - (1.0 + 59 * 0.033333), 0.001);
+  cr_assert_float_eq(b.duration_s, 9.0, 1e-9);
+  cr_assert_float_eq(b.fps, 59 / 9.0, 0.01);
+  cr_assert_float_eq(b.max_interval_ms, (10.0 - 1.0 - 59 * 0.033333) * 1000, 1.0);
+  /* An end one frame after the last: an ordinary interval, no freeze. */
+  cr_assert_eq(pl_video_timing_analyze_until(t, NULL, 60, t[59] + 33333, &c), 0);
+  cr_assert_eq(c.freeze_count, 0);
+}

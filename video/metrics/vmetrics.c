@@ -206,6 +206,12 @@ static double percentile(const double *v, size_t n, double p) {
 int pl_video_timing_analyze(const pl_time_us *render_us,
                             const pl_time_us *capture_us, size_t n,
                             pl_video_timing *out) {
+  return pl_video_timing_analyze_until(render_us, capture_us, n, 0, out);
+}
+
+int pl_video_timing_analyze_until(const pl_time_us *render_us,
+                                  const pl_time_us *capture_us, size_t n,
+                                  pl_time_us end_us, pl_video_timing *out) {
   if (!out || (!render_us && n))
     return PL_EINVAL;
   memset(out, 0, sizeof *out);
@@ -241,6 +247,19 @@ int pl_video_timing_analyze(const pl_time_us *render_us,
     ring[at] = d;
     ring_sum += d;
     at = (at + 1) % PL_FREEZE_AVG_FRAMES;
+  }
+  if (n >= 2 && end_us > render_us[n - 1]) {
+    /* The tail: the last picture stayed up until end_us. */
+    pl_time_us d = end_us - render_us[n - 1];
+    if ((double)d / 1e3 > out->max_interval_ms)
+      out->max_interval_ms = (double)d / 1e3;
+    double avg = (double)ring_sum / (double)count;
+    if ((double)d >= fmax(3.0 * avg, avg + (double)PL_FREEZE_MIN_EXTRA_US)) {
+      out->freeze_count++;
+      out->freeze_total_s += (double)d / 1e6;
+    }
+    out->duration_s = (double)(end_us - render_us[0]) / 1e6;
+    out->fps = out->duration_s > 0 ? (double)(n - 1) / out->duration_s : 0;
   }
   if (capture_us && n) {
     double *d = malloc(n * sizeof *d);

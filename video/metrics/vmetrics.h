@@ -80,4 +80,13 @@ int pl_video_timing_analyze(const pl_time_us *render_us,
                             const pl_time_us *capture_us, size_t n,
                             pl_video_timing *out);
 
+/* The same over a span that ends at end_us (when the call ended, say):
+ * the time from the last frame shown to end_us is an interval like the
+ * others, so a picture that stopped for good counts as a freeze (it used
+ * to count as nothing at all), and duration and fps run to end_us. An
+ * end_us at or before the last frame changes nothing. */
+int pl_video_timing_analyze_until(const pl_time_us *render_us,
+                                  const pl_time_us *capture_us, size_t n,
+                                  pl_time_us end_us, pl_video_timing *out);
+
 #endif
