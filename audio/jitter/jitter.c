@@ -109,6 +109,31 @@ void pl_jb_remove_at(pl_jitter *jb, int pos, bool discarded) {
   jb->freel[jb->nfree++] = si;
 }
 
+/* Takes a free slot (the caller checked there is one) for a frame at
+ * extended timestamp ts and keeps the order sorted by timestamp. An
+ * original packet and a RED copy (redundant.c) arrive here alike. */
+void pl_jb_insert(pl_jitter *jb, pl_time_us now, int64_t ts, int64_t seq, const uint8_t *payload,
+                  size_t len, int samples, bool lbrr, bool red) {
+  int si = jb->freel[--jb->nfree];
+  pl_jb_slot *s = &jb->slots[si];
+  s->ts = ts;
+  s->seq = seq;
+  s->arrival = now;
+  s->len = (int)len;
+  s->samples = samples;
+  s->frame_samples = pl_opus_packet_frame_samples(payload, len);
+  s->lbrr = lbrr;
+  s->lbrr_used = false;
+  s->red = red;
+  memcpy(s->data, payload, len);
+  int pos = jb->count;
+  while (pos > 0 && jb->slots[jb->order[pos - 1]].ts > ts)
+    pos--;
+  memmove(jb->order + pos + 1, jb->order + pos, sizeof(int) * (size_t)(jb->count - pos));
+  jb->order[pos] = si;
+  jb->count++;
+}
+
 pl_jb_slot *pl_jb_first(pl_jitter *jb) {
   return jb->count ? &jb->slots[jb->order[0]] : NULL;
 }
@@ -278,24 +303,7 @@ int pl_jitter_push(pl_jitter *jb, pl_time_us now, uint16_t seq, uint32_t rtp_ts,
   if (jb->nfree == 0)
     return refuse(jb, lbrr, PL_EFULL);
 
-  int si = jb->freel[--jb->nfree];
-  pl_jb_slot *s = &jb->slots[si];
-  s->ts = tx;
-  s->seq = sx;
-  s->arrival = now;
-  s->len = (int)len;
-  s->samples = samples;
-  s->frame_samples = pl_opus_packet_frame_samples(payload, len);
-  s->lbrr = lbrr;
-  s->lbrr_used = false;
-  s->red = false;
-  memcpy(s->data, payload, len);
-  int pos = jb->count;
-  while (pos > 0 && jb->slots[jb->order[pos - 1]].ts > tx)
-    pos--;
-  memmove(jb->order + pos + 1, jb->order + pos, sizeof(int) * (size_t)(jb->count - pos));
-  jb->order[pos] = si;
-  jb->count++;
+  pl_jb_insert(jb, now, tx, sx, payload, len, samples, lbrr, false);
 
   if (jb->state == PL_JB_IDLE) {
     jb->state = PL_JB_BUFFERING;

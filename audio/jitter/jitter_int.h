@@ -101,6 +101,8 @@ struct pl_jitter {
 /* jitter.c */
 void pl_jb_remove_at(pl_jitter *jb, int pos, bool discarded);
 pl_jb_slot *pl_jb_first(pl_jitter *jb);
+void pl_jb_insert(pl_jitter *jb, pl_time_us now, int64_t ts, int64_t seq, const uint8_t *payload,
+                  size_t len, int samples, bool lbrr, bool red);
 int64_t pl_jb_target_us(const pl_jitter *jb, pl_time_us now);
 int64_t pl_jb_minimum_us(const pl_jitter *jb, pl_time_us now);
 void pl_jb_note_loss(pl_jitter *jb, pl_time_us now);

@@ -81,24 +81,9 @@ int pl_jitter_push_redundant(pl_jitter *jb, pl_time_us now, uint16_t seq, uint32
     return red_discard(jb, PL_EAGAIN); /* played, concealed or skipped */
   if (jb->nfree == 0)
     return red_discard(jb, PL_EFULL);
-  int si = jb->freel[--jb->nfree];
-  pl_jb_slot *s = &jb->slots[si];
-  s->ts = tx;
-  s->seq = jb->highest_seq + (int16_t)(uint16_t)(seq - (uint16_t)jb->highest_seq);
-  s->arrival = now;
-  s->len = (int)len;
-  s->samples = samples;
-  s->frame_samples = pl_opus_packet_frame_samples(payload, len);
   /* Its LBRR (if any) is not offered to the FEC path: the copy itself is
    * the better rebuild, and counting it twice would skew the W3C counts. */
-  s->lbrr = s->lbrr_used = false;
-  s->red = true;
-  memcpy(s->data, payload, len);
-  int pos = jb->count;
-  while (pos > 0 && jb->slots[jb->order[pos - 1]].ts > tx)
-    pos--;
-  memmove(jb->order + pos + 1, jb->order + pos, sizeof(int) * (size_t)(jb->count - pos));
-  jb->order[pos] = si;
-  jb->count++;
+  pl_jb_insert(jb, now, tx, jb->highest_seq + (int16_t)(uint16_t)(seq - (uint16_t)jb->highest_seq),
+               payload, len, samples, false, true);
   return 0;
 }
