@@ -11,8 +11,7 @@
 // video (its video transceiver is recvonly). CAMERA.y4m replaces the fake
 // camera's picture (Chromium loops the file): its own is so easy to code
 // that the encoder undershoots any target, and the run would measure that.
-const { chromium } = require('playwright-core');
-const fs = require('fs');
+const { run } = require('./page_run.js');
 
 // Runs in the page. Returns once the answer is applied; the page keeps the
 // connection in window.cc.
@@ -96,43 +95,11 @@ async function stop() {
   window.cc.media.getTracks().forEach((t) => t.stop());
 }
 
-(async () => {
-  const [url, out, seconds, relay, mode, camera] = process.argv.slice(2);
-  const args = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
-                '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-                '--autoplay-policy=no-user-gesture-required'];
-  if (camera) args.push('--use-file-for-fake-video-capture=' + camera);
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args });
-  const result = { ok: false, mode, relay, version: browser.version(), samples: [] };
-  try {
-    const page = await browser.newPage();
-    page.on('console', (m) => console.log('page:', m.text()));
-    await page.goto(url);
-    await page.evaluate(`window.start = ${start}; window.sample = ${sample}; window.stop = ${stop};`);
-    result.remoteCandidates = await page.evaluate((o) => window.start(o), { relay, mode, noTwcc: process.env.PL_CC_NO_TWCC === '1' });
-    const t0 = Date.now();
-    let s;
-    for (;;) {
-      s = await page.evaluate(() => window.sample());
-      if (s.connectionState === 'connected' || s.connectionState === 'failed' ||
-          Date.now() - t0 > 15000) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    result.connectSeconds = (Date.now() - t0) / 1000;
-    if (s.connectionState !== 'connected') throw new Error('not connected: ' + s.connectionState);
-    // One sample a second, on the second, for as long as asked.
-    const t1 = Date.now();
-    for (let k = 1; k <= Number(seconds); k++) {
-      await new Promise((r) => setTimeout(r, Math.max(0, t1 + k * 1000 - Date.now())));
-      result.samples.push(await page.evaluate(() => window.sample()));
-    }
-    await page.evaluate(() => window.stop());
-    result.ok = true;
-  } catch (e) {
-    result.error = String(e);
-  }
-  await browser.close();
-  fs.writeFileSync(out, JSON.stringify(result, null, 1));
-  console.log(result.ok ? 'ok: ' + result.samples.length + ' samples' : 'failed: ' + result.error);
-  process.exit(result.ok ? 0 : 1);
-})();
+const [url, out, seconds, relay, mode, camera] = process.argv.slice(2);
+run({
+  url, out, seconds, start, sample, stop,
+  startArg: { relay, mode, noTwcc: process.env.PL_CC_NO_TWCC === '1' },
+  extraArgs: camera ? ['--use-file-for-fake-video-capture=' + camera] : [],
+  result: { mode, relay },
+  onStarted: (result, candidates) => { result.remoteCandidates = candidates; },
+});

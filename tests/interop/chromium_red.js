@@ -4,8 +4,7 @@
 // samples getStats() once a second: the audio it sends (and with which
 // codec), what it receives, its fecPacketsReceived / fecPacketsDiscarded.
 //   node chromium_red.js http://127.0.0.1:PORT/ OUT.json SECONDS RELAY_IP:PORT
-const { chromium } = require('playwright-core');
-const fs = require('fs');
+const { run } = require('./page_run.js');
 
 async function start(o) {
   const media = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
@@ -69,40 +68,10 @@ async function stop() {
   window.red.media.getTracks().forEach((t) => t.stop());
 }
 
-(async () => {
-  const [url, out, seconds, relay] = process.argv.slice(2);
-  const args = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
-                '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-                '--autoplay-policy=no-user-gesture-required'];
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args });
-  const result = { ok: false, relay, version: browser.version(), samples: [] };
-  try {
-    const page = await browser.newPage();
-    page.on('console', (m) => console.log('page:', m.text()));
-    await page.goto(url);
-    await page.evaluate(`window.start = ${start}; window.sample = ${sample}; window.stop = ${stop};`);
-    Object.assign(result, await page.evaluate((o) => window.start(o), { relay }));
-    const t0 = Date.now();
-    let s;
-    for (;;) {
-      s = await page.evaluate(() => window.sample());
-      if (s.connectionState === 'connected' || s.connectionState === 'failed' ||
-          Date.now() - t0 > 15000) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    if (s.connectionState !== 'connected') throw new Error('not connected: ' + s.connectionState);
-    const t1 = Date.now();
-    for (let k = 1; k <= Number(seconds); k++) {
-      await new Promise((r) => setTimeout(r, Math.max(0, t1 + k * 1000 - Date.now())));
-      result.samples.push(await page.evaluate(() => window.sample()));
-    }
-    await page.evaluate(() => window.stop());
-    result.ok = true;
-  } catch (e) {
-    result.error = String(e);
-  }
-  await browser.close();
-  fs.writeFileSync(out, JSON.stringify(result, null, 1));
-  console.log(result.ok ? 'ok: ' + result.samples.length + ' samples' : 'failed: ' + result.error);
-  process.exit(result.ok ? 0 : 1);
-})();
+const [url, out, seconds, relay] = process.argv.slice(2);
+run({
+  url, out, seconds, start, sample, stop,
+  startArg: { relay },
+  result: { relay },
+  onStarted: (result, started) => Object.assign(result, started),
+});
