@@ -154,7 +154,7 @@ struct pl_call {
   pl_twcc_recv twcc_rx;
   pl_twcc_status cc_status[PL_CC_FEEDBACK_MAX];
   uint64_t cc_feedback_sent, cc_feedback_received, cc_feedback_bad, cc_padding_bytes;
-  uint64_t cc_flushes, cc_flushed;
+  uint64_t cc_flushes; /* packets flushed: the pacer counts them */
   pl_time_us cc_last_feedback;
   /* ... and the rates the media half's encoders follow. */
   _Atomic uint32_t cc_audio_bps, cc_video_bps;

@@ -156,7 +156,6 @@ static void flush_stale(pl_call *c, pl_time_us now) {
     if (kind == PL_PACE_VIDEO && p->len >= 4)
       pl_send_history_forget(c->video->hist, pl_be16(p->data + 2));
     pl_pkt_put(&c->pool, p);
-    c->cc_flushed++;
   }
   c->cc_flushes++;
   atomic_store(&c->video->key_for_peer, true);
@@ -365,7 +364,7 @@ void pl_call_cc_fill_stats(const pl_call *c, pl_call_stats *s) {
   s->pacer_queue_max_s = (double)c->pacer.stats.max_queue_time / 1e6;
   s->padding_bytes_sent = c->cc_padding_bytes;
   s->pacer_flushes = c->cc_flushes;
-  s->pacer_packets_flushed = c->cc_flushed;
+  s->pacer_packets_flushed = c->pacer.stats.flushed;
 }
 
 bool pl_cc_known(const char *name) { return pl_cc_controller_find(name) != NULL; }

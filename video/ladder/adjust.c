@@ -17,8 +17,6 @@ void pl_rate_adjuster_init(pl_rate_adjuster *a) {
   a->factor = 1.0;
 }
 
-void pl_rate_adjuster_reset(pl_rate_adjuster *a) { pl_rate_adjuster_init(a); }
-
 static void advance(pl_rate_adjuster *a, pl_time_us now) {
   if (now - a->bucket_start >= (pl_time_us)PL_ADJUST_BUCKETS * BUCKET_US) {
     double f = a->factor; /* a long gap: the window is stale, keep its verdict */

@@ -30,9 +30,6 @@ typedef struct pl_rate_adjuster {
 
 void pl_rate_adjuster_init(pl_rate_adjuster *a);
 
-/* Forget the history (a new encoder, a new size: its overshoot differs). */
-void pl_rate_adjuster_reset(pl_rate_adjuster *a);
-
 /* One encoded frame at `now`: `asked_bps` is the rate the encoder was
  * set to for it, `wire_bytes` what it became on the wire (payload plus
  * per-packet headers). A frame the encoder dropped is accounted with 0
