@@ -21,6 +21,7 @@
 # sends it with --send-video), because the fake camera's own picture is so
 # easy to code that Chromium's encoder undershoots any target.
 set -euo pipefail
+. "$(dirname "$0")/../tests/lib/port.sh"
 root=$(cd "$(dirname "$0")/.." && pwd)
 parley=${PARLEY:-$root/build/bin/parley}
 secs=${CC_SECONDS:-60}
@@ -67,7 +68,7 @@ wait_tcp() {
 run_one() {
   local d=$out/$1-$3 trace=$2 dir=$3 port relay ev net mode
   mkdir -p "$d"
-  port=$((21000 + RANDOM % 20000))
+  port=$(pl_free_port)
   relay=$((port + 1))
   if [ "$dir" = chromium ]; then
     ev=(--video); net="$path,fwd.trace=$trace"; mode=send

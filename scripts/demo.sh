@@ -7,11 +7,12 @@
 # summarised; last, the loopback lab shows what the AI stages buy on a
 # noisy talker over a bursty-loss network (same seed, stages off and on).
 set -euo pipefail
+. "$(dirname "$0")/../tests/lib/port.sh"
 parley=${1:-build/bin/parley}
 root=$(cd "$(dirname "$0")/.." && pwd)
 sample="$root/apps/parley/samples/speech_16k.wav"
 out=${DEMO_OUT:-$root/out/demo}
-port=${DEMO_PORT:-$((20000 + RANDOM % 20000))}
+port=${DEMO_PORT:-$(pl_free_port)}
 secs=${DEMO_SECONDS:-12}
 stages=${DEMO_STAGES-denoise=on plc=on}
 mkdir -p "$out"

@@ -4,6 +4,7 @@
 # file arrives byte for byte and both ends print their throughput. Then the
 # same caller against --echo-data: every message comes back.
 set -euo pipefail
+. "$(dirname "$0")/../lib/port.sh"
 parley=${PARLEY:?}
 dir=$(mktemp -d)
 lpid=
@@ -11,7 +12,7 @@ trap '[ -n "$lpid" ] && kill $lpid 2>/dev/null; rm -rf "$dir"' EXIT
 head -c 3000000 /dev/urandom >"$dir/blob.bin"
 mkdir "$dir/rx"
 listen() {
-  port=$((21000 + RANDOM % 20000))
+  port=$(pl_free_port)
   "$parley" call --listen 127.0.0.1:$port --quiet --duration 60 "$@" >"$dir/listener.out" 2>&1 &
   lpid=$!
   for i in $(seq 50); do

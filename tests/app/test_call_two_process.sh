@@ -11,11 +11,12 @@
 # and correlation >= 0.85; a broken path (wrong keys, lost packets, wrong
 # rate, garbled channels) scores far below both.
 set -euo pipefail
+. "$(dirname "$0")/../lib/port.sh"
 parley=${PARLEY:?}
 sample=$PL_SOURCE_DIR/apps/parley/samples/speech_16k.wav
 dir=$(mktemp -d)
 trap 'kill $lpid 2>/dev/null || true; rm -rf "$dir"' EXIT
-port=$((21000 + RANDOM % 20000))
+port=$(pl_free_port)
 "$parley" call --listen 127.0.0.1:$port --record "$dir/rx.wav" --quiet \
   --stats-json "$dir/listener.json" >"$dir/listener.out" 2>&1 &
 lpid=$!

@@ -3,11 +3,12 @@
 # both ways: the listener prefers VP9 and gets it, both record what they
 # decode as .y4m, and the JSON stats agree with the files.
 set -euo pipefail
+. "$(dirname "$0")/../lib/port.sh"
 parley=${PARLEY:?}
 dir=$(mktemp -d)
 lpid=
 trap '[ -n "$lpid" ] && kill $lpid 2>/dev/null; rm -rf "$dir"' EXIT
-port=$((21000 + RANDOM % 20000))
+port=$(pl_free_port)
 "$parley" call --listen 127.0.0.1:$port --tone 440 --send-video pattern --video-size 320x240 \
   --video-codec vp9 --record-video "$dir/l.y4m" --video-json "$dir/l.json" --duration 8 \
   --quiet >"$dir/l.out" 2>&1 &

@@ -2,6 +2,7 @@
 # Bad input to the command line gives a clear message and the right exit
 # code (2 usage, 1 runtime), never a crash.
 set -uo pipefail
+. "$(dirname "$0")/../lib/port.sh"
 parley=${PARLEY:?}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
@@ -103,7 +104,7 @@ expect 1 "frame 1: expected a FRAME line" -- "$parley" loopback --video "$dir/ba
 expect 1 "no frames" -- "$parley" loopback --video "$dir/noframes.y4m" --duration 1 --out "$dir/o"
 expect 1 "none of the .* frames sent was shown" -- "$parley" loopback --video pattern --net loss=1 --duration 1 --quiet --out "$dir/o"
 # A port already taken by another listener.
-port=$((21000 + RANDOM % 20000))
+port=$(pl_free_port)
 "$parley" call --listen 127.0.0.1:$port --quiet --duration 5 >/dev/null 2>&1 &
 pid=$!
 sleep 0.5

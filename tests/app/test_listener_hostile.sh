@@ -13,11 +13,12 @@
 #  then a legitimate caller with the token connects, its audio is recorded,
 #  and the listener exits 0 when that caller ends the session.
 set -euo pipefail
+. "$(dirname "$0")/../lib/port.sh"
 parley=${PARLEY:?}
 sample=$PL_SOURCE_DIR/apps/parley/samples/speech_16k.wav
 dir=$(mktemp -d)
 trap 'kill $lpid 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$dir"' EXIT
-port=$((21000 + RANDOM % 20000))
+port=$(pl_free_port)
 token=k7Rq2-test-token
 "$parley" call --listen 127.0.0.1:$port --token $token --session-timeout 3 \
   --record "$dir/rx.wav" --quiet --stats-json "$dir/listener.json" --duration 60 \

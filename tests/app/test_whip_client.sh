@@ -7,11 +7,12 @@
 #  - against a server without trickle (405 to PATCH) it asks once at most;
 #  - a busy server (503) is reported as busy, not as "buffer or queue full".
 set -euo pipefail
+. "$(dirname "$0")/../lib/port.sh"
 parley=${PARLEY:?}
 sample=$PL_SOURCE_DIR/apps/parley/samples/speech_16k.wav
 dir=$(mktemp -d)
 trap 'kill $lpid $ppid 2>/dev/null || true; rm -rf "$dir"' EXIT
-lport=$((21000 + RANDOM % 20000))
+lport=$(pl_free_port)
 pport=$((lport + 1))
 
 wait_port() {

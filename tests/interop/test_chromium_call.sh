@@ -10,6 +10,7 @@
 # LBRR first and DRED only from about 20 % expected loss): 299 of 300 packets
 # of that encoder setting carry DRED.
 set -euo pipefail
+. "$(dirname "$0")/../lib/port.sh"
 parley=${PARLEY:?}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -17,7 +18,7 @@ pl_browser_ready "$here"
 dir=$(mktemp -d)
 lpid=
 trap '[ -n "$lpid" ] && kill $lpid 2>/dev/null; rm -rf "$dir"' EXIT
-port=$((21000 + RANDOM % 20000))
+port=$(pl_free_port)
 "$parley" call --listen 127.0.0.1:$port --loop --record "$dir/rx.wav" --duration 60 --no-fec --dred 100 \
   --stats-json "$dir/engine.json" --webrtc-json "$dir/webrtc.json" >"$dir/parley.out" 2>&1 &
 lpid=$!

@@ -12,6 +12,7 @@
 # Chromium then creeps up at 8 %/s (566 kbit/s by the step), keeps growing
 # after it and fills the 5 s queue, and this test fails.
 set -euo pipefail
+. "$(dirname "$0")/../lib/port.sh"
 parley=${PARLEY:?}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -36,7 +37,7 @@ with open(sys.argv[1], "wb") as f:
     for _ in range(10):
         f.write(b"FRAME\n" + rng.randbytes(w * h).translate(tbl) + bytes([128]) * (w * h // 2))
 PY
-port=$((21000 + RANDOM % 20000))
+port=$(pl_free_port)
 relay=$((port + 1))
 "$parley" call --listen 127.0.0.1:$port --ice-lite --cc gcc --video --tone 440 --duration 90 \
   --quiet >"$dir/engine.out" 2>&1 &

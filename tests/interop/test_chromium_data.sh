@@ -5,6 +5,7 @@
 # come back byte for byte on both, and a burst comes back in order; the
 # engine opens a channel to Chromium too and says hello on it.
 set -euo pipefail
+. "$(dirname "$0")/../lib/port.sh"
 parley=${PARLEY:?}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -12,7 +13,7 @@ pl_browser_ready "$here"
 dir=$(mktemp -d)
 lpid=
 trap '[ -n "$lpid" ] && kill $lpid 2>/dev/null; rm -rf "$dir"' EXIT
-port=$((21000 + RANDOM % 20000))
+port=$(pl_free_port)
 "$parley" call --listen 127.0.0.1:$port --echo-data --duration 60 \
   --webrtc-json "$dir/webrtc.json" >"$dir/parley.out" 2>&1 &
 lpid=$!

@@ -6,6 +6,7 @@
 # from the copies (concealed share far below the loss), and Chromium plays
 # most of ours from the engine's copies.
 set -euo pipefail
+. "$(dirname "$0")/../lib/port.sh"
 parley=${PARLEY:?}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -18,7 +19,7 @@ cleanup() {
 }
 trap cleanup EXIT
 secs=${PL_RED_SECONDS:-20}
-port=$((21000 + RANDOM % 20000))
+port=$(pl_free_port)
 relay=$((port + 1))
 "$parley" call --listen 127.0.0.1:$port --ice-lite --red 1 --tone 440 --duration 90 \
   --stats-json "$dir/engine.json" --quiet >"$dir/engine.out" 2>&1 &

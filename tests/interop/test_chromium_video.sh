@@ -5,6 +5,7 @@
 # engine sends its moving test pattern and Chromium's getStats() shows the
 # frames it decoded.   usage: test_chromium_video.sh vp8|vp9
 set -euo pipefail
+. "$(dirname "$0")/../lib/port.sh"
 parley=${PARLEY:?}
 codec=${1:-vp8}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -13,7 +14,7 @@ pl_browser_ready "$here"
 dir=$(mktemp -d)
 lpid=
 trap '[ -n "$lpid" ] && kill $lpid 2>/dev/null; rm -rf "$dir"' EXIT
-port=$((21000 + RANDOM % 20000))
+port=$(pl_free_port)
 "$parley" call --listen 127.0.0.1:$port --tone 440 --duration 60 --quiet \
   --send-video pattern --video-size 640x360 --video-codec "$codec" \
   --record-video "$dir/rx.y4m" --video-json "$dir/video.json" >"$dir/parley.out" 2>&1 &

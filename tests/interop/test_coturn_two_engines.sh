@@ -11,12 +11,13 @@
 # itself, so the server-reflexive candidate is redundant with its host and is
 # not signalled (RFC 8445 5.1.3); the test asserts exactly that.
 set -euo pipefail
+. "$(dirname "$0")/../lib/port.sh"
 parley=${PARLEY:?}
 command -v turnserver >/dev/null || { echo "turnserver missing (coturn): scripts/install-deps.sh test"; exit 1; }
 dir=$(mktemp -d)
 tpid= lpid=
 trap '[ -n "$lpid" ] && kill $lpid 2>/dev/null; [ -n "$tpid" ] && kill $tpid 2>/dev/null; rm -rf "$dir"' EXIT
-stun=$((21000 + RANDOM % 20000))
+stun=$(pl_free_port)
 port=$((stun + 1))
 cat >"$dir/turnserver.conf" <<CONF
 listening-ip=127.0.0.1
