@@ -478,6 +478,57 @@ int pl_call_dial_whip(pl_call *call, const char *addr, const char *token,
                       pl_whip_done_cb done, void *user);
 
 /* ------------------------------------------------------------------------
+ * Rooms through a Janus VideoRoom (Janus's HTTP long-poll API; see
+ * docs/janus.md). The room publishes the app's call (our offer, Janus's
+ * answer) and subscribes to every other publisher with a new call per feed
+ * (Janus's offer, our answer): one jitter buffer and decoder per feed. A
+ * session keepalive goes every 25 s; pl_room_leave leaves the room and
+ * destroys the session. Needs an engine bound to a libuv loop; everything
+ * from the server is checked (malformed JSON, replies to transactions we
+ * never sent, feeds that vanish, a Janus that restarted and no longer knows
+ * the session: error 458) and reported as an event, never trusted.
+ * ---------------------------------------------------------------------- */
+typedef struct pl_room pl_room;
+
+typedef enum {
+  PL_ROOM_JOINED = 1,   /* our publisher's offer was answered */
+  PL_ROOM_FEED_ADDED,   /* feed/display/call: a remote publisher's call, answered */
+  PL_ROOM_FEED_REMOVED, /* feed/call: the room lets go of the call (it left,
+                           unpublished, or failed: error); the app frees it,
+                           not from inside the callback */
+  PL_ROOM_ERROR,        /* error, code (Janus's), detail: the room goes on */
+  PL_ROOM_FAILED,       /* the session is over (code 458: Janus restarted) */
+  PL_ROOM_CLOSED,       /* after pl_room_leave: left and destroyed */
+} pl_room_event_type;
+
+typedef struct pl_room_event {
+  pl_room_event_type type;
+  uint64_t feed;       /* Janus's publisher id */
+  const char *display; /* the publisher's display name, or "" */
+  pl_call *call;
+  int error;           /* PL_E* */
+  int code;            /* Janus's error code, or 0 */
+  const char *detail;  /* valid during the callback */
+} pl_room_event;
+
+/* A new call for a feed (configured as the app wants: a sink per feed,
+ * video or not), or NULL to leave that feed out. */
+typedef pl_call *(*pl_room_call_cb)(void *user, uint64_t feed, const char *display);
+typedef void (*pl_room_event_cb)(void *user, const pl_room_event *ev);
+
+/* url "http://IP:PORT/janus"; room: the VideoRoom's numeric id; display may
+ * be NULL; publisher: the app's call (it stays the app's). Events run on
+ * the loop. */
+int pl_room_join_janus(pl_room **out, pl_engine *engine, const char *url, uint64_t room,
+                       const char *display, pl_call *publisher, pl_room_call_cb make_call,
+                       pl_room_event_cb on_event, void *user);
+/* Leave and destroy the session; PL_ROOM_CLOSED follows (within 10 s). */
+void pl_room_leave(pl_room *room);
+/* Frees the room (after CLOSED or FAILED; not from inside its callback).
+ * Calls handed out by FEED_ADDED and not yet removed are the app's again. */
+void pl_room_free(pl_room *room);
+
+/* ------------------------------------------------------------------------
  * Statistics (names follow W3C webrtc-stats where one exists)
  * ---------------------------------------------------------------------- */
 #define PL_MAX_STAGES 8
