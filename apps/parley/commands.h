@@ -18,6 +18,7 @@ typedef struct pl_command {
   X(denoise, "remove background noise from a speech WAV (or --speex)")       \
   X(loopback, "both ends of a call through an emulated network, with metrics") \
   X(metrics, "compare a received WAV/Y4M with the sent one (quality metrics)") \
+  X(room, "join a Janus VideoRoom: publish, and hear every other publisher")   \
   X(relay, "relay UDP between two peers through the network emulator")        \
   X(stun_server, "STUN binding server: --listen ADDR")                        \
   X(version, "print the engine version")
