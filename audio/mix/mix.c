@@ -39,7 +39,7 @@ float pl_mix_saturate(float x) {
   if (a <= PL_MIX_KNEE)
     return x;
   /* Above the knee the curve bends smoothly (slope 1 at the knee) towards
-   * full scale, which it never reaches. */
+   * full scale, which it reaches only where tanhf rounds to 1 (x > ~2.5). */
   float y = PL_MIX_KNEE + (1.0f - PL_MIX_KNEE) * tanhf((a - PL_MIX_KNEE) / (1.0f - PL_MIX_KNEE));
   return x < 0 ? -y : y;
 }

@@ -729,6 +729,13 @@ void pl_janus_core_http_failed(pl_janus_core *c, pl_time_us now, int tag, int er
     snprintf(d, sizeof d, "no answer from Janus: %s", pl_strerror(err));
   if (tag == TAG_POLL) {
     c->poll_in_flight = false;
+    if (status == 404) {
+      /* Janus answers a long poll on a session it does not know with an
+       * empty 404 (not the JSON error 458 its POSTs get). */
+      fail(c, PL_ECLOSED, JANUS_ERR_NO_SESSION,
+           "Janus no longer knows our session (it restarted, or timed us out)");
+      return;
+    }
     if (++c->poll_fails >= PL_JANUS_POLL_FAILS) {
       fail(c, err ? err : PL_EIO, 0, d);
       return;
