@@ -259,11 +259,15 @@ static void write_feeds_json(app *a) {
     disp[k] = 0;
     fprintf(fp, "%s\n {\"feed\": %" PRIu64 ", \"display\": \"%s\", \"file\": \"feed-%" PRIu64
                 ".wav\", \"removed\": %s, \"packetsReceived\": %llu, \"packetsLost\": %lld,"
-                " \"concealedSamples\": %llu, \"totalSamplesReceived\": %llu}",
+                " \"concealedSamples\": %llu, \"totalSamplesReceived\": %llu,"
+                " \"removedSamplesForAcceleration\": %llu,"
+                " \"insertedSamplesForDeceleration\": %llu, \"jitterBufferDelay\": %.4f}",
             first ? "" : ",", f->id, disp, f->id, f->removed ? "true" : "false",
             (unsigned long long)st.packets_received, (long long)st.packets_lost,
             (unsigned long long)st.concealed_samples,
-            (unsigned long long)st.total_samples_received);
+            (unsigned long long)st.total_samples_received,
+            (unsigned long long)st.removed_samples_for_acceleration,
+            (unsigned long long)st.inserted_samples_for_deceleration, st.jitter_buffer_delay_s);
     first = false;
   }
   fprintf(fp, "\n]}\n");

@@ -11,7 +11,7 @@
 #include "engine/http/http.h"
 #include "parley.h"
 
-typedef struct req {
+typedef struct pl_http_req {
   uv_tcp_t tcp;
   uv_timer_t timer;
   int open_handles; /* tcp and timer: freed when both are closed */
@@ -109,7 +109,22 @@ int pl_http_request2(uv_loop_t *loop, const char *addr, const char *method, cons
 int pl_http_request_ex(uv_loop_t *loop, const char *addr, const char *method, const char *path,
                        const char *headers, const char *content_type, const char *body,
                        size_t body_len, int timeout_ms, pl_http_done done, void *user) {
+  return pl_http_request_h(loop, addr, method, path, headers, content_type, body, body_len,
+                           timeout_ms, done, user, NULL);
+}
+
+void pl_http_request_cancel(pl_http_req *r) {
+  if (r)
+    finish(r, PL_ECLOSED);
+}
+
+int pl_http_request_h(uv_loop_t *loop, const char *addr, const char *method, const char *path,
+                      const char *headers, const char *content_type, const char *body,
+                      size_t body_len, int timeout_ms, pl_http_done done, void *user,
+                      pl_http_req **handle) {
   pl_addr a;
+  if (handle)
+    *handle = NULL;
   if (timeout_ms <= 0 || !done || (headers && strlen(headers) > 1024) ||
       pl_addr_parse(&a, addr) != 0)
     return PL_EINVAL;
@@ -159,5 +174,7 @@ int pl_http_request_ex(uv_loop_t *loop, const char *addr, const char *method, co
    * runs outside a callback: refresh it so the deadline is never early. */
   uv_update_time(loop);
   uv_timer_start(&r->timer, on_timeout, (uint64_t)timeout_ms, 0);
+  if (handle)
+    *handle = r;
   return 0;
 }

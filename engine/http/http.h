@@ -178,6 +178,17 @@ int pl_http_request_ex(uv_loop_t *loop, const char *addr, const char *method,
                        const char *body, size_t body_len, int timeout_ms,
                        pl_http_done done, void *user);
 
+/* The same, with a handle for pl_http_request_cancel, valid until done
+ * runs: a long poll (Janus's event channel) must not hold the app's loop
+ * for its 30 s when the app is leaving. */
+typedef struct pl_http_req pl_http_req;
+int pl_http_request_h(uv_loop_t *loop, const char *addr, const char *method,
+                      const char *path, const char *headers, const char *content_type,
+                      const char *body, size_t body_len, int timeout_ms,
+                      pl_http_done done, void *user, pl_http_req **handle);
+/* Ends the request now: done runs (inside this call) with PL_ECLOSED. */
+void pl_http_request_cancel(pl_http_req *r);
+
 const char *pl_http_reason(int status);
 
 #endif

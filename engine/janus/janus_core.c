@@ -461,7 +461,11 @@ static void publisher_event(pl_janus_core *c, const pl_json *j, int msg, int dat
       if (f)
         drop_feed(c, f, 0, k ? "left the room" : "unpublished");
     } else if (tx && pl_json_str_is(j, t, "ok")) {
+      /* Our own leave, answered on the long poll before its ack came. */
+      bool ours = tx->kind == TX_LEAVE;
       tx_done(c, tx);
+      if (ours)
+        destroy_session(c);
     }
   }
 }

@@ -37,13 +37,18 @@ struct pl_room {
   void *user;
   room_feed feeds[PL_JANUS_MAX_FEEDS];
   int refs;       /* the app's, and one per request in flight */
+  struct room_req *inflight;
   bool freed, in_drive;
   char sdp[SDP_CAP];
 };
 
+/* A request in flight, on the room's list until its answer (or the
+ * room's end, which cancels it) comes back. */
 typedef struct room_req {
   pl_room *room;
   int tag;
+  pl_http_req *h;
+  struct room_req *next;
 } room_req;
 
 static void drive(pl_room *r);
@@ -76,6 +81,11 @@ static void on_http(void *user, int err, const pl_http_msg *resp) {
   room_req *q = user;
   pl_room *r = q->room;
   int tag = q->tag;
+  for (room_req **pp = &r->inflight; *pp; pp = &(*pp)->next)
+    if (*pp == q) {
+      *pp = q->next;
+      break;
+    }
   free(q);
   if (!r->freed) {
     pl_time_us now = pl_time_now_real();
@@ -192,14 +202,17 @@ static void drive(pl_room *r) {
       int rc = PL_ENOMEM;
       if (rq) {
         *rq = (room_req){.room = r, .tag = q.tag};
-        rc = pl_http_request_ex(r->loop, r->addr, q.get ? "GET" : "POST", q.path, NULL,
-                                q.get ? NULL : "application/json", q.body, q.body_len,
-                                q.get ? POLL_TIMEOUT_MS : PL_JANUS_TX_TIMEOUT_MS, on_http, rq);
+        rc = pl_http_request_h(r->loop, r->addr, q.get ? "GET" : "POST", q.path, NULL,
+                               q.get ? NULL : "application/json", q.body, q.body_len,
+                               q.get ? POLL_TIMEOUT_MS : PL_JANUS_TX_TIMEOUT_MS, on_http, rq,
+                               &rq->h);
       }
       if (rc) {
         free(rq);
         pl_janus_core_http_failed(&r->core, pl_time_now_real(), q.tag, rc, 0);
       } else {
+        rq->next = r->inflight;
+        r->inflight = rq;
         r->refs++;
       }
     }
@@ -302,5 +315,11 @@ void pl_room_free(pl_room *r) {
   r->freed = true;
   uv_close((uv_handle_t *)r->timer, timer_closed);
   r->timer = NULL;
+  r->refs++; /* the cancels below release their requests' references */
+  /* Janus keeps a long poll open for up to 30 s even after the session is
+   * destroyed: end it (and any late POST) now, so the app's loop can end. */
+  while (r->inflight)
+    pl_http_request_cancel(r->inflight->h); /* on_http unlinks and releases */
+  r->refs--;
   release(r);
 }

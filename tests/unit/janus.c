@@ -477,6 +477,25 @@ Test(janus, leave_then_destroy_then_closed) {
   cr_assert_not(pl_janus_core_poll_request(core, &rq), "no long poll after the end");
 }
 
+Test(janus, leave_answered_on_the_long_poll_before_its_ack_still_destroys) {
+  join_room();
+  publish();
+  pl_janus_core_leave(core, now);
+  drain();
+  sent *s = find_sent("\"leave\"");
+  feed(-1, "{\"janus\":\"event\",\"session_id\":%llu,\"transaction\":\"%s\",\"sender\":%llu,"
+           "\"plugindata\":{\"data\":{\"videoroom\":\"event\",\"leaving\":\"ok\"}}}",
+       SESSION, s->tx, HANDLE);
+  feed(s->rq.tag, "{\"janus\":\"ack\",\"session_id\":%llu,\"transaction\":\"%s\"}", SESSION, s->tx);
+  int destroys = 0;
+  for (int i = 0; i < n_out; i++)
+    destroys += !strcmp(out[i].janus, "destroy");
+  cr_assert_eq(destroys, 1);
+  s = find_sent("\"destroy\"");
+  feed(s->rq.tag, "{\"janus\":\"success\",\"session_id\":%llu,\"transaction\":\"%s\"}", SESSION, s->tx);
+  cr_assert_eq(count_ev(PL_JANUS_EV_CLOSED), 1);
+}
+
 Test(janus, videoroom_error_on_join_fails_with_its_code) {
   cr_assert_eq(pl_janus_core_start(core, now), 0);
   drain();
