@@ -32,3 +32,9 @@ foreach(stack aiortc gstreamer)
     endforeach()
   endforeach()
 endforeach()
+# A Janus VideoRoom (Debian's janus, started by the test in a network
+# namespace of its own) with three engines and Chromium: every participant
+# hears every other one (tones by frequency, speech by STOI).
+add_test(NAME interop/janus_room COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_janus_room.sh)
+set_tests_properties(interop/janus_room PROPERTIES ENVIRONMENT "${PL_INTEROP_ENV}" TIMEOUT 120
+                     SKIP_RETURN_CODE 77 LABELS interop RUN_SERIAL TRUE)

@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""Checks a Janus room (test_janus_room.sh): every participant received
+every other participant's audio, feed by feed.
+
+  check_janus_room.py DIR PARLEY SPEECH.wav NAME=KIND ...
+
+  NAME is a participant's display name and its folder under DIR; KIND is
+  tone:HZ or speech. Engines left DIR/NAME/feeds.json and feed-<id>.wav;
+  Chromium left DIR/NAME/chromium.json and chromium-feed-<id>.wav (decoded
+  from its MediaRecorder's WebM).
+
+A tone feed must be loud for most of what was recorded, with its spectral
+peak within 5 Hz of the tone sent; a speech feed must reach a median STOI >= 0.9
+against the speech file sent (sent once), taken per 1 s window inside the
+speech, each window aligned on its own by `parley metrics`. Prints one line
+per feed; exit 1 with every failure listed.
+"""
+import json
+import os
+import subprocess
+import sys
+import wave
+
+import numpy as np
+
+
+def read(path):
+    w = wave.open(path)
+    x = np.frombuffer(w.readframes(w.getnframes()), np.int16).astype(float) / 32768
+    return x.reshape(-1, w.getnchannels())[:, 0], w.getframerate()
+
+
+def tone(path, hz):
+    x, rate = read(path)
+    hop = rate // 100
+    frames = x[: len(x) // hop * hop].reshape(-1, hop)
+    rms = np.sqrt((frames ** 2).mean(axis=1)) if len(frames) else np.zeros(0)
+    loud = (rms > 0.05).sum() / 100
+    y = x[rate // 2:]
+    peak = 0.0
+    if len(y) > rate // 2:
+        spec = np.abs(np.fft.rfft(y * np.hanning(len(y))))
+        peak = np.fft.rfftfreq(len(y), 1 / rate)[np.argmax(spec)]
+    dur = len(x) / rate
+    msg = "%.2f s, %.2f s loud, peak %.1f Hz (sent %g Hz)" % (dur, loud, peak, hz)
+    ok = dur >= 2 and loud >= 0.7 * (dur - 0.5) and abs(peak - hz) <= 5
+    return ok, msg
+
+
+def metrics(parley, ref_path, deg_path):
+    out = subprocess.run([parley, "metrics", "--json", "--max-lag", "10000", ref_path, deg_path],
+                         capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError("parley metrics: " + out.stderr.strip())
+    return json.loads(out.stdout)
+
+
+def write_wav(path, x, rate):
+    w = wave.open(path, "wb")
+    w.setnchannels(1)
+    w.setsampwidth(2)
+    w.setframerate(rate)
+    w.writeframes((np.clip(x, -1, 1) * 32767).astype(np.int16).tobytes())
+    w.close()
+
+
+def stoi(path, ref_path, parley):
+    """STOI per 1 s window of the feed that lies inside the speech sent,
+    each window aligned on its own; the median must reach 0.9. One
+    alignment for the whole recording would score time-scaling as lost
+    intelligibility: a jitter buffer adapting after the start (NetEQ-style
+    accelerate, a few tens of ms on a loaded machine) shifts the rest."""
+    x, rate = read(path)
+    ref, rr = read(ref_path)
+    ref_s = len(ref) / rr
+    try:
+        whole = metrics(parley, ref_path, path)
+        scores = []
+        for k, a in enumerate(range(rate // 2, len(x) - rate + 1, rate)):
+            at = a / rate - whole["delay_ms"] / 1000  # where it lies in what was sent
+            if at < 0 or at + 1 > ref_s - 0.05:
+                continue
+            p = "%s.w%d.wav" % (path, k)
+            write_wav(p, x[a: a + rate], rate)
+            scores.append(metrics(parley, ref_path, p)["stoi"])
+    except RuntimeError as e:
+        return False, str(e)
+    if len(scores) < 3:
+        return False, "only %d s of the speech recorded" % len(scores)
+    med = float(np.median(scores))
+    msg = "STOI median %.3f (mean %.3f, min %.3f) over %d s; whole file %.3f" % (
+        med, np.mean(scores), min(scores), len(scores), whole["stoi"])
+    return med >= 0.9, msg
+
+
+def main():
+    d, parley, speech = sys.argv[1:4]
+    who = dict(a.split("=", 1) for a in sys.argv[4:])
+    problems = []
+    for name in who:
+        pdir = os.path.join(d, name)
+        if os.path.exists(os.path.join(pdir, "chromium.json")):
+            c = json.load(open(os.path.join(pdir, "chromium.json")))
+            if not c.get("ok"):
+                problems.append("%s: %s" % (name, c.get("error")))
+                continue
+            feeds = [dict(f, feed=k, file=f["file"].replace(".webm", ".wav")) for k, f in c["feeds"].items()]
+        else:
+            feeds = json.load(open(os.path.join(pdir, "feeds.json")))["feeds"]
+        got = sorted(f["display"] for f in feeds)
+        want = sorted(n for n in who if n != name)
+        if got != want:
+            problems.append("%s heard %s, not %s" % (name, got, want))
+        for f in feeds:
+            kind = who.get(f["display"])
+            path = os.path.join(pdir, f["file"])
+            if kind is None or not os.path.exists(path):
+                problems.append("%s: feed %s (%s) unknown or not recorded" % (name, f["feed"], f["display"]))
+                continue
+            if kind.startswith("tone:"):
+                ok, msg = tone(path, float(kind[5:]))
+            else:
+                ok, msg = stoi(path, speech, parley)
+            print("%-14s <- %-14s %s%s" % (name, f["display"], msg, "" if ok else "  FAIL"))
+            if not ok:
+                problems.append("%s <- %s: %s" % (name, f["display"], msg))
+    for p in problems:
+        print("FAIL:", p)
+    sys.exit(1 if problems else 0)
+
+
+if __name__ == "__main__":
+    main()
