@@ -2,7 +2,8 @@
  * every other publisher in it.
  *
  *   parley room --janus http://IP:PORT/janus --room 1234 [--send FILE.wav |
- *               --tone HZ] [--record DIR] [--duration S] [--display NAME]
+ *               --tone HZ] [--send-video Y4M|pattern] [--recv-video]
+ *               [--record DIR] [--duration S] [--display NAME]
  *
  * What we send goes out on one call (the publisher; denoise, when asked
  * for, runs there once). Each remote publisher (feed) gets its own call
@@ -48,7 +49,7 @@ struct app {
   const char *url, *send_path, *record_dir, *display, *bind, *send_video;
   uint64_t room_id;
   double tone_hz, duration;
-  bool loop_source, quiet, stopping, closed, joined;
+  bool loop_source, quiet, stopping, closed, joined, recv_video;
   int video_w, video_h;
   pl_cli_stage stages[PL_MAX_STAGES];
   int n_stages;
@@ -72,6 +73,8 @@ static void usage(FILE *f) {
           "  --loop               repeat the send file\n"
           "  --tone HZ            publish a sine tone instead\n"
           "  --send-video FILE.y4m|pattern  publish video too\n"
+          "  --video-size WxH     pattern size (default 640x480)\n"
+          "  --recv-video         take the feeds' video too (with --record: DIR/feed-<id>.y4m)\n"
           "  --record DIR         write each feed to DIR/feed-<id>.wav, the mix to\n"
           "                       DIR/mix.wav and the feeds' names to DIR/feeds.json\n"
           "  --duration SECONDS   leave after this long (default: until Ctrl-C)\n"
@@ -138,6 +141,7 @@ static pl_call *make_feed_call(void *user, uint64_t id, const char *display) {
     return NULL;
   pl_call_config cfg;
   base_config(a, &cfg);
+  cfg.video = a->recv_video;
   pl_call *c;
   if (pl_call_new(&c, a->engine, &cfg) != 0)
     return NULL;
@@ -152,6 +156,15 @@ static pl_call *make_feed_call(void *user, uint64_t id, const char *display) {
   }
   pl_audio_io sink = {.write = feed_write, .close = feed_close, .user = f};
   pl_call_set_audio_sink(c, &sink);
+  if (a->recv_video && a->record_dir) {
+    char path[1024];
+    pl_video_io vs;
+    snprintf(path, sizeof path, "%s/feed-%" PRIu64 ".y4m", a->record_dir, id);
+    if (pl_video_io_y4m_sink(&vs, path, 30) == 0)
+      pl_call_set_video_sink(c, &vs);
+    else
+      fprintf(stderr, "parley room: cannot write %s\n", path);
+  }
   f->call = c;
   f->had_call = true;
   return c;
@@ -261,13 +274,15 @@ static void write_feeds_json(app *a) {
                 ".wav\", \"removed\": %s, \"packetsReceived\": %llu, \"packetsLost\": %lld,"
                 " \"concealedSamples\": %llu, \"totalSamplesReceived\": %llu,"
                 " \"removedSamplesForAcceleration\": %llu,"
-                " \"insertedSamplesForDeceleration\": %llu, \"jitterBufferDelay\": %.4f}",
+                " \"insertedSamplesForDeceleration\": %llu, \"jitterBufferDelay\": %.4f,"
+                " \"framesDecoded\": %llu, \"frameWidth\": %d, \"frameHeight\": %d}",
             first ? "" : ",", f->id, disp, f->id, f->removed ? "true" : "false",
             (unsigned long long)st.packets_received, (long long)st.packets_lost,
             (unsigned long long)st.concealed_samples,
             (unsigned long long)st.total_samples_received,
             (unsigned long long)st.removed_samples_for_acceleration,
-            (unsigned long long)st.inserted_samples_for_deceleration, st.jitter_buffer_delay_s);
+            (unsigned long long)st.inserted_samples_for_deceleration, st.jitter_buffer_delay_s,
+            (unsigned long long)st.frames_decoded, st.frame_width, st.frame_height);
     first = false;
   }
   fprintf(fp, "\n]}\n");
@@ -422,6 +437,11 @@ int pl_cmd_room(int argc, char **argv) {
         return 2;
       a.n_stages++;
     }
+    else if (!strcmp(o, "--video-size")) {
+      NEED_ARG();
+      if (pl_cli_parse_size(v, 16, 16, 3840, 2160, &a.video_w, &a.video_h)) return 2;
+    }
+    else if (!strcmp(o, "--recv-video")) a.recv_video = true;
     else if (!strcmp(o, "--loop")) a.loop_source = true;
     else if (!strcmp(o, "--quiet")) a.quiet = true;
     else if (!strcmp(o, "--help") || !strcmp(o, "-h")) { usage(stdout); return 0; }

@@ -5,14 +5,16 @@ every other participant's audio, feed by feed.
   check_janus_room.py DIR PARLEY SPEECH.wav NAME=KIND ...
 
   NAME is a participant's display name and its folder under DIR; KIND is
-  tone:HZ or speech. Engines left DIR/NAME/feeds.json and feed-<id>.wav;
+  tone:HZ or speech, with "+video" when it also publishes video (then
+  every other participant must have decoded that feed's pictures). Engines left DIR/NAME/feeds.json and feed-<id>.wav;
   Chromium left DIR/NAME/chromium.json and chromium-feed-<id>.wav (decoded
   from its MediaRecorder's WebM).
 
 A tone feed must be loud for most of what was recorded, with its spectral
 peak within 5 Hz of the tone sent; a speech feed must reach a median STOI >= 0.9
 against the speech file sent (sent once), taken per 1 s window inside the
-speech, each window aligned on its own by `parley metrics`. Prints one line
+speech, each window aligned on its own by `parley metrics`. An engine's
+speaker mix (DIR/NAME/mix.wav) must hold every other tone. Prints one line
 per feed; exit 1 with every failure listed.
 """
 import json
@@ -45,6 +47,20 @@ def tone(path, hz):
     msg = "%.2f s, %.2f s loud, peak %.1f Hz (sent %g Hz)" % (dur, loud, peak, hz)
     ok = dur >= 2 and loud >= 0.7 * (dur - 0.5) and abs(peak - hz) <= 5
     return ok, msg
+
+
+def mix_has(path, tones):
+    """The speaker mix: each other participant's tone stands 20 dB over the
+    spectrum 50 Hz beside it."""
+    x, rate = read(path)
+    y = x[rate // 2:]
+    spec = np.abs(np.fft.rfft(y * np.hanning(len(y)))) ** 2
+    fr = np.fft.rfftfreq(len(y), 1 / rate)
+    band = lambda hz: spec[(fr > hz - 5) & (fr < hz + 5)].sum()
+    out = []
+    for hz in tones:
+        out.append((hz, 10 * np.log10(band(hz) / max(band(hz + 50), 1e-12))))
+    return out
 
 
 def metrics(parley, ref_path, deg_path):
@@ -107,12 +123,31 @@ def main():
             feeds = [dict(f, feed=k, file=f["file"].replace(".webm", ".wav")) for k, f in c["feeds"].items()]
         else:
             feeds = json.load(open(os.path.join(pdir, "feeds.json")))["feeds"]
+        mix = os.path.join(pdir, "mix.wav")
+        if os.path.exists(mix):
+            tones = [float(k.split(":")[1].split("+")[0]) for n, k in who.items()
+                     if n != name and k.startswith("tone:")]
+            res = mix_has(mix, tones)
+            mok = all(db >= 20 for _, db in res)
+            print("%-14s mix: %s%s" % (name, ", ".join("%g Hz +%.0f dB" % r for r in res),
+                                       "" if mok else "  FAIL"))
+            if not mok:
+                problems.append("%s: the mix lacks a tone: %s" % (name, res))
         got = sorted(f["display"] for f in feeds)
         want = sorted(n for n in who if n != name)
         if got != want:
             problems.append("%s heard %s, not %s" % (name, got, want))
         for f in feeds:
             kind = who.get(f["display"])
+            if kind and kind.endswith("+video"):
+                kind = kind[: -len("+video")]
+                st = f.get("stats", f)
+                n, wh = st.get("framesDecoded", 0), (st.get("frameWidth"), st.get("frameHeight"))
+                vok = n >= 60 and wh == (320, 240)
+                print("%-14s <- %-14s video: %d pictures decoded, %sx%s%s"
+                      % (name, f["display"], n, wh[0], wh[1], "" if vok else "  FAIL"))
+                if not vok:
+                    problems.append("%s <- %s: video %d pictures at %s" % (name, f["display"], n, wh))
             path = os.path.join(pdir, f["file"])
             if kind is None or not os.path.exists(path):
                 problems.append("%s: feed %s (%s) unknown or not recorded" % (name, f["feed"], f["display"]))

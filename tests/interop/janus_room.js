@@ -2,8 +2,9 @@
 // The page (on Janus's origin, served by Playwright itself) speaks Janus's
 // HTTP long-poll API with fetch, publishes a WebAudio sine (no microphone:
 // getUserMedia needs a secure origin), subscribes to every other publisher
-// with one RTCPeerConnection per feed, records each feed with MediaRecorder
-// (Opus in WebM), and hands the recordings back to be written as files.
+// with one RTCPeerConnection per feed (audio, and video where a feed has
+// it), records each feed's audio with MediaRecorder (Opus in WebM), and
+// hands the recordings back to be written as files.
 //   node janus_room.js JANUS_URL ROOM TONE_HZ OUT_DIR FEEDS SECONDS
 // Waits (up to 20 s) until FEEDS feeds are connected, records SECONDS, leaves;
 // writes OUT_DIR/chromium.json and OUT_DIR/chromium-feed-<id>.webm.
@@ -157,6 +158,9 @@ async function start(o) {
           if (r.type === 'inbound-rtp' && r.kind === 'audio')
             Object.assign(stats, { packetsReceived: r.packetsReceived, packetsLost: r.packetsLost,
                                    concealedSamples: r.concealedSamples, totalSamplesReceived: r.totalSamplesReceived });
+          if (r.type === 'inbound-rtp' && r.kind === 'video')
+            Object.assign(stats, { framesDecoded: r.framesDecoded, frameWidth: r.frameWidth,
+                                   frameHeight: r.frameHeight });
         });
         const buf = new Uint8Array(await new Blob(f.chunks).arrayBuffer());
         let bin = '';

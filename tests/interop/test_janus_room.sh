@@ -2,10 +2,11 @@
 # Four parties in one Janus VideoRoom (Debian's janus, started here with a
 # configuration written here: the VideoRoom plugin and the HTTP transport
 # only, admin API off, no TURN): three `parley room` engines, sending a
-# 440 Hz tone, a 1000 Hz tone and the bundled speech sample, and headless
-# Chromium sending a 700 Hz sine. Each participant must hear every other
-# one, feed by feed: the right tone's frequency, or STOI against the
-# speech sent (check_janus_room.py).
+# 440 Hz tone (and the 320x240 test pattern), a 1000 Hz tone and the
+# bundled speech sample, and headless Chromium sending a 700 Hz sine. Each
+# participant must hear every other one, feed by feed: the right tone's
+# frequency, or STOI against the speech sent; and each must have decoded
+# the pattern's pictures (check_janus_room.py).
 #
 # Janus 1.1.2 gathers no ICE candidates on loopback interfaces, so Janus
 # and every participant run inside a network namespace made for this run,
@@ -95,9 +96,9 @@ run_engine() { # NAME, then what it sends
     --record "$dir/$name" --duration 14 --bind $ip:0 --quiet "$@" >"$dir/$name/out" 2>&1 &
   pids="$pids $!"
 }
-run_engine tone-440 --tone 440
-run_engine tone-1000 --tone 1000
-run_engine speech --send "$speech"
+run_engine tone-440 --tone 440 --send-video pattern --video-size 320x240
+run_engine tone-1000 --tone 1000 --recv-video
+run_engine speech --send "$speech" --recv-video
 mkdir -p "$dir/chromium-700"
 ip netns exec "$ns" timeout 60 node "$here/janus_room.js" "$url" $room 700 "$dir/chromium-700" 3 6 \
   >"$dir/chromium-700/node.out" 2>&1 || { cat "$dir/chromium-700/node.out"; tail -30 "$dir/janus.log"; exit 1; }
@@ -110,5 +111,5 @@ for f in "$dir"/chromium-700/chromium-feed-*.webm; do
   ffmpeg -loglevel error -y -i "$f" -ac 1 -ar 48000 "${f%.webm}.wav"
 done
 /usr/bin/python3 "$here/check_janus_room.py" "$dir" "$parley" "$speech" \
-  tone-440=tone:440 tone-1000=tone:1000 speech=speech chromium-700=tone:700
+  tone-440=tone:440+video tone-1000=tone:1000 speech=speech chromium-700=tone:700
 echo "ok: three engines and Chromium in one Janus room, every feed heard"
