@@ -46,7 +46,7 @@ struct app {
   pl_call *pub;
   uv_timer_t stop_timer, retire_timer, leave_timer;
   uv_signal_t sigint, sigterm;
-  const char *url, *send_path, *record_dir, *display, *bind, *send_video;
+  const char *url, *send_path, *record_dir, *display, *bind, *send_video, *stun_server;
   uint64_t room_id;
   double tone_hz, duration;
   bool loop_source, quiet, stopping, closed, joined, recv_video;
@@ -79,6 +79,7 @@ static void usage(FILE *f) {
           "                       DIR/mix.wav and the feeds' names to DIR/feeds.json\n"
           "  --duration SECONDS   leave after this long (default: until Ctrl-C)\n"
           "  --bind IP:PORT       local media address (default: every interface)\n"
+          "  --stun-server IP:PORT  server-reflexive candidates (trickled to Janus)\n"
           "  --stage NAME=on|off  a send-side stage (denoise) on our published audio\n"
           "  --quiet              fewer messages\n");
 }
@@ -127,6 +128,7 @@ static void base_config(app *a, pl_call_config *cfg) {
   cfg->bind = a->bind;
   cfg->transport = PL_TRANSPORT_WEBRTC;
   cfg->ice_all_interfaces = !strncmp(a->bind, "0.0.0.0:", 8) || !strncmp(a->bind, "[::]:", 5);
+  cfg->stun_server = a->stun_server;
   cfg->on_event = on_call_event;
   cfg->user = a;
 }
@@ -424,6 +426,7 @@ int pl_cmd_room(int argc, char **argv) {
     else if (!strcmp(o, "--record")) { NEED_ARG(); a.record_dir = v; }
     else if (!strcmp(o, "--display")) { NEED_ARG(); a.display = v; }
     else if (!strcmp(o, "--bind")) { NEED_ARG(); a.bind = v; }
+    else if (!strcmp(o, "--stun-server")) { NEED_ARG(); a.stun_server = v; }
     else if (!strcmp(o, "--send-video")) { NEED_ARG(); a.send_video = v; }
     else if (!strcmp(o, "--tone")) {
       NEED_ARG();

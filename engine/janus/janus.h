@@ -158,6 +158,12 @@ int pl_janus_core_publish(pl_janus_core *c, pl_time_us now, const char *offer);
 /* Our answer for a feed, after PL_JANUS_EV_FEED_OFFER; a NULL answer (the
  * app could not use the offer) drops the feed. */
 int pl_janus_core_answer(pl_janus_core *c, pl_time_us now, uint64_t feed, const char *answer);
+/* Trickles one of our candidates ("candidate:..." or "a=candidate:...",
+ * for the m-line `mid`, index 0: everything is BUNDLEd) on the publisher's
+ * handle (feed 0) or a feed's subscriber handle; NULL says we have no more
+ * ({"completed": true}). PL_ESTATE before that handle has sent its SDP. */
+int pl_janus_core_trickle(pl_janus_core *c, pl_time_us now, uint64_t feed, const char *mid,
+                          const char *candidate);
 /* Leave the room and destroy the session (PL_JANUS_EV_CLOSED follows). */
 void pl_janus_core_leave(pl_janus_core *c, pl_time_us now);
 int pl_janus_core_timeout(pl_janus_core *c, pl_time_us now);

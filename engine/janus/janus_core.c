@@ -30,6 +30,7 @@ enum {
   TX_KEEPALIVE,
   TX_LEAVE,
   TX_DESTROY,
+  TX_TRICKLE,
 };
 
 #define TAG_POLL (-1)
@@ -372,7 +373,9 @@ static void tx_failed(pl_janus_core *c, pl_janus_tx *tx, int err, int code, cons
   }
   case TX_DETACH_SUB:
   case TX_KEEPALIVE:
-    break; /* the feed is gone already / the next keepalive will tell */
+  case TX_TRICKLE:
+    break; /* the feed is gone already / the next keepalive will tell /
+              the candidates in the SDP may do */
   case TX_LEAVE:
     destroy_session(c);
     break;
@@ -648,7 +651,7 @@ static void handle_message(pl_janus_core *c, const pl_json *j, int msg) {
     on_success(c, j, msg, tx);
   } else if (!strcmp(kind, "ack")) {
     /* Plugin requests are answered later by an event; the rest are done. */
-    if (tx->kind == TX_KEEPALIVE || tx->kind == TX_DETACH_SUB) {
+    if (tx->kind == TX_KEEPALIVE || tx->kind == TX_DETACH_SUB || tx->kind == TX_TRICKLE) {
       tx_done(c, tx);
     } else if (tx->kind == TX_LEAVE) {
       tx_done(c, tx);
@@ -789,6 +792,41 @@ int pl_janus_core_answer(pl_janus_core *c, pl_time_us now, uint64_t feed, const 
   else
     f->state = FEED_STARTING;
   return rc;
+}
+
+int pl_janus_core_trickle(pl_janus_core *c, pl_time_us now, uint64_t feed, const char *mid,
+                          const char *candidate) {
+  c->now = now;
+  uint64_t handle = 0;
+  if (!feed) {
+    if (c->state == PL_JANUS_CONFIGURING || c->state == PL_JANUS_JOINED)
+      handle = c->handle;
+  } else {
+    pl_janus_feed *f = feed_by_id(c, feed);
+    if (f && (f->state == FEED_STARTING || f->state == FEED_ACTIVE))
+      handle = f->handle;
+  }
+  if (!handle)
+    return PL_ESTATE;
+  char extra[700];
+  if (!candidate) {
+    snprintf(extra, sizeof extra, "\"candidate\":{\"completed\":true}");
+  } else {
+    if (!strncmp(candidate, "a=", 2))
+      candidate += 2;
+    char line[400], cand[512], m[64];
+    size_t n = strcspn(candidate, "\r\n"); /* one line, without its end */
+    if (strncmp(candidate, "candidate:", 10) || n >= sizeof line)
+      return PL_EINVAL;
+    memcpy(line, candidate, n);
+    line[n] = 0;
+    if (pl_json_escape(cand, sizeof cand, line) < 0 ||
+        pl_json_escape(m, sizeof m, mid ? mid : "0") < 0)
+      return PL_EINVAL;
+    snprintf(extra, sizeof extra,
+             "\"candidate\":{\"candidate\":%s,\"sdpMid\":%s,\"sdpMLineIndex\":0}", cand, m);
+  }
+  return request(c, TX_TRICKLE, feed, handle, "trickle", extra, NULL, NULL);
 }
 
 void pl_janus_core_leave(pl_janus_core *c, pl_time_us now) {

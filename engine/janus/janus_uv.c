@@ -19,10 +19,19 @@
 
 #define POLL_TIMEOUT_MS 45000 /* Janus answers a long poll within 30 s */
 #define SDP_CAP 16384
+#define TRICKLE_MS 100      /* how often late candidates are looked for */
+#define TRICKLE_FOR_MS 10000 /* ... and for how long after our SDP went */
+
+/* Late candidates of one call (server-reflexive ones come after the SDP)
+ * go to Janus as trickle messages until the call's gathering is done. */
+typedef struct trickle {
+  pl_time_us until; /* 0: nothing to trickle */
+} trickle;
 
 typedef struct room_feed {
   uint64_t id;
   pl_call *call; /* NULL: free slot */
+  trickle tr;
 } room_feed;
 
 struct pl_room {
@@ -30,6 +39,8 @@ struct pl_room {
   pl_engine *engine;
   uv_loop_t *loop;
   uv_timer_t *timer;
+  uv_timer_t *trickle_timer;
+  trickle pub_tr;
   char addr[64];
   pl_call *publisher;
   pl_room_call_cb make_call;
@@ -111,6 +122,60 @@ static void on_timer(uv_timer_t *t) {
   drive(r);
 }
 
+/* Sends what is new of the call's candidates; true while more may come. */
+static bool trickle_call(pl_room *r, pl_call *call, uint64_t feed, trickle *t, pl_time_us now) {
+  if (!t->until || !call || !call->wrtc)
+    return false;
+  char buf[2048];
+  int n = pl_call_local_candidates(call, true, buf, sizeof buf);
+  const char *mid = call->wrtc->mid[0] ? call->wrtc->mid : "0";
+  bool eoc = false;
+  for (const char *p = n > 0 ? buf : ""; *p;) {
+    size_t k = strcspn(p, "\r\n");
+    if (!strncmp(p, "a=candidate:", 12)) {
+      PL_DEBUG("janus", "trickle (feed %" PRIu64 "): %.*s", feed, (int)k, p);
+      pl_janus_core_trickle(&r->core, now, feed, mid, p);
+    }
+    else if (!strncmp(p, "a=end-of-candidates", 19))
+      eoc = true;
+    p += k;
+    while (*p == '\r' || *p == '\n')
+      p++;
+  }
+  /* An SDP that carried a=end-of-candidates (gathering was done) needs no
+   * "completed"; otherwise Janus hears it when gathering ends, or at the
+   * deadline. */
+  if (eoc || now >= t->until) {
+    PL_DEBUG("janus", "trickle (feed %" PRIu64 "): completed%s", feed, eoc ? "" : " (deadline)");
+    pl_janus_core_trickle(&r->core, now, feed, mid, NULL);
+    t->until = 0;
+    return false;
+  }
+  if (call->wrtc->eoc_signaled) {
+    t->until = 0;
+    return false;
+  }
+  return true;
+}
+
+static void on_trickle_timer(uv_timer_t *tm) {
+  pl_room *r = tm->data;
+  pl_time_us now = pl_time_now_real();
+  bool more = trickle_call(r, r->publisher, 0, &r->pub_tr, now);
+  for (int i = 0; i < PL_JANUS_MAX_FEEDS; i++)
+    if (r->feeds[i].call)
+      more |= trickle_call(r, r->feeds[i].call, r->feeds[i].id, &r->feeds[i].tr, now);
+  if (!more)
+    uv_timer_stop(tm);
+  drive(r);
+}
+
+static void trickle_start(pl_room *r, trickle *t) {
+  t->until = pl_time_now_real() + PL_MS(TRICKLE_FOR_MS);
+  if (!uv_is_active((uv_handle_t *)r->trickle_timer))
+    uv_timer_start(r->trickle_timer, on_trickle_timer, TRICKLE_MS, TRICKLE_MS);
+}
+
 static void handle_event(pl_room *r, const pl_janus_event *e) {
   pl_time_us now = pl_time_now_real();
   switch (e->type) {
@@ -118,6 +183,8 @@ static void handle_event(pl_room *r, const pl_janus_event *e) {
     int rc = pl_call_create_offer(r->publisher, r->sdp, sizeof r->sdp);
     if (!rc)
       rc = pl_janus_core_publish(&r->core, now, r->sdp);
+    if (!rc)
+      trickle_start(r, &r->pub_tr);
     if (rc) {
       emit(r, PL_ROOM_ERROR, 0, NULL, NULL, rc, 0, "could not make our offer");
       pl_janus_core_leave(&r->core, now);
@@ -156,7 +223,8 @@ static void handle_event(pl_room *r, const pl_janus_event *e) {
       pl_janus_core_answer(&r->core, now, e->feed, NULL); /* FEED_GONE hands it back */
       break;
     }
-    pl_janus_core_answer(&r->core, now, e->feed, r->sdp);
+    if (pl_janus_core_answer(&r->core, now, e->feed, r->sdp) == 0)
+      trickle_start(r, &f->tr);
     if (is_new)
       emit(r, PL_ROOM_FEED_ADDED, e->feed, e->display, f->call, 0, 0, "subscribed");
     break;
@@ -261,10 +329,11 @@ int pl_room_join_janus(pl_room **out, pl_engine *engine, const char *url, uint64
   if (!loop || !url || !publisher || !room)
     return PL_EINVAL;
   pl_room *r = calloc(1, sizeof *r);
-  uv_timer_t *t = malloc(sizeof *t);
-  if (!r || !t) {
+  uv_timer_t *t = malloc(sizeof *t), *tt = malloc(sizeof *tt);
+  if (!r || !t || !tt) {
     free(r);
     free(t);
+    free(tt);
     return PL_ENOMEM;
   }
   char path[48];
@@ -281,6 +350,7 @@ int pl_room_join_janus(pl_room **out, pl_engine *engine, const char *url, uint64
   if (rc) {
     free(r);
     free(t);
+    free(tt);
     return rc;
   }
   r->core.video = publisher->video != NULL;
@@ -294,6 +364,9 @@ int pl_room_join_janus(pl_room **out, pl_engine *engine, const char *url, uint64
   uv_timer_init(loop, t);
   t->data = r;
   r->timer = t;
+  uv_timer_init(loop, tt);
+  tt->data = r;
+  r->trickle_timer = tt;
   pl_janus_core_start(&r->core, pl_time_now_real());
   drive(r);
   *out = r;
@@ -314,7 +387,8 @@ void pl_room_free(pl_room *r) {
     return;
   r->freed = true;
   uv_close((uv_handle_t *)r->timer, timer_closed);
-  r->timer = NULL;
+  uv_close((uv_handle_t *)r->trickle_timer, timer_closed);
+  r->timer = r->trickle_timer = NULL;
   r->refs++; /* the cancels below release their requests' references */
   /* Janus keeps a long poll open for up to 30 s even after the session is
    * destroyed: end it (and any late POST) now, so the app's loop can end. */

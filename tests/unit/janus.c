@@ -496,6 +496,33 @@ Test(janus, leave_answered_on_the_long_poll_before_its_ack_still_destroys) {
   cr_assert_eq(count_ev(PL_JANUS_EV_CLOSED), 1);
 }
 
+Test(janus, late_candidates_trickle_on_the_handle_that_sent_the_sdp) {
+  join_room();
+  cr_assert_eq(pl_janus_core_trickle(core, now, 0, "0", "a=candidate:1 1 udp 1 192.0.2.1 5000 typ host\r\n"),
+               PL_ESTATE, "nothing to trickle for before our offer went");
+  publish();
+  cr_assert_eq(pl_janus_core_trickle(core, now, 0, "0",
+                                     "a=candidate:2 1 udp 1686052607 203.0.113.7 40000 typ srflx "
+                                     "raddr 10.0.0.2 rport 5000\r\n"), 0);
+  drain();
+  sent *s = find_sent("\"trickle\"");
+  cr_assert_not_null(s);
+  cr_assert_str_eq(s->rq.path, "/janus/2227177096218709/3686660764890561");
+  cr_assert(strstr(s->body, "\"candidate\":{\"candidate\":\"candidate:2 1 udp 1686052607 203.0.113.7 "
+                            "40000 typ srflx raddr 10.0.0.2 rport 5000\",\"sdpMid\":\"0\","
+                            "\"sdpMLineIndex\":0}"), "%s", s->body);
+  feed(s->rq.tag, "{\"janus\":\"ack\",\"session_id\":%llu,\"transaction\":\"%s\"}", SESSION, s->tx);
+  subscribe(FEED_A, SUB_A);
+  cr_assert_eq(pl_janus_core_trickle(core, now, FEED_A, "a", NULL), 0);
+  drain();
+  s = find_sent("\"completed\":true");
+  cr_assert_not_null(s);
+  cr_assert_str_eq(s->rq.path, "/janus/2227177096218709/111");
+  cr_assert_eq(pl_janus_core_trickle(core, now, 0, "0", "candidate\"}]"), PL_EINVAL);
+  cr_assert_eq(pl_janus_core_trickle(core, now, FEED_B, "0", NULL), PL_ESTATE);
+  cr_assert_eq(count_ev(PL_JANUS_EV_ERROR), 0);
+}
+
 Test(janus, videoroom_error_on_join_fails_with_its_code) {
   cr_assert_eq(pl_janus_core_start(core, now), 0);
   drain();
