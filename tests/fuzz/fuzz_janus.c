@@ -6,7 +6,7 @@
  * last request sent and "$S"/"$H" for the session and handle the core
  * holds, so the fuzzer can walk past create/attach/join into the feeds.
  * The app's side is played in between: our offer when asked, an answer
- * for every feed offer. Every chunk is also parsed by the JSON reader
+ * for every feed offer, a trickled candidate after each. Every chunk is also parsed by the JSON reader
  * alone, and every token read back. Checks: no crash or leak, events are
  * well formed (terminated detail, an SDP only where one belongs), at most
  * PL_JANUS_MAX_FEEDS feeds live, and nothing is sent after the end. */
@@ -74,10 +74,12 @@ static void drain(pl_time_us now) {
   while (pl_janus_core_poll_event(&core, &e)) {
     CHECK(memchr(e.detail, 0, sizeof e.detail) && memchr(e.display, 0, sizeof e.display));
     CHECK(!e.sdp || e.type == PL_JANUS_EV_PUBLISHED || e.type == PL_JANUS_EV_FEED_OFFER);
-    if (e.type == PL_JANUS_EV_NEED_OFFER)
-      pl_janus_core_publish(&core, now, "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n");
-    if (e.type == PL_JANUS_EV_FEED_OFFER)
-      pl_janus_core_answer(&core, now, e.feed, (e.feed & 1) ? NULL : "v=0\r\nanswer\r\n");
+    if (e.type == PL_JANUS_EV_NEED_OFFER &&
+        pl_janus_core_publish(&core, now, "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n") == 0)
+      pl_janus_core_trickle(&core, now, 0, "0", "a=candidate:1 1 udp 1 192.0.2.1 9 typ host\r\n");
+    if (e.type == PL_JANUS_EV_FEED_OFFER &&
+        pl_janus_core_answer(&core, now, e.feed, (e.feed & 1) ? NULL : "v=0\r\nanswer\r\n") == 0)
+      pl_janus_core_trickle(&core, now, e.feed, "0", NULL);
   }
   int live = 0;
   for (int i = 0; i < PL_JANUS_MAX_FEEDS; i++)
