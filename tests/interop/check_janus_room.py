@@ -2,7 +2,7 @@
 """Checks a Janus room (test_janus_room.sh): every participant received
 every other participant's audio, feed by feed.
 
-  check_janus_room.py DIR PARLEY SPEECH.wav NAME=KIND ...
+  check_janus_room.py DIR PARLEY SPEECH.wav [--left NAME] NAME=KIND ...
 
   NAME is a participant's display name and its folder under DIR; KIND is
   tone:HZ or speech, with "+video" when it also publishes video (then
@@ -13,7 +13,9 @@ every other participant's audio, feed by feed.
 A tone feed must be loud for most of what was recorded, with its spectral
 peak within 5 Hz of the tone sent; a speech feed must reach a median STOI >= 0.9
 against the speech file sent (sent once), taken per 1 s window inside the
-speech, each window aligned on its own by `parley metrics`. An engine's
+speech, each window aligned on its own by `parley metrics`. With --left
+NAME (a participant that left while the engines stayed), every engine
+must have seen that feed go (removed in feeds.json). An engine's
 speaker mix (DIR/NAME/mix.wav) must hold every other tone. Prints one line
 per feed; exit 1 with every failure listed.
 """
@@ -111,7 +113,11 @@ def stoi(path, ref_path, parley):
 
 def main():
     d, parley, speech = sys.argv[1:4]
-    who = dict(a.split("=", 1) for a in sys.argv[4:])
+    args = sys.argv[4:]
+    left = None
+    if args[:1] == ["--left"]:
+        left, args = args[1], args[2:]
+    who = dict(a.split("=", 1) for a in args)
     problems = []
     for name in who:
         pdir = os.path.join(d, name)
@@ -133,6 +139,11 @@ def main():
                                        "" if mok else "  FAIL"))
             if not mok:
                 problems.append("%s: the mix lacks a tone: %s" % (name, res))
+        if left and left != name and "removed" in (feeds[0] if feeds else {}):
+            gone = [f.get("removed") for f in feeds if f["display"] == left]
+            print("%-14s saw %s leave: %s" % (name, left, "yes" if gone == [True] else "NO  FAIL"))
+            if gone != [True]:
+                problems.append("%s did not see %s leave" % (name, left))
         got = sorted(f["display"] for f in feeds)
         want = sorted(n for n in who if n != name)
         if got != want:

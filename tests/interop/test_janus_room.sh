@@ -6,7 +6,9 @@
 # bundled speech sample, and headless Chromium sending a 700 Hz sine. Each
 # participant must hear every other one, feed by feed: the right tone's
 # frequency, or STOI against the speech sent; and each must have decoded
-# the pattern's pictures (check_janus_room.py).
+# the pattern's pictures, and see Chromium leave (check_janus_room.py).
+# Then Janus restarts under a fourth engine, whose room must end with
+# exit 1 and say that Janus lost its session.
 #
 # Janus 1.1.2 gathers no ICE candidates on loopback interfaces, so Janus
 # and every participant run inside a network namespace made for this run,
@@ -110,6 +112,28 @@ for n in tone-440 tone-1000 speech; do echo "== $n"; cat "$dir/$n/out"; done
 for f in "$dir"/chromium-700/chromium-feed-*.webm; do
   ffmpeg -loglevel error -y -i "$f" -ac 1 -ar 48000 "${f%.webm}.wav"
 done
-/usr/bin/python3 "$here/check_janus_room.py" "$dir" "$parley" "$speech" \
+/usr/bin/python3 "$here/check_janus_room.py" "$dir" "$parley" "$speech" --left chromium-700 \
   tone-440=tone:440+video tone-1000=tone:1000 speech=speech chromium-700=tone:700
 echo "ok: three engines and Chromium in one Janus room, every feed heard"
+
+# Janus restarts under a participant: the new Janus does not know its
+# session (the long poll's 404 / error 458), which must end the room with
+# a clear message and exit status 1, not a hang or a crash.
+mkdir -p "$dir/restart"
+ip netns exec "$ns" "$parley" room --janus "$url" --room $room --display restart --tone 300 \
+  --duration 20 --bind $ip:0 >"$dir/restart/out" 2>&1 &
+rpid=$!
+for i in $(seq 50); do grep -q "publishing in room" "$dir/restart/out" && break; sleep 0.1; done
+kill -9 ${pids%% *}
+wait ${pids%% *} 2>/dev/null || true
+ip netns exec "$ns" janus -F "$dir/conf" -o >"$dir/janus2.log" 2>&1 &
+pids="$! $rpid"
+t0=$(date +%s.%N)
+rc=0
+wait $rpid || rc=$?
+pids=${pids%% *}
+t=$(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $t0 }")
+cat "$dir/restart/out"
+grep -q "no longer knows our session" "$dir/restart/out" && [ $rc = 1 ] ||
+  { echo "FAIL: after a Janus restart: exit $rc, no 'no longer knows our session'"; exit 1; }
+echo "ok: Janus restarted, the room ended in ${t}s with exit 1 and said why"
