@@ -22,7 +22,7 @@
 #include "audio/mix/mix.h"
 #include "parley.h"
 
-#define MAX_FEEDS 16
+#define MAX_FEEDS 64 /* feeds over the room's life (16 at once: PL_JANUS_MAX_FEEDS) */
 #define LEAVE_WAIT_MS 3000
 
 typedef struct app app;
@@ -49,7 +49,7 @@ struct app {
   const char *url, *send_path, *record_dir, *display, *bind, *send_video, *stun_server;
   uint64_t room_id;
   double tone_hz, duration;
-  bool loop_source, quiet, stopping, closed, joined, recv_video;
+  bool loop_source, quiet, stopping, closed, joined, recv_video, finished;
   int video_w, video_h;
   pl_cli_stage stages[PL_MAX_STAGES];
   int n_stages;
@@ -295,10 +295,9 @@ static void close_cb(uv_handle_t *h) { (void)h; }
 
 /* Everything is over: per-feed summary, free calls and room, close handles. */
 static void finish(app *a) {
-  static bool done;
-  if (done)
+  if (a->finished)
     return;
-  done = true;
+  a->finished = true;
   write_feeds_json(a);
   for (int i = 0; i < MAX_FEEDS; i++) {
     feed *f = &a->feeds[i];

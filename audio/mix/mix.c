@@ -11,17 +11,31 @@ int pl_mix_init(pl_mix *m, int channels) {
     return PL_EINVAL;
   memset(m, 0, sizeof *m);
   m->channels = channels;
-  for (int i = 0; i < PL_MIX_MAX_INPUTS; i++)
+  for (int i = 0; i < PL_MIX_MAX_INPUTS; i++) {
     atomic_init(&m->in[i].live, false);
+    atomic_init(&m->in[i].gen, 0);
+  }
   return 0;
+}
+
+/* Media thread: a slot given to a new input starts empty. */
+static bool sync_input(pl_mix_input *in) {
+  if (!atomic_load(&in->live))
+    return false;
+  unsigned g = atomic_load(&in->gen);
+  if (g != in->seen) {
+    in->head = in->n = in->fill = 0;
+    in->blocks_dropped = 0;
+    in->seen = g;
+  }
+  return true;
 }
 
 int pl_mix_add(pl_mix *m) {
   for (int i = 0; i < PL_MIX_MAX_INPUTS; i++) {
     pl_mix_input *in = &m->in[i];
     if (!atomic_load(&in->live)) {
-      in->head = in->n = in->fill = 0;
-      in->blocks_dropped = 0;
+      atomic_fetch_add(&in->gen, 1);
       atomic_store(&in->live, true);
       return i;
     }
@@ -48,7 +62,7 @@ int pl_mix_write(pl_mix *m, int input, const float *pcm, int samples) {
   if (input < 0 || input >= PL_MIX_MAX_INPUTS || samples < 0 || (!pcm && samples))
     return PL_EINVAL;
   pl_mix_input *in = &m->in[input];
-  if (!atomic_load(&in->live))
+  if (!sync_input(in))
     return PL_ESTATE;
   int ch = m->channels;
   while (samples > 0) {
@@ -78,7 +92,7 @@ int pl_mix_read(pl_mix *m, float *out) {
   int live = 0, ready = 0, most = 0;
   for (int i = 0; i < PL_MIX_MAX_INPUTS; i++) {
     pl_mix_input *in = &m->in[i];
-    if (!atomic_load(&in->live))
+    if (!sync_input(in))
       continue;
     live++;
     if (in->n > 0)

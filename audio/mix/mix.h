@@ -6,8 +6,10 @@
  * three loud talkers at once stay inside [-1, 1] without a click.
  *
  * Inputs are added and removed on the app's thread while blocks are
- * written and read on the media thread: the per-input `live` flag is the
- * only shared state (an input is reused only after its writer stopped). */
+ * written and read on the media thread. Only `live` and `gen` are shared:
+ * the queue itself (head, n, fill) belongs to the media thread, which
+ * empties it when it sees a new generation, so a slot reused while the
+ * mixer is reading can never get a torn queue. */
 #ifndef PL_AUDIO_MIX_H
 #define PL_AUDIO_MIX_H
 
@@ -23,6 +25,8 @@
 
 typedef struct pl_mix_input {
   atomic_bool live;
+  atomic_uint gen; /* bumped by pl_mix_add */
+  unsigned seen;   /* the generation the queue below belongs to */
   float buf[PL_MIX_QUEUE][PL_MIX_BLOCK * 2];
   int head, n;     /* queued blocks */
   int fill;        /* samples (per channel) in the block being filled */

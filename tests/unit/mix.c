@@ -111,3 +111,19 @@ Test(mix, full_queue_drops_the_oldest_block) {
   cr_assert_eq(pl_mix_read(&m, out), 1);
   cr_assert_float_eq(out[0], 0.02f, 1e-6);
 }
+
+Test(mix, reused_slot_starts_empty) {
+  pl_mix_init(&m, 1);
+  int a = pl_mix_add(&m);
+  fill(0.7f);
+  pl_mix_write(&m, a, blk, PL_MIX_BLOCK);
+  pl_mix_write(&m, a, blk, 100); /* and part of a block */
+  pl_mix_remove(&m, a);
+  cr_assert_eq(pl_mix_add(&m), a);
+  fill(0.1f);
+  pl_mix_write(&m, a, blk, PL_MIX_BLOCK);
+  cr_assert_eq(pl_mix_read(&m, out), 1);
+  cr_assert_float_eq(out[0], 0.1f, 1e-6, "the old feed's queued block is gone");
+  cr_assert_float_eq(out[479], 0.1f, 1e-6, "and its partial block");
+  cr_assert_eq(pl_mix_read(&m, out), 0);
+}
