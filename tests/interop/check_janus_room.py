@@ -12,8 +12,8 @@ every other participant's audio, feed by feed.
 
 A tone feed must be loud for most of what was recorded, with its spectral
 peak within 5 Hz of the tone sent; a speech feed must reach a median STOI >= 0.9
-against the speech file sent (sent once), taken per 1 s window inside the
-speech, each window aligned on its own by `parley metrics`. With --left
+against the speech file sent (looped), taken per 1 s window that holds
+sound, each window found in the file on its own by `parley metrics`. With --left
 NAME (a participant that left while the engines stayed), every engine
 must have seen that feed go (removed in feeds.json). An engine's
 speaker mix (DIR/NAME/mix.wav) must hold every other tone. Prints one line
@@ -52,8 +52,8 @@ def tone(path, hz):
 
 
 def mix_has(path, tones):
-    """The speaker mix: each other participant's tone stands 20 dB over the
-    spectrum 50 Hz beside it."""
+    """The speaker mix: each other participant's tone stands 12 dB over the
+    spectrum 50 Hz beside it (typically 30-40; an absent tone is near 0)."""
     x, rate = read(path)
     y = x[rate // 2:]
     spec = np.abs(np.fft.rfft(y * np.hanning(len(y)))) ** 2
@@ -83,31 +83,33 @@ def write_wav(path, x, rate):
 
 
 def stoi(path, ref_path, parley):
-    """STOI per 1 s window of the feed that lies inside the speech sent,
-    each window aligned on its own; the median must reach 0.9. One
-    alignment for the whole recording would score time-scaling as lost
-    intelligibility: a jitter buffer adapting after the start (NetEQ-style
-    accelerate, a few tens of ms on a loaded machine) shifts the rest."""
+    """STOI per 1 s window of the feed that holds sound, each window found
+    in the speech sent on its own; the median must reach 0.9. The sender
+    loops its file, so one alignment cannot serve the whole recording; nor
+    could it if the file were sent once: a jitter buffer adapting after the
+    start (NetEQ-style accelerate, a few tens of ms on a loaded machine)
+    shifts the rest, which one alignment would score as lost
+    intelligibility. A window across the loop's seam scores low; the median
+    does not care."""
     x, rate = read(path)
-    ref, rr = read(ref_path)
-    ref_s = len(ref) / rr
+    scores = []
     try:
-        whole = metrics(parley, ref_path, path)
-        scores = []
         for k, a in enumerate(range(rate // 2, len(x) - rate + 1, rate)):
-            at = a / rate - whole["delay_ms"] / 1000  # where it lies in what was sent
-            if at < 0 or at + 1 > ref_s - 0.05:
-                continue
+            seg = x[a: a + rate]
+            if np.sqrt((seg ** 2).mean()) < 0.01:
+                continue  # silence: the sender had not started, or had left
             p = "%s.w%d.wav" % (path, k)
-            write_wav(p, x[a: a + rate], rate)
-            scores.append(metrics(parley, ref_path, p)["stoi"])
+            write_wav(p, seg, rate)
+            v = metrics(parley, ref_path, p)["stoi"]
+            if v is not None:  # None: nothing left once silent frames are dropped
+                scores.append(v)
     except RuntimeError as e:
         return False, str(e)
     if len(scores) < 3:
         return False, "only %d s of the speech recorded" % len(scores)
     med = float(np.median(scores))
-    msg = "STOI median %.3f (mean %.3f, min %.3f) over %d s; whole file %.3f" % (
-        med, np.mean(scores), min(scores), len(scores), whole["stoi"])
+    msg = "STOI median %.3f (mean %.3f, min %.3f) over %d s" % (
+        med, np.mean(scores), min(scores), len(scores))
     return med >= 0.9, msg
 
 
@@ -134,7 +136,7 @@ def main():
             tones = [float(k.split(":")[1].split("+")[0]) for n, k in who.items()
                      if n != name and k.startswith("tone:")]
             res = mix_has(mix, tones)
-            mok = all(db >= 20 for _, db in res)
+            mok = all(db >= 12 for _, db in res)
             print("%-14s mix: %s%s" % (name, ", ".join("%g Hz +%.0f dB" % r for r in res),
                                        "" if mok else "  FAIL"))
             if not mok:
@@ -163,10 +165,13 @@ def main():
             if kind is None or not os.path.exists(path):
                 problems.append("%s: feed %s (%s) unknown or not recorded" % (name, f["feed"], f["display"]))
                 continue
-            if kind.startswith("tone:"):
-                ok, msg = tone(path, float(kind[5:]))
-            else:
-                ok, msg = stoi(path, speech, parley)
+            try:
+                if kind.startswith("tone:"):
+                    ok, msg = tone(path, float(kind[5:]))
+                else:
+                    ok, msg = stoi(path, speech, parley)
+            except Exception as e:  # a recording too short or broken to measure
+                ok, msg = False, "cannot measure %s: %r" % (f["file"], e)
             print("%-14s <- %-14s %s%s" % (name, f["display"], msg, "" if ok else "  FAIL"))
             if not ok:
                 problems.append("%s <- %s: %s" % (name, f["display"], msg))

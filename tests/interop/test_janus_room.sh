@@ -95,16 +95,20 @@ run_engine() { # NAME, then what it sends
   local name=$1; shift
   mkdir -p "$dir/$name"
   ip netns exec "$ns" "$parley" room --janus "$url" --room $room --display "$name" \
-    --record "$dir/$name" --duration 14 --bind $ip:0 --quiet "$@" >"$dir/$name/out" 2>&1 &
+    --record "$dir/$name" --duration 60 --bind $ip:0 --quiet "$@" >"$dir/$name/out" 2>&1 &
   pids="$pids $!"
 }
 run_engine tone-440 --tone 440 --send-video pattern --video-size 320x240
 run_engine tone-1000 --tone 1000 --recv-video
-run_engine speech --send "$speech" --recv-video
+run_engine speech --send "$speech" --loop --recv-video
 mkdir -p "$dir/chromium-700"
 ip netns exec "$ns" timeout 60 node "$here/janus_room.js" "$url" $room 700 "$dir/chromium-700" 3 6 \
   >"$dir/chromium-700/node.out" 2>&1 || { cat "$dir/chromium-700/node.out"; tail -30 "$dir/janus.log"; exit 1; }
+# Chromium has left; once the engines have seen it go, they leave too
+# (SIGTERM: leave the room, destroy the session, write feeds.json).
+sleep 1.5
 fail=0
+for p in ${pids#* }; do kill -TERM "$p" 2>/dev/null || fail=1; done
 for p in ${pids#* }; do wait "$p" || fail=1; done
 pids=${pids%% *}
 for n in tone-440 tone-1000 speech; do echo "== $n"; cat "$dir/$n/out"; done
