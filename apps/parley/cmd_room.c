@@ -323,7 +323,7 @@ static void finish(app *a) {
     }
   if (a->pub) {
     pl_call_stats st;
-    if (pl_call_get_stats(a->pub, &st) == 0)
+    if (a->joined && pl_call_get_stats(a->pub, &st) == 0)
       printf("published: %llu packets sent\n", (unsigned long long)st.packets_sent);
     pl_call_free(a->pub);
     a->pub = NULL;

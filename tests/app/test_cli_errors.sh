@@ -24,6 +24,11 @@ expect 1 "cannot read" -- "$parley" call --connect 127.0.0.1:9 --send "$dir/miss
 expect 1 "cannot read" -- "$parley" call --connect 127.0.0.1:9 --send "$dir/bad.wav"
 expect 1 "cannot call" -- "$parley" call --connect 127.0.0.1:9 --duration 2 --quiet
 expect 2 "frame-ms" -- "$parley" call --connect 127.0.0.1:9 --frame-ms 7
+expect 2 "--janus and --room" -- "$parley" room
+expect 2 "positive integer" -- "$parley" room --janus http://127.0.0.1:9/janus --room 1.5
+expect 2 "http://IP:PORT" -- "$parley" room --janus https://127.0.0.1:9/janus --room 1
+expect 1 "cannot read" -- "$parley" room --janus http://127.0.0.1:9/janus --room 1 --send "$dir/missing.wav"
+expect 1 "room is over: no answer from Janus" -- "$parley" room --janus http://127.0.0.1:9/janus --room 1 --quiet
 expect 2 "--red must be 0, 1, 2 or auto" -- "$parley" call --connect 127.0.0.1:9 --red 3
 expect 2 "--red must be 0, 1, 2 or auto" -- "$parley" loopback --red often
 expect 2 "unknown" -- "$parley" loopback --net no-such-network
