@@ -52,6 +52,7 @@ struct app {
   bool loop_source, quiet, stopping, closed, joined, recv_video, finished;
   int video_w, video_h;
   pl_cli_stage stages[PL_MAX_STAGES];
+  bool stage_recv[PL_MAX_STAGES]; /* a receive stage: set on every feed */
   int n_stages;
   feed feeds[MAX_FEEDS];
   pl_call *retire[MAX_FEEDS * 2];
@@ -80,7 +81,8 @@ static void usage(FILE *f) {
           "  --duration SECONDS   leave after this long (default: until Ctrl-C)\n"
           "  --bind IP:PORT       local media address (default: every interface)\n"
           "  --stun-server IP:PORT  server-reflexive candidates (trickled to Janus)\n"
-          "  --stage NAME=on|off  a send-side stage (denoise) on our published audio\n"
+          "  --stage NAME=on|off  a stage: send side (denoise) once, on what we publish;\n"
+          "                       receive side (plc) on every feed\n"
           "  --quiet              fewer messages\n");
 }
 
@@ -158,6 +160,9 @@ static pl_call *make_feed_call(void *user, uint64_t id, const char *display) {
   }
   pl_audio_io sink = {.write = feed_write, .close = feed_close, .user = f};
   pl_call_set_audio_sink(c, &sink);
+  for (int i = 0; i < a->n_stages; i++)
+    if (a->stage_recv[i])
+      pl_call_set_stage(c, a->stages[i].name, a->stages[i].on);
   if (a->recv_video && a->record_dir) {
     char path[1024];
     pl_video_io vs;
@@ -272,19 +277,25 @@ static void write_feeds_json(app *a) {
     for (const char *s = f->display; *s && k + 1 < sizeof disp; s++)
       disp[k++] = (*s >= 0x20 && *s != '"' && *s != '\\' && (unsigned char)*s < 0x7f) ? *s : '_';
     disp[k] = 0;
+    char on[128] = "";
+    for (int s = 0; s < st.n_recv_stages; s++)
+      if (st.recv_stages[s].enabled && strlen(on) + strlen(st.recv_stages[s].name) + 2 < sizeof on)
+        snprintf(on + strlen(on), sizeof on - strlen(on), "%s%s", on[0] ? "," : "",
+                 st.recv_stages[s].name);
     fprintf(fp, "%s\n {\"feed\": %" PRIu64 ", \"display\": \"%s\", \"file\": \"feed-%" PRIu64
                 ".wav\", \"removed\": %s, \"packetsReceived\": %llu, \"packetsLost\": %lld,"
                 " \"concealedSamples\": %llu, \"totalSamplesReceived\": %llu,"
                 " \"removedSamplesForAcceleration\": %llu,"
                 " \"insertedSamplesForDeceleration\": %llu, \"jitterBufferDelay\": %.4f,"
-                " \"framesDecoded\": %llu, \"frameWidth\": %d, \"frameHeight\": %d}",
+                " \"framesDecoded\": %llu, \"frameWidth\": %d, \"frameHeight\": %d,"
+                " \"recvStagesOn\": \"%s\"}",
             first ? "" : ",", f->id, disp, f->id, f->removed ? "true" : "false",
             (unsigned long long)st.packets_received, (long long)st.packets_lost,
             (unsigned long long)st.concealed_samples,
             (unsigned long long)st.total_samples_received,
             (unsigned long long)st.removed_samples_for_acceleration,
             (unsigned long long)st.inserted_samples_for_deceleration, st.jitter_buffer_delay_s,
-            (unsigned long long)st.frames_decoded, st.frame_width, st.frame_height);
+            (unsigned long long)st.frames_decoded, st.frame_width, st.frame_height, on);
     first = false;
   }
   fprintf(fp, "\n]}\n");
@@ -387,12 +398,18 @@ static int setup_publisher(app *a) {
     }
     pl_call_set_video_source(a->pub, &v);
   }
+  /* A send stage (denoise) runs once, on what we publish; the concealer
+   * (plc) on each feed, where its stream's losses are. Which side a stage
+   * is on cannot be asked of a call that has not run yet (its stage list
+   * comes from the media thread), so the one receive-side name is known
+   * here. Every name is checked on the publisher, which has them all. */
   for (int i = 0; i < a->n_stages; i++) {
     rc = pl_call_set_stage(a->pub, a->stages[i].name, a->stages[i].on);
     if (rc) {
       fprintf(stderr, "parley room: no stage '%s' in this build\n", a->stages[i].name);
       return rc;
     }
+    a->stage_recv[i] = !strcmp(a->stages[i].name, "plc");
   }
   return 0;
 }
