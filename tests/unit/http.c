@@ -749,3 +749,30 @@ Test(http_client, response_promising_10_mb_is_refused) {
   cr_assert_eq(uv_loop_close(&loop), 0);
   close(fd), close(lfd);
 }
+
+/* A long poll (Janus holds one 30 s, even after its session is gone) must
+ * not hold the app's loop when the app is leaving: cancel ends it at once,
+ * with done called once, inside the cancel. */
+Test(http_client, cancel_ends_a_request_the_server_holds) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  int port, lfd = raw_listener(&port);
+  char addr[64];
+  snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+  int err = 1;
+  pl_http_req *h = NULL;
+  cr_assert_eq(pl_http_request_h(&loop, addr, "GET", "/janus/1?maxev=1", NULL, NULL, NULL, 0,
+                                 30000, on_err, &err, &h), 0);
+  cr_assert_not_null(h);
+  pump(&loop, 20);
+  cr_assert_eq(err, 1, "no answer yet");
+  uint64_t t0 = now_ms();
+  pl_http_request_cancel(h);
+  cr_assert_eq(err, PL_ECLOSED, "%s", pl_strerror(err));
+  err = 1;
+  uv_run(&loop, UV_RUN_DEFAULT);
+  cr_assert_eq(err, 1, "done runs once");
+  cr_assert_lt(now_ms() - t0, 100);
+  cr_assert_eq(uv_loop_close(&loop), 0);
+  close(lfd);
+}
