@@ -33,6 +33,7 @@
 #define PL_JANUS_DISPLAY_MAX 64
 #define PL_JANUS_POLL_RETRY_MS 500 /* long poll failed: try again after this */
 #define PL_JANUS_POLL_FAILS 6      /* ... this many times in a row: the server is gone */
+#define PL_JANUS_POLL_MIN_MS 1000  /* an empty answer sooner than this: pause first */
 
 typedef enum {
   PL_JANUS_EV_NEED_OFFER = 1, /* joined: give our offer (pl_janus_core_publish) */
@@ -121,7 +122,7 @@ typedef struct pl_janus_core {
   uint32_t recent[PL_JANUS_MAX_TX];
   int recent_next;
   pl_janus_feed feeds[PL_JANUS_MAX_FEEDS];
-  pl_time_us now, last_sent, poll_retry_at;
+  pl_time_us now, last_sent, poll_retry_at, poll_sent;
   bool poll_in_flight;
   int poll_fails;
   uint64_t poll_rid;

@@ -222,6 +222,7 @@ bool pl_janus_core_poll_request(pl_janus_core *c, pl_janus_request *out) {
   bool live = c->session && c->state != PL_JANUS_CLOSED && c->state != PL_JANUS_FAILED;
   if (live && !c->poll_in_flight && c->now >= c->poll_retry_at) {
     c->poll_in_flight = true;
+    c->poll_sent = c->now;
     c->count.polls++;
     *out = (pl_janus_request){.get = true, .tag = TAG_POLL};
     snprintf(out->path, sizeof out->path, "%s/%" PRIu64 "?maxev=10&rid=%" PRIu64, c->base,
@@ -696,6 +697,17 @@ static void handle_message(pl_janus_core *c, const pl_json *j, int msg) {
   }
 }
 
+/* A long poll answered at once with nothing (an empty list, a keepalive,
+ * garbage) again and again would have us poll in a tight loop: such an
+ * answer sooner than PL_JANUS_POLL_MIN_MS pauses the next poll. */
+static void pace_poll(pl_janus_core *c, const pl_json *j, int rc) {
+  bool empty = rc < 0 || (j->tok[0].type == PL_JSON_ARRAY && j->tok[0].n == 0) ||
+               (j->tok[0].type == PL_JSON_OBJECT &&
+                pl_json_str_is(j, pl_json_get(j, 0, "janus"), "keepalive"));
+  if (empty && c->now - c->poll_sent < PL_MS(PL_JANUS_POLL_MIN_MS))
+    c->poll_retry_at = c->now + PL_MS(PL_JANUS_POLL_RETRY_MS);
+}
+
 int pl_janus_core_input(pl_janus_core *c, pl_time_us now, int tag, const char *body, size_t len) {
   c->now = now;
   if (tag == TAG_POLL) {
@@ -706,6 +718,8 @@ int pl_janus_core_input(pl_janus_core *c, pl_time_us now, int tag, const char *b
     return 0;
   pl_json j;
   int rc = pl_json_parse(&j, c->tok, PL_JANUS_MAX_TOKENS, body, len);
+  if (tag == TAG_POLL)
+    pace_poll(c, &j, rc);
   if (rc < 0) {
     c->count.malformed++;
     report(c, PL_JANUS_EV_ERROR, 0, rc, 0, "%s from Janus (%zu bytes)",

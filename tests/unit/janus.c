@@ -445,6 +445,32 @@ Test(janus, long_poll_retries_then_gives_up_on_a_dead_server) {
   cr_assert_eq(last_ev(PL_JANUS_EV_FAILED)->error, PL_ECLOSED);
 }
 
+Test(janus, long_poll_answered_at_once_with_nothing_is_paced) {
+  join_room();
+  publish();
+  int polls = 0;
+  n_out = 0;
+  for (int k = 0; k < 20; k++) {
+    feed(-1, k % 2 ? "[]" : "{\"janus\":\"keepalive\"}");
+    for (int i = 0; i < n_out; i++)
+      polls += out[i].rq.get;
+    n_out = 0;
+    now += PL_MS(10);
+    pl_janus_core_timeout(core, now);
+    drain();
+  }
+  cr_assert_eq(polls, 0, "no poll before the pause is over");
+  cr_assert_leq(pl_janus_core_deadline(core), now + PL_MS(PL_JANUS_POLL_RETRY_MS));
+  now = pl_janus_core_deadline(core);
+  pl_janus_core_timeout(core, now);
+  drain();
+  cr_assert(n_out >= 1 && out[n_out - 1].rq.get, "then it polls again");
+  /* A poll that waited its 30 s for a keepalive goes again at once. */
+  now += PL_SEC(30);
+  feed(-1, "{\"janus\":\"keepalive\"}");
+  cr_assert(out[n_out - 1].rq.get);
+}
+
 Test(janus, unanswered_create_times_out) {
   cr_assert_eq(pl_janus_core_start(core, now), 0);
   drain();
