@@ -522,6 +522,18 @@ typedef void (*pl_room_event_cb)(void *user, const pl_room_event *ev);
 int pl_room_join_janus(pl_room **out, pl_engine *engine, const char *url, uint64_t room,
                        const char *display, pl_call *publisher, pl_room_call_cb make_call,
                        pl_room_event_cb on_event, void *user);
+/* What the signaling saw: messages from Janus, and those it did not trust. */
+typedef struct pl_room_stats {
+  uint64_t messages;          /* JSON messages taken from Janus */
+  uint64_t malformed;         /* unparsable, no object, no "janus" kind */
+  uint64_t unknown_transactions; /* replies to transactions we never sent */
+  uint64_t late_replies;      /* acks after their event, replies to abandoned ones */
+  uint64_t errors;            /* Janus error replies */
+  uint64_t ignored;           /* events not acted on (media, slowlink, other handles) */
+  uint64_t polls, keepalives; /* long polls and keepalives sent */
+  int feeds;                  /* feeds followed now */
+} pl_room_stats;
+int pl_room_get_stats(const pl_room *room, pl_room_stats *out);
 /* Leave and destroy the session; PL_ROOM_CLOSED follows (within 10 s). */
 void pl_room_leave(pl_room *room);
 /* Frees the room (after CLOSED or FAILED; not from inside its callback).

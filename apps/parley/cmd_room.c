@@ -262,7 +262,17 @@ static void write_feeds_json(app *a) {
     fprintf(stderr, "parley room: cannot write %s\n", path);
     return;
   }
-  fprintf(fp, "{\"joined\": %s, \"feeds\": [", a->joined ? "true" : "false");
+  pl_room_stats rs = {0};
+  pl_room_get_stats(a->room, &rs);
+  fprintf(fp,
+          "{\"joined\": %s, \"janus\": {\"messages\": %llu, \"malformed\": %llu,"
+          " \"unknownTransactions\": %llu, \"lateReplies\": %llu, \"errors\": %llu,"
+          " \"ignored\": %llu, \"polls\": %llu, \"keepalives\": %llu},\n \"feeds\": [",
+          a->joined ? "true" : "false", (unsigned long long)rs.messages,
+          (unsigned long long)rs.malformed, (unsigned long long)rs.unknown_transactions,
+          (unsigned long long)rs.late_replies, (unsigned long long)rs.errors,
+          (unsigned long long)rs.ignored, (unsigned long long)rs.polls,
+          (unsigned long long)rs.keepalives);
   bool first = true;
   for (int i = 0; i < MAX_FEEDS; i++) {
     feed *f = &a->feeds[i];
@@ -324,6 +334,11 @@ static void finish(app *a) {
                : 0.0,
            f->removed ? " (left)" : "");
   }
+  pl_room_stats rs;
+  if (pl_room_get_stats(a->room, &rs) == 0 && !a->quiet)
+    printf("janus: %llu messages, %llu malformed, %llu to unknown transactions, %llu late\n",
+           (unsigned long long)rs.messages, (unsigned long long)rs.malformed,
+           (unsigned long long)rs.unknown_transactions, (unsigned long long)rs.late_replies);
   pl_room_free(a->room);
   a->room = NULL;
   on_retire_timer(&a->retire_timer);

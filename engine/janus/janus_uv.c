@@ -373,6 +373,19 @@ int pl_room_join_janus(pl_room **out, pl_engine *engine, const char *url, uint64
   return 0;
 }
 
+int pl_room_get_stats(const pl_room *r, pl_room_stats *out) {
+  if (!r || !out)
+    return PL_EINVAL;
+  const pl_janus_counters *k = &r->core.count;
+  *out = (pl_room_stats){.messages = k->messages, .malformed = k->malformed,
+                         .unknown_transactions = k->unknown_tx, .late_replies = k->late,
+                         .errors = k->errors, .ignored = k->ignored, .polls = k->polls,
+                         .keepalives = k->keepalives};
+  for (int i = 0; i < PL_JANUS_MAX_FEEDS; i++)
+    out->feeds += r->core.feeds[i].state != FEED_FREE;
+  return 0;
+}
+
 void pl_room_leave(pl_room *r) {
   if (!r || r->freed)
     return;

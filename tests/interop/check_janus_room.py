@@ -15,7 +15,9 @@ peak within 5 Hz of the tone sent; a speech feed must reach a median STOI >= 0.9
 against the speech file sent (looped), taken per 1 s window that holds
 sound, each window found in the file on its own by `parley metrics`. With --left
 NAME (a participant that left while the engines stayed), every engine
-must have seen that feed go (removed in feeds.json). An engine's
+must have seen that feed go (removed in feeds.json). An engine must
+not have found a message from Janus malformed or a reply to a transaction
+it never sent. An engine's
 speaker mix (DIR/NAME/mix.wav) must hold every other tone. Prints one line
 per feed; exit 1 with every failure listed.
 """
@@ -130,7 +132,14 @@ def main():
                 continue
             feeds = [dict(f, feed=k, file=f["file"].replace(".webm", ".wav")) for k, f in c["feeds"].items()]
         else:
-            feeds = json.load(open(os.path.join(pdir, "feeds.json")))["feeds"]
+            fj = json.load(open(os.path.join(pdir, "feeds.json")))
+            feeds = fj["feeds"]
+            # A real Janus never sends what the engine would not trust.
+            j = fj["janus"]
+            print("%-14s janus: %d messages, %d malformed, %d to unknown transactions, %d late"
+                  % (name, j["messages"], j["malformed"], j["unknownTransactions"], j["lateReplies"]))
+            if j["malformed"] or j["unknownTransactions"]:
+                problems.append("%s distrusted Janus: %s" % (name, j))
         mix = os.path.join(pdir, "mix.wav")
         if os.path.exists(mix):
             tones = [float(k.split(":")[1].split("+")[0]) for n, k in who.items()
