@@ -3,7 +3,7 @@
  *
  *   parley room --janus http://IP:PORT/janus --room 1234 [--send FILE.wav |
  *               --tone HZ] [--send-video Y4M|pattern] [--recv-video]
- *               [--record DIR] [--duration S] [--display NAME]
+ *               [--record DIR] [--duration S] [--display NAME] [--rejoin N]
  *
  * What we send goes out on one call (the publisher; denoise, when asked
  * for, runs there once). Each remote publisher (feed) gets its own call
@@ -50,6 +50,8 @@ struct app {
   uint64_t room_id;
   double tone_hz, duration;
   bool loop_source, quiet, stopping, closed, joined, recv_video, finished;
+  int rejoins;                   /* --rejoin N: tries left after the room fails */
+  uv_timer_t rejoin_timer;
   int video_w, video_h;
   pl_cli_stage stages[PL_MAX_STAGES];
   bool stage_recv[PL_MAX_STAGES]; /* a receive stage: set on every feed */
@@ -83,6 +85,8 @@ static void usage(FILE *f) {
           "  --stun-server IP:PORT  server-reflexive candidates (trickled to Janus)\n"
           "  --stage NAME=on|off  a stage: send side (denoise) once, on what we publish;\n"
           "                       receive side (plc) on every feed\n"
+          "  --rejoin N           when the room fails (Janus restarted: 458), join again,\n"
+          "                       up to N times, 1 s apart (default 0: exit 1)\n"
           "  --quiet              fewer messages\n");
 }
 
@@ -207,6 +211,8 @@ static void on_stop_timer(uv_timer_t *t) { stop(t->data, 0); }
 static void on_leave_timer(uv_timer_t *t) { finish(t->data); }
 static void on_finish_timer(uv_timer_t *t) { finish(t->data); }
 
+static void on_rejoin_timer(uv_timer_t *t);
+
 static void on_room(void *user, const pl_room_event *ev) {
   app *a = user;
   feed *f;
@@ -238,6 +244,11 @@ static void on_room(void *user, const pl_room_event *ev) {
   case PL_ROOM_FAILED:
     fprintf(stderr, "parley room: the room is over: %s%s\n", ev->detail,
             ev->code == 458 ? " (Janus restarted?)" : "");
+    if (a->rejoins > 0 && !a->stopping) {
+      a->rejoins--;
+      uv_timer_start(&a->rejoin_timer, on_rejoin_timer, 1000, 0);
+      break;
+    }
     a->closed = true;
     if (!a->exit_code)
       a->exit_code = 1;
@@ -250,6 +261,43 @@ static void on_room(void *user, const pl_room_event *ev) {
     uv_timer_start(&a->leave_timer, on_finish_timer, 0, 0);
     break;
   }
+}
+
+static int setup_publisher(app *a);
+
+/* The room failed and --rejoin allows another go: let go of the old room,
+ * its feeds and our publisher (its ICE and DTLS were with the old Janus),
+ * then join afresh. Feeds keep their history slots; new ones get new. */
+static void on_rejoin_timer(uv_timer_t *t) {
+  app *a = t->data;
+  if (a->stopping)
+    return;
+  pl_room_free(a->room);
+  a->room = NULL;
+  for (int i = 0; i < MAX_FEEDS; i++) {
+    feed *f = &a->feeds[i];
+    if (f->call) {
+      pl_call_get_stats(f->call, &f->last);
+      retire(a, f->call);
+      f->call = NULL;
+      f->removed = true;
+    }
+  }
+  if (a->pub)
+    retire(a, a->pub);
+  a->pub = NULL;
+  a->joined = false;
+  int rc = setup_publisher(a);
+  if (!rc)
+    rc = pl_room_join_janus(&a->room, a->engine, a->url, a->room_id, a->display, a->pub,
+                            make_feed_call, on_room, a);
+  if (rc) {
+    fprintf(stderr, "parley room: cannot join again: %s\n", pl_strerror(rc));
+    a->closed = true;
+    stop(a, 1);
+    return;
+  }
+  fprintf(stderr, "parley room: joining room %" PRIu64 " again\n", a->room_id);
 }
 
 static void write_feeds_json(app *a) {
@@ -360,6 +408,7 @@ static void finish(app *a) {
   uv_close((uv_handle_t *)&a->stop_timer, close_cb);
   uv_close((uv_handle_t *)&a->retire_timer, close_cb);
   uv_close((uv_handle_t *)&a->leave_timer, close_cb);
+  uv_close((uv_handle_t *)&a->rejoin_timer, close_cb);
   uv_close((uv_handle_t *)&a->sigint, close_cb);
   uv_close((uv_handle_t *)&a->sigterm, close_cb);
 }
@@ -476,6 +525,12 @@ int pl_cmd_room(int argc, char **argv) {
       if (pl_cli_parse_size(v, 16, 16, 3840, 2160, &a.video_w, &a.video_h)) return 2;
     }
     else if (!strcmp(o, "--recv-video")) a.recv_video = true;
+    else if (!strcmp(o, "--rejoin")) {
+      NEED_ARG();
+      double n;
+      if (pl_cli_parse_double(v, 0, 100, &n) || n != (int)n) return 2;
+      a.rejoins = (int)n;
+    }
     else if (!strcmp(o, "--loop")) a.loop_source = true;
     else if (!strcmp(o, "--quiet")) a.quiet = true;
     else if (!strcmp(o, "--help") || !strcmp(o, "-h")) { usage(stdout); return 0; }
@@ -505,7 +560,8 @@ int pl_cmd_room(int argc, char **argv) {
   uv_timer_init(a.loop, &a.stop_timer);
   uv_timer_init(a.loop, &a.retire_timer);
   uv_timer_init(a.loop, &a.leave_timer);
-  a.stop_timer.data = a.retire_timer.data = a.leave_timer.data = &a;
+  uv_timer_init(a.loop, &a.rejoin_timer);
+  a.stop_timer.data = a.retire_timer.data = a.leave_timer.data = a.rejoin_timer.data = &a;
   uv_signal_init(a.loop, &a.sigint);
   uv_signal_init(a.loop, &a.sigterm);
   a.sigint.data = a.sigterm.data = &a;

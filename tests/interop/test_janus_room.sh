@@ -120,24 +120,65 @@ done
   tone-440=tone:440+video tone-1000=tone:1000 speech=speech chromium-700=tone:700
 echo "ok: three engines and Chromium in one Janus room, every feed heard"
 
-# Janus restarts under a participant: the new Janus does not know its
-# session (the long poll's 404 / error 458), which must end the room with
-# a clear message and exit status 1, not a hang or a crash.
-mkdir -p "$dir/restart"
-ip netns exec "$ns" "$parley" room --janus "$url" --room $room --display restart --tone 300 \
+# Janus restarts under three participants: the new Janus does not know
+# their sessions (the long poll's 404 / error 458). Without --rejoin the
+# room must end with a clear message and exit status 1, not a hang or a
+# crash; with --rejoin the other two join the new Janus and hear each
+# other again.
+mkdir -p "$dir/restart" "$dir/rejoin-300" "$dir/rejoin-500"
+ip netns exec "$ns" "$parley" room --janus "$url" --room $room --display restart --tone 700 \
   --duration 20 --bind $ip:0 >"$dir/restart/out" 2>&1 &
 rpid=$!
-for i in $(seq 50); do grep -q "publishing in room" "$dir/restart/out" && break; sleep 0.1; done
+rj=
+for hz in 300 500; do
+  ip netns exec "$ns" "$parley" room --janus "$url" --room $room --display rejoin-$hz --tone $hz \
+    --rejoin 2 --record "$dir/rejoin-$hz" --duration 30 --bind $ip:0 >"$dir/rejoin-$hz/out" 2>&1 &
+  rj="$rj $!"
+done
+for i in $(seq 100); do
+  [ "$(cat "$dir"/restart/out "$dir"/rejoin-*/out | grep -c "publishing in room")" -ge 3 ] && break
+  sleep 0.1
+done
+sleep 1
 kill -9 ${pids%% *}
 wait ${pids%% *} 2>/dev/null || true
 ip netns exec "$ns" janus -F "$dir/conf" -o >"$dir/janus2.log" 2>&1 &
-pids="$! $rpid"
+pids="$! $rpid$rj"
 t0=$(date +%s.%N)
 rc=0
 wait $rpid || rc=$?
-pids=${pids%% *}
 t=$(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $t0 }")
 cat "$dir/restart/out"
 grep -q "no longer knows our session" "$dir/restart/out" && [ $rc = 1 ] ||
   { echo "FAIL: after a Janus restart: exit $rc, no 'no longer knows our session'"; exit 1; }
 echo "ok: Janus restarted, the room ended in ${t}s with exit 1 and said why"
+# The two with --rejoin: in the new room for 4 s, then leave.
+for i in $(seq 100); do
+  [ "$(cat "$dir"/rejoin-*/out | grep -c "joining room $room again")" -ge 2 ] && break
+  sleep 0.1
+done
+sleep 4
+for p in $rj; do kill -TERM "$p"; done
+fail=0
+for p in $rj; do wait "$p" || fail=1; done
+pids=${pids%% *}
+for hz in 300 500; do cat "$dir/rejoin-$hz/out"; done
+[ $fail = 0 ] || { echo "FAIL: a rejoining engine failed"; exit 1; }
+/usr/bin/python3 - "$dir" "$here" <<'PY2'
+import json, sys
+sys.path.insert(0, sys.argv[2])
+from check_janus_room import tone
+d = sys.argv[1]
+bad = 0
+for me, other in ((300, 500), (500, 300)):
+    feeds = json.load(open("%s/rejoin-%d/feeds.json" % (d, me)))["feeds"]
+    mine = [f for f in feeds if f["display"] == "rejoin-%d" % other]
+    # Two sessions: the feed of the first Janus went with it; the second's
+    # must carry the tone.
+    ok = len(mine) == 2 and mine[0]["removed"]
+    good, msg = tone("%s/rejoin-%d/%s" % (d, me, mine[-1]["file"]), other) if mine else (False, "none")
+    print("rejoin-%d <- rejoin-%d after the restart: %s%s" % (me, other, msg, "" if ok and good else "  FAIL"))
+    bad += not (ok and good)
+sys.exit(1 if bad else 0)
+PY2
+echo "ok: with --rejoin, both joined the restarted Janus and heard each other again"
