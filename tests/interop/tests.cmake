@@ -34,7 +34,10 @@ foreach(stack aiortc gstreamer)
 endforeach()
 # A Janus VideoRoom (Debian's janus, started by the test in a network
 # namespace of its own) with three engines and Chromium: every participant
-# hears every other one (tones by frequency, speech by STOI).
+# hears every other one (tones by frequency, speech by STOI), then Janus
+# restarts under them. Seven real-time processes and a browser on two
+# cores: under ASan the speech misses ticks, so `make asan` leaves it out
+# (realtime, as the app tests).
 add_test(NAME interop/janus_room COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_janus_room.sh)
 set_tests_properties(interop/janus_room PROPERTIES ENVIRONMENT "${PL_INTEROP_ENV}" TIMEOUT 120
-                     SKIP_RETURN_CODE 77 LABELS interop RUN_SERIAL TRUE)
+                     SKIP_RETURN_CODE 77 LABELS "interop;realtime" RUN_SERIAL TRUE)
