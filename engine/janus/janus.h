@@ -27,7 +27,6 @@
 #define PL_JANUS_KEEPALIVE_MS 25000 /* Janus drops a session after 60 s idle */
 #define PL_JANUS_TX_TIMEOUT_MS 10000
 #define PL_JANUS_MAX_TOKENS 4096
-#define PL_JANUS_BODY_CAP 20000   /* one request: an SDP, escaped, and a header */
 #define PL_JANUS_EVENTS 32        /* events queued for the app */
 #define PL_JANUS_REQS 32          /* requests queued for the driver */
 #define PL_JANUS_DISPLAY_MAX 64

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/log.h"
 #include "base/rng.h"
 #include "engine/janus/janus.h"
 #include "parley.h"
