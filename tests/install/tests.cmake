@@ -1,0 +1,9 @@
+# The installable library and what is built against it (cmake/install.cmake).
+# Not under sanitizers: an ASan-built libparley cannot be linked by a plain
+# cc, and installing adds nothing for ASan to find.
+if(NOT PL_SANITIZE)
+  add_test(NAME app/exports COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_exports.sh)
+  set_tests_properties(app/exports PROPERTIES
+    ENVIRONMENT "PL_SOURCE_DIR=${CMAKE_SOURCE_DIR};PL_LIB_DIR=${CMAKE_BINARY_DIR}/lib"
+    TIMEOUT 60 LABELS app)
+endif()
