@@ -39,7 +39,7 @@ add_custom_command(
 add_custom_target(parley_static_lib ALL DEPENDS ${CMAKE_BINARY_DIR}/lib/libparley.a)
 
 # pkg-config: what a static link needs beyond -lparley.
-set(PL_PC_REQUIRES_PRIVATE "libuv libsrtp2 vpx openssl speexdsp usrsctp")
+set(PL_PC_REQUIRES_PRIVATE "libsrtp2 vpx openssl speexdsp usrsctp")
 if(NOT PL_OPUS_TARGET STREQUAL "pl_opus")
   string(APPEND PL_PC_REQUIRES_PRIVATE " opus")
 endif()

@@ -642,6 +642,47 @@ PL_API int pl_call_dc_set_buffered_low(pl_call *call, int channel, uint64_t byte
 PL_API int pl_call_dc_stats(pl_call *call, int channel, pl_dc_stats *out);
 
 /* ------------------------------------------------------------------------
+ * The loopback lab from code: the core of `parley loopback`. Two calls in
+ * this process, A offering and B answering, joined by two emulated links,
+ * run on a simulated clock that jumps to the next deadline (a 30 s call
+ * takes about a second of CPU; the same seed gives the same run). It runs
+ * on the calling thread and opens no sockets: any thread may run its own.
+ * ---------------------------------------------------------------------- */
+typedef struct pl_loopback_config {
+  /* Network: a preset name ("clean", "lte", "loss-10", ...) or "key=value,..." flags,
+   * exactly as `parley loopback --net` takes them; NULL is a clean link. */
+  const char *net;
+  const char *send;   /* WAV both calls send, looped; NULL: a 440 Hz tone */
+  double duration_s;  /* simulated seconds (default 10, at most 3600) */
+  uint64_t seed;      /* default 1 */
+  pl_call_config call; /* both calls (the lab sets bind, advertise, seed,
+                          on_event; audio only) */
+  /* Media-graph stages switched on in both calls, comma-separated
+   * ("denoise,plc"); NULL: none. */
+  const char *stages;
+} pl_loopback_config;
+
+typedef struct pl_loopback_direction {
+  pl_call_stats receiver, sender; /* final stats of each end */
+  /* The received audio against what was sent (with `send`; NAN with the
+   * tone): one alignment over the whole call, then STOI (0..1), SI-SDR in
+   * dB and the delay found. */
+  double stoi, si_sdr_db, delay_ms;
+  uint64_t link_packets, link_lost; /* offered to the link, lost on it */
+} pl_loopback_direction;
+
+typedef struct pl_loopback_result {
+  pl_loopback_direction dir[2]; /* [0]: A -> B, [1]: B -> A */
+  double duration_s;
+} pl_loopback_result;
+
+PL_API void pl_loopback_config_init(pl_loopback_config *cfg);
+/* Runs one lab call. PL_EINVAL, PL_ENOENT/PL_EPARSE for an unknown net
+ * spec or stage, a WAV error; err (may be NULL) gets the reason in words. */
+PL_API int pl_loopback_run(const pl_loopback_config *cfg, pl_loopback_result *out,
+                           char *err, size_t err_cap);
+
+/* ------------------------------------------------------------------------
  * Sans-IO mode (engine created with loop == NULL). Times are microseconds on
  * the app's monotonic clock. After pl_call_input or pl_call_timeout, drain
  * pl_call_poll_transmit until it returns 0, then call pl_call_timeout again at

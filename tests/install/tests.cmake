@@ -6,4 +6,10 @@ if(NOT PL_SANITIZE)
   set_tests_properties(app/exports PROPERTIES
     ENVIRONMENT "PL_SOURCE_DIR=${CMAKE_SOURCE_DIR};PL_LIB_DIR=${CMAKE_BINARY_DIR}/lib"
     TIMEOUT 60 LABELS app)
+  # Install into a temporary prefix, build every example there with cc and
+  # pkg-config (and statically, and with find_package), run each.
+  add_test(NAME app/examples COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_examples.sh)
+  set_tests_properties(app/examples PROPERTIES
+    ENVIRONMENT "PL_SOURCE_DIR=${CMAKE_SOURCE_DIR};PL_BUILD_DIR=${CMAKE_BINARY_DIR}"
+    TIMEOUT 240 SKIP_RETURN_CODE 77 LABELS app RUN_SERIAL TRUE)
 endif()
