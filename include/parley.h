@@ -141,6 +141,27 @@ PL_API int pl_audio_io_wav_sink(pl_audio_io *io, const char *path, int channels)
 /* A generated test tone (sine) source. */
 PL_API int pl_audio_io_tone_source(pl_audio_io *io, double hz, double amplitude);
 
+/* Sound devices through PulseAudio (or PipeWire's PulseAudio server):
+ * capture and playback, by device name (pl_audio_device_list) or NULL for
+ * the server's default. Each io runs the PulseAudio client on a thread of
+ * its own and meets the media thread through a lock-free ring, so the call
+ * never waits on the sound server; the device's clock drifting against
+ * the engine's is absorbed there (docs/api.md). Created on any thread
+ * before the io is handed to a call. PL_ENOTSUP in a build without
+ * libpulse, PL_EIO when no server answers, PL_ENOENT for an unknown
+ * device (the reason is logged). */
+PL_API int pl_audio_io_pulse_source(pl_audio_io *io, const char *device);
+PL_API int pl_audio_io_pulse_sink(pl_audio_io *io, const char *device);
+
+typedef struct pl_audio_device {
+  bool capture;         /* a source (microphones, sink monitors), else a sink */
+  char name[256];       /* what pl_audio_io_pulse_* take */
+  char description[256];
+} pl_audio_device;
+/* Fills up to max devices; returns how many there are (may exceed max),
+ * or a PL_E* code as above. Blocks while it asks the server. */
+PL_API int pl_audio_device_list(pl_audio_device *out, int max);
+
 /* ------------------------------------------------------------------------
  * Video I/O: 8-bit I420 pictures. A source is read at the call's frame rate
  * and a sink gets each decoded picture at its playout time, both on the
