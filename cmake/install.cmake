@@ -64,3 +64,17 @@ install(FILES ${CMAKE_SOURCE_DIR}/include/parley.h DESTINATION ${CMAKE_INSTALL_I
 install(FILES ${CMAKE_BINARY_DIR}/parley.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 install(FILES ${CMAKE_BINARY_DIR}/ParleyConfig.cmake ${CMAKE_BINARY_DIR}/ParleyConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Parley)
+
+# parley(1), written at build time from the program's own --help texts
+# (scripts/gen-man.sh), so the page says what the binary does.
+if(TARGET parley_app)
+  add_custom_command(
+    OUTPUT ${CMAKE_BINARY_DIR}/man/parley.1
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/man
+    COMMAND sh ${CMAKE_SOURCE_DIR}/scripts/gen-man.sh $<TARGET_FILE:parley_app>
+            > ${CMAKE_BINARY_DIR}/man/parley.1
+    DEPENDS parley_app ${CMAKE_SOURCE_DIR}/scripts/gen-man.sh
+    COMMENT "Writing man/parley.1 from parley --help")
+  add_custom_target(parley_man ALL DEPENDS ${CMAKE_BINARY_DIR}/man/parley.1)
+  install(FILES ${CMAKE_BINARY_DIR}/man/parley.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+endif()

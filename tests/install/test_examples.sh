@@ -6,7 +6,8 @@
 #  - echo_whip answers `parley call --connect --tone 440` (the installed
 #    parley): what comes back is the 440 Hz tone;
 #  - record_call calls echo_whip with speech and records the echo: STOI >= 0.9
-#    against the speech, and 500 ms or more late (it went through the echo);
+#    against the speech (median of three 2 s windows), and 500 ms or more
+#    late (it went through the echo);
 #  - loopback_lab: STOI of both directions on a clean and a lossy network.
 set -euo pipefail
 . "$(dirname "$0")/../lib/port.sh"
@@ -21,7 +22,7 @@ prefix=$dir/prefix
 cmake --install "$PL_BUILD_DIR" --prefix "$prefix" >"$dir/install.log" ||
   { cat "$dir/install.log"; fail "cmake --install"; }
 for f in include/parley.h lib/libparley.a lib/pkgconfig/parley.pc \
-         lib/cmake/Parley/ParleyConfig.cmake bin/parley; do
+         lib/cmake/Parley/ParleyConfig.cmake bin/parley share/man/man1/parley.1; do
   [ -e "$prefix/$f" ] || fail "$f not installed"
 done
 ls "$prefix"/lib/libparley.so.* >/dev/null || fail "libparley.so not installed"
@@ -121,13 +122,32 @@ PY
 "$dir/ex/record_call" "127.0.0.1:$port" "$sample" "$dir/speech_rx.wav" 8 >"$dir/record.log" 2>&1 ||
   { cat "$dir/record.log"; fail "record_call"; }
 cat "$dir/record.log"
-"$prefix/bin/parley" metrics "$sample" "$dir/speech_rx.wav" >"$dir/metrics.txt" 2>&1 ||
-  { cat "$dir/metrics.txt"; fail "parley metrics"; }
-stoi=$(awk '$1 == "STOI" {print $2}' "$dir/metrics.txt")
+# Scored in 2 s windows, each aligned on its own: under load either jitter
+# buffer may stretch or drop audio mid-call, which shifts the rest of the
+# file and breaks a single alignment (a clean run scores 0.98 either way;
+# a loaded one measured 0.71 whole-file with 0.76 % concealed).
+python3 - "$dir/speech_rx.wav" "$dir" <<'PY' || fail "cutting the recording"
+import sys, wave
+w = wave.open(sys.argv[1]); rate = w.getframerate()
+x = w.readframes(w.getnframes()); fb = w.getsampwidth() * w.getnchannels()
+for k, start in enumerate((0.6, 2.6, 4.6)):
+    o = wave.open(f"{sys.argv[2]}/win{k}.wav", "wb"); o.setparams(w.getparams())
+    o.writeframes(x[int(start * rate) * fb:int((start + 2) * rate) * fb]); o.close()
+PY
+stois=()
+for k in 0 1 2; do
+  "$prefix/bin/parley" metrics --max-lag 10000 "$sample" "$dir/win$k.wav" >"$dir/metrics$k.txt" 2>&1 ||
+    { cat "$dir/metrics$k.txt"; fail "parley metrics"; }
+  stois+=("$(awk '$1 == "STOI" {print $2}' "$dir/metrics$k.txt")")
+done
+"$prefix/bin/parley" metrics "$sample" "$dir/speech_rx.wav" >"$dir/metrics.txt" 2>&1 || true
 delay=$(awk '$1 == "delay" {print $2}' "$dir/metrics.txt")
-echo "record_call through echo_whip: STOI $stoi, delay $delay ms"
-python3 -c "import sys; s, d = float('$stoi'), float('$delay'); sys.exit(0 if s >= 0.9 and d >= 500 else 1)" ||
-  fail "recorded echo: STOI $stoi (want >= 0.9), delay $delay ms (want >= 500)"
+echo "record_call through echo_whip: STOI of 2 s windows ${stois[*]}, delay $delay ms"
+python3 -c "
+import statistics, sys
+s = [float(v) for v in sys.argv[1:4]]; d = float(sys.argv[4])
+sys.exit(0 if statistics.median(s) >= 0.9 and d >= 500 else 1)" "${stois[@]}" "$delay" ||
+  fail "recorded echo: STOI ${stois[*]} (want a median >= 0.9), delay $delay ms (want >= 500)"
 
 for i in $(seq 100); do kill -0 "$epid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$epid" 2>/dev/null && { cat "$dir/echo.log"; fail "echo_whip still running after its 2 calls"; }
