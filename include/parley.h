@@ -644,6 +644,17 @@ typedef struct pl_call_stats {
 } pl_call_stats;
 
 PL_API int pl_call_get_stats(pl_call *call, pl_call_stats *out);
+/* The same as a W3C webrtc-stats report (what JSON.stringify makes of a
+ * browser's getStats() entries): {"OTA": {"id": "OTA", "type":
+ * "outbound-rtp", "kind": "audio", "packetsSent": ...}, "ITA": {...
+ * "inbound-rtp" ...}, "RIA" remote-inbound-rtp, "OTV"/"ITV" with video,
+ * "T01" transport, "CP01" candidate-pair}, with W3C's names and units
+ * (jitterBufferDelay as a sum over jitterBufferEmittedCount); values not
+ * known yet are left out. timestamp_ms: the app's clock (W3C uses ms since
+ * the epoch), negative for none. Returns the length written (NUL
+ * included in cap), PL_EFULL when cap is too small. Any thread. */
+PL_API int pl_call_stats_json(const pl_call_stats *st, double timestamp_ms, char *buf,
+                              size_t cap);
 
 /* Data channels on a WebRTC call (config.data_channels, or a channel made
  * before the offer). Channels made before the connection open with it;
