@@ -32,9 +32,9 @@ is a C library, libparley (\fIparley.h\fR, \fBpkg-config parley\fR).
 .SH COMMANDS
 HDR
 
-"$parley" --help 2>&1 | awk 'NR > 2 && NF { print $1 }' | while read -r cmd; do
+"$parley" --help 2>/dev/null | awk 'NR > 2 && NF { print $1 }' | while read -r cmd; do
   printf '.SS "parley %s"\n' "$cmd"
-  "$parley" "$cmd" --help 2>&1 | esc | awk '
+  "$parley" "$cmd" --help 2>/dev/null | esc | awk '
     # "usage: ..." lines: the synopsis, in bold.
     /^usage: / { sub(/^usage: /, ""); printf ".PP\n.B %s\n.PP\n", $0; intag = 0; next }
     # "  --opt ARG    text": a tagged paragraph. The option ends at the
