@@ -78,6 +78,32 @@ int pl_engine_new(pl_engine **out, struct uv_loop_s *loop);
 /* Frees the engine; every call must have been freed first. */
 void pl_engine_free(pl_engine *engine);
 
+/* An engine with options. Media (capture, encode, decode, the media graph's
+ * stages, playout) runs on media_threads threads, each call on one of them
+ * for its whole life (the one with the fewest calls when it is made); the
+ * network half of every call runs on the loop. A server answering many
+ * calls sets one thread per core it may use. No effect in sans-IO mode. */
+typedef struct pl_engine_config {
+  int media_threads; /* 1..64 (1) */
+} pl_engine_config;
+void pl_engine_config_init(pl_engine_config *cfg);
+/* cfg may be NULL for the defaults; PL_EINVAL for out-of-range options. */
+int pl_engine_new_with(pl_engine **out, struct uv_loop_s *loop,
+                       const pl_engine_config *cfg);
+
+#define PL_ENGINE_STATS_THREADS 16
+typedef struct pl_engine_stats {
+  int calls, media_threads;
+  /* Per media thread (the first PL_ENGINE_STATS_THREADS): its calls, its
+   * 10 ms ticks, and the ticks it started a whole period late (the thread
+   * had more work than time: media of its calls is then late). */
+  int thread_calls[PL_ENGINE_STATS_THREADS];
+  uint64_t thread_ticks[PL_ENGINE_STATS_THREADS];
+  uint64_t thread_late_ticks[PL_ENGINE_STATS_THREADS];
+} pl_engine_stats;
+/* Any thread. */
+int pl_engine_get_stats(pl_engine *engine, pl_engine_stats *out);
+
 /* The DTLS identity of every WebRTC call on this engine (RFC 8827 6.5): by
  * default an ECDSA P-256 key and self-signed certificate made when the first
  * WebRTC call needs it; an app that wants a stable identity gives its own in

@@ -224,9 +224,11 @@ bool pl_call_media_tick(pl_call *c, pl_time_us now) {
   int steps = 0;
   while (now >= c->next_tick && steps++ < 10) {
     size_t before = pl_ring_size(&c->tx_ring);
+    bool was_ended = c->source_ended;
     capture(c, c->next_tick);
     playout(c, c->next_tick);
     sent |= pl_ring_size(&c->tx_ring) != before;
+    sent |= c->source_ended && !was_ended; /* PL_EVENT_SOURCE_ENDED to emit */
     sent |= pl_call_video_media_tick(c, c->next_tick);
     c->next_tick += TICK_US;
   }
