@@ -337,6 +337,9 @@ typedef struct pl_call_config {
   int jitter_min_ms;       /* jitter buffer bounds (default 20 .. 500) */
   int jitter_max_ms;
   int peer_timeout_ms;     /* PL_EVENT_TIMEOUT after this silence (default 10000) */
+  int consent_timeout_ms;  /* WebRTC: the connection fails when ICE consent has not
+                            * been confirmed for this long (0: RFC 7675's 30 s); a
+                            * server lowers it to free a vanished caller's slot sooner */
   uint64_t seed;           /* seeds SSRCs/sequence numbers in sans-IO mode; 0: random */
   pl_event_cb on_event;    /* runs on the app's loop (or inside pl_call_* in sans-IO mode) */
   void *user;
@@ -459,7 +462,8 @@ typedef struct pl_whip_options {
   const char *allow_origins; /* comma-separated origins whose pages may call
                                 ("https://app.example"), "*" for any; NULL:
                                 only the server's own page */
-  int max_sessions;          /* concurrent sessions, 1..PL_WHIP_MAX_SESSIONS (16) */
+  int max_sessions;          /* concurrent sessions, 1..1024 (16); past them a
+                                POST gets 503 with Retry-After */
   int connect_timeout_ms;    /* reap an unconnected session after this (30000) */
   int check_idle_ms;         /* ... or this long after its last ICE check (5000) */
 } pl_whip_options;
@@ -488,6 +492,20 @@ int pl_whip_server_set_page(pl_whip_server *server, const char *html,
                             size_t len);
 /* The TCP port the server listens on (useful with port 0). */
 int pl_whip_server_port(const pl_whip_server *server);
+
+/* What the server did so far (loop thread). */
+typedef struct pl_whip_stats {
+  int sessions;              /* calls it holds now */
+  uint64_t answered;         /* offers answered (201) */
+  uint64_t busy;             /* POSTs answered 503: no slot, or the app said no */
+  uint64_t refused;          /* offers that could not be applied (4xx/5xx) */
+  uint64_t reaped;           /* sessions ended by the reaper (never connected,
+                                or the call ended by itself) */
+  uint64_t deleted;          /* sessions their owner DELETEd */
+  uint64_t unknown_session;  /* PATCH/DELETE for a session that is not there */
+  uint64_t unauthorized, forbidden_origin;
+} pl_whip_stats;
+int pl_whip_server_stats(const pl_whip_server *server, pl_whip_stats *out);
 
 /* Offer `call` to a WHIP server at addr ("127.0.0.1:8000"); done is called
  * on the loop with 0 once the answer is applied, or a PL_E* code (PL_EBUSY

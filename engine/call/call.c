@@ -47,6 +47,8 @@ static int check_config(const pl_call_config *c) {
     return PL_EINVAL;
   if (c->peer_timeout_ms <= 0)
     return PL_EINVAL;
+  if (c->consent_timeout_ms < 0 || (c->consent_timeout_ms && c->consent_timeout_ms < 1000))
+    return PL_EINVAL; /* under a second, one lost consent check ends the call */
   if (c->red < PL_RED_AUTO || c->red > PL_RED_MAX_DISTANCE)
     return PL_EINVAL;
   if (c->transport != PL_TRANSPORT_AUTO && c->transport != PL_TRANSPORT_SDES &&
