@@ -38,8 +38,15 @@ int pl_whip_server_new(pl_whip_server **out, pl_engine *engine, const char *addr
     return PL_ENOMEM;
   }
   int rc = pl_whip_core_init(s, engine, opts, on_offer, on_end, user);
-  if (!rc)
-    rc = pl_http_server_new(&s->http, loop, addr, on_request, s);
+  if (!rc) {
+    pl_http_limits lim;
+    pl_http_limits_init(&lim);
+    if (opts && opts->max_conns_per_ip > 0)
+      lim.max_conns_per_ip = opts->max_conns_per_ip;
+    if (lim.max_conns < lim.max_conns_per_ip)
+      lim.max_conns = lim.max_conns_per_ip;
+    rc = pl_http_server_new_limited(&s->http, loop, addr, &lim, on_request, s);
+  }
   if (rc) {
     free(s);
     free(reaper);

@@ -50,7 +50,7 @@ int pl_whip_core_init(pl_whip_server *s, pl_engine *engine, const pl_whip_option
   }
   if (!engine || !on_offer || opts->max_sessions < 1 ||
       opts->max_sessions > PL_WHIP_MAX_SESSIONS || opts->connect_timeout_ms < 100 ||
-      opts->check_idle_ms < 100 ||
+      opts->check_idle_ms < 100 || opts->max_conns_per_ip < 0 || opts->max_conns_per_ip > 4096 ||
       (opts->token && (!opts->token[0] || strlen(opts->token) >= PL_WHIP_TOKEN_MAX)) ||
       (opts->allow_origins && strlen(opts->allow_origins) >= PL_WHIP_ORIGINS_MAX))
     return PL_EINVAL;

@@ -333,6 +333,9 @@ typedef struct pl_call_config {
                             * sized by the loss the peer reports, and DRED decoding */
   int opus_dred_ms;        /* with opus_neural: DRED history sent at least, whatever the
                             * reported loss (default 0: as the loss asks) */
+  int opus_complexity;     /* encoder complexity + 1: 1..11 for 0..10; 0 keeps the
+                            * default (9). Lower costs less CPU for a little quality
+                            * (a load generator, a small device) */
   pl_crypto_suite crypto;  /* preferred SRTP suite (default AES_CM_128_HMAC_SHA1_80) */
   int jitter_min_ms;       /* jitter buffer bounds (default 20 .. 500) */
   int jitter_max_ms;
@@ -466,6 +469,9 @@ typedef struct pl_whip_options {
                                 POST gets 503 with Retry-After */
   int connect_timeout_ms;    /* reap an unconnected session after this (30000) */
   int check_idle_ms;         /* ... or this long after its last ICE check (5000) */
+  int max_conns_per_ip;      /* HTTP requests in progress from one address; more
+                                get 429 (0: 8). Raise it where many callers share
+                                an address (a NAT, a proxy, a load test) */
 } pl_whip_options;
 
 void pl_whip_options_init(pl_whip_options *opts);

@@ -50,7 +50,7 @@ struct serve {
   uv_signal_t sigint, sigterm;
   const char *listen, *record_dir, *play_path, *token, *allow_origins, *stats_json;
   enum { MODE_ECHO, MODE_RECORD, MODE_PLAY } mode;
-  int max_calls, threads, next_id;
+  int max_calls, threads, next_id, max_conns_per_ip;
   double duration, session_timeout, idle_timeout;
   bool quiet, tty, stopping;
   char media_bind[80];
@@ -292,6 +292,8 @@ static void usage(FILE *f) {
           "  --max-calls N        concurrent calls, 1..1024 (default 64); more get 503\n"
           "  --threads N          media threads, 1..64 (default 1): calls are spread over\n"
           "                       them, each call on one thread\n"
+          "  --max-conns-per-ip N HTTP requests in progress from one address (default 8;\n"
+          "                       more get 429): raise it when callers share an address\n"
           "  --token TOKEN        WHIP bearer token required of callers\n"
           "  --allow-origin LIST  origins whose pages may call (comma-separated, or *)\n"
           "  --session-timeout S  drop a caller not connected after S seconds (default 30)\n"
@@ -331,6 +333,13 @@ int pl_cmd_serve(int argc, char **argv) {
         return 2;
       }
       v.max_calls = (int)d;
+    } else if (!strcmp(o, "--max-conns-per-ip")) {
+      NEED_ARG();
+      if (pl_cli_parse_double(a, 1, 4096, &d) || d != (int)d) {
+        fprintf(stderr, "parley serve: --max-conns-per-ip takes a whole number 1..4096\n");
+        return 2;
+      }
+      v.max_conns_per_ip = (int)d;
     } else if (!strcmp(o, "--threads")) {
       NEED_ARG();
       if (pl_cli_parse_double(a, 1, 64, &d) || d != (int)d) {
@@ -447,6 +456,7 @@ int pl_cmd_serve(int argc, char **argv) {
   wo.max_sessions = v.max_calls;
   wo.token = v.token;
   wo.allow_origins = v.allow_origins;
+  wo.max_conns_per_ip = v.max_conns_per_ip;
   if (v.session_timeout > 0) {
     wo.connect_timeout_ms = (int)(v.session_timeout * 1000);
     if (wo.check_idle_ms > wo.connect_timeout_ms)

@@ -45,7 +45,7 @@ static int check_config(const pl_call_config *c) {
   if (c->video && ((c->video_codec != 8 && c->video_codec != 9) || c->video_bitrate < 30000 ||
                    c->video_bitrate > 20000000 || c->video_fps < 1 || c->video_fps > 60))
     return PL_EINVAL;
-  if (c->peer_timeout_ms <= 0)
+  if (c->peer_timeout_ms <= 0 || c->opus_complexity < 0 || c->opus_complexity > 11)
     return PL_EINVAL;
   if (c->consent_timeout_ms < 0 || (c->consent_timeout_ms && c->consent_timeout_ms < 1000))
     return PL_EINVAL; /* under a second, one lost consent check ends the call */

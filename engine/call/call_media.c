@@ -36,6 +36,8 @@ int pl_call_media_start(pl_call *c, const pl_opus_fmtp *remote_fmtp) {
   ec.fec = c->cfg.opus_fec;
   ec.packet_loss_pct = c->cfg.opus_fec ? 10 : 0;
   ec.dtx = c->cfg.opus_dtx;
+  if (c->cfg.opus_complexity > 0)
+    ec.complexity = c->cfg.opus_complexity - 1;
   if (remote_fmtp)
     pl_opus_fmtp_apply(remote_fmtp, &ec);
   c->enc = pl_opus_enc_new(&ec);
