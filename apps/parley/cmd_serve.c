@@ -4,11 +4,11 @@
  *
  *   parley serve --listen 127.0.0.1:8000 --echo [--stage denoise=on]
  *   parley serve --listen 0.0.0.0:8000 --record DIR
- *   parley serve --listen 127.0.0.1:8000 --play FILE.wav --threads 2
+ *   parley serve --listen 127.0.0.1:8000 --play FILE.wav --record DIR --threads 2
  *
  * --echo sends each caller back what it sends (after the receive path and
- * whatever stages are switched on), --record writes one WAV per call,
- * --play sends a file to every caller. Each call has its own UDP socket (an
+ * whatever stages are switched on), --play sends a file to every caller,
+ * --record writes one WAV per call (alone or with either). Each call has its own UDP socket (an
  * ephemeral port on the --listen address) and belongs to one of --threads
  * media threads. Past --max-calls a POST gets 503 with Retry-After; a caller
  * that never completes ICE is reaped, one that vanishes mid-call ends when
@@ -40,6 +40,7 @@ typedef struct slot {
   bool connected, ended;
   float echo[ECHO_CAP];
   int echo_r, echo_n;
+  pl_audio_io rec; /* --record: the WAV sink the call's sink feeds */
 } slot;
 
 struct serve {
@@ -49,7 +50,7 @@ struct serve {
   uv_timer_t tick, stop_timer, retire_timer, trim_timer;
   uv_signal_t sigint, sigterm;
   const char *listen, *record_dir, *play_path, *token, *allow_origins, *stats_json;
-  enum { MODE_ECHO, MODE_RECORD, MODE_PLAY } mode;
+  bool echo; /* the source: echo, or --play, or silence */
   int max_calls, threads, next_id, max_conns_per_ip;
   double duration, session_timeout, idle_timeout;
   bool quiet, tty, stopping;
@@ -86,6 +87,21 @@ static int echo_write(void *user, const float *pcm, int samples, int channels) {
     s->echo_n++;
   }
   return 0;
+}
+
+/* The call's sink: the echo and/or the recording. */
+static int slot_write(void *user, const float *pcm, int samples, int channels) {
+  slot *s = user;
+  if (s->srv->echo)
+    echo_write(s, pcm, samples, channels);
+  return s->rec.write ? s->rec.write(s->rec.user, pcm, samples, channels) : 0;
+}
+
+static void slot_sink_close(void *user) {
+  slot *s = user;
+  if (s->rec.close)
+    s->rec.close(s->rec.user);
+  s->rec = (pl_audio_io){0};
 }
 
 static slot *slot_of(serve *v, const pl_call *call) {
@@ -144,23 +160,24 @@ static pl_call *on_offer(void *user) {
   s->srv = v;
   s->call = c;
   s->id = ++v->next_id;
-  pl_audio_io src = {0}, sink = {0};
-  if (v->mode == MODE_ECHO) {
+  pl_audio_io src = {0};
+  if (v->echo)
     src = (pl_audio_io){.read = echo_read, .user = s};
-    sink = (pl_audio_io){.write = echo_write, .user = s};
-  } else if (v->mode == MODE_PLAY) {
+  else if (v->play_path)
     rc = pl_audio_io_wav_source(&src, v->play_path, true);
-  } else {
+  if (!rc && v->record_dir) {
     char path[1024];
     snprintf(path, sizeof path, "%s/call-%d.wav", v->record_dir, s->id);
-    rc = pl_audio_io_wav_sink(&sink, path, 1);
+    rc = pl_audio_io_wav_sink(&s->rec, path, 1);
     if (rc)
       fprintf(stderr, "parley serve: cannot write %s: %s\n", path, pl_strerror(rc));
   }
   if (!rc && src.read)
     rc = pl_call_set_audio_source(c, &src);
-  if (!rc && sink.write)
+  if (!rc && (v->echo || s->rec.write)) {
+    pl_audio_io sink = {.write = slot_write, .close = slot_sink_close, .user = s};
     rc = pl_call_set_audio_sink(c, &sink);
+  }
   for (int i = 0; !rc && i < v->n_stages; i++)
     rc = pl_call_set_stage(c, v->stages[i].name, v->stages[i].on);
   if (rc) {
@@ -283,11 +300,13 @@ static void on_signal(uv_signal_t *s, int signum) {
 
 static void usage(FILE *f) {
   fprintf(f,
-          "usage: parley serve --listen IP:PORT (--echo | --record DIR | --play FILE.wav) [options]\n"
+          "usage: parley serve --listen IP:PORT [--echo | --play FILE.wav] [--record DIR] [options]\n"
           "  --listen IP:PORT     serve WHIP (HTTP) here; each call gets its own UDP port\n"
-          "  --echo               send every caller back what it sends (the default)\n"
-          "  --record DIR         write each call's audio to DIR/call-N.wav\n"
+          "  --echo               send every caller back what it sends (the default when\n"
+          "                       neither --play nor --record is given)\n"
           "  --play FILE.wav      send FILE (looped) to every caller\n"
+          "  --record DIR         write what each caller sends to DIR/call-N.wav (with\n"
+          "                       --echo or --play, or alone: callers then hear silence)\n"
           "  --stage NAME=on|off  switch a media-graph stage on every call (e.g. denoise=on)\n"
           "  --max-calls N        concurrent calls, 1..1024 (default 64); more get 503\n"
           "  --threads N          media threads, 1..64 (default 1): calls are spread over\n"
@@ -305,8 +324,7 @@ static void usage(FILE *f) {
 }
 
 int pl_cmd_serve(int argc, char **argv) {
-  serve v = {.mode = MODE_ECHO, .max_calls = 64, .threads = 1, .idle_timeout = 15};
-  int modes = 0;
+  serve v = {.max_calls = 64, .threads = 1, .idle_timeout = 15};
   for (int i = 1; i < argc; i++) {
     const char *o = argv[i];
     const char *a = i + 1 < argc ? argv[i + 1] : NULL;
@@ -320,9 +338,9 @@ int pl_cmd_serve(int argc, char **argv) {
     i++;                                                                       \
   } while (0)
     if (!strcmp(o, "--listen")) { NEED_ARG(); v.listen = a; }
-    else if (!strcmp(o, "--echo")) { v.mode = MODE_ECHO; modes++; }
-    else if (!strcmp(o, "--record")) { NEED_ARG(); v.mode = MODE_RECORD; v.record_dir = a; modes++; }
-    else if (!strcmp(o, "--play")) { NEED_ARG(); v.mode = MODE_PLAY; v.play_path = a; modes++; }
+    else if (!strcmp(o, "--echo")) v.echo = true;
+    else if (!strcmp(o, "--record")) { NEED_ARG(); v.record_dir = a; }
+    else if (!strcmp(o, "--play")) { NEED_ARG(); v.play_path = a; }
     else if (!strcmp(o, "--token")) { NEED_ARG(); v.token = a; }
     else if (!strcmp(o, "--allow-origin")) { NEED_ARG(); v.allow_origins = a; }
     else if (!strcmp(o, "--stats-json")) { NEED_ARG(); v.stats_json = a; }
@@ -375,15 +393,17 @@ int pl_cmd_serve(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  if (modes > 1) {
-    fprintf(stderr, "parley serve: give one of --echo, --record or --play\n");
+  if (v.echo && v.play_path) {
+    fprintf(stderr, "parley serve: --echo and --play both choose what callers hear: give one\n");
     return 2;
   }
-  if (v.mode == MODE_PLAY && access(v.play_path, R_OK) != 0) {
+  if (!v.play_path && !v.record_dir)
+    v.echo = true; /* the default handler */
+  if (v.play_path && access(v.play_path, R_OK) != 0) {
     fprintf(stderr, "parley serve: cannot read %s\n", v.play_path);
     return 2;
   }
-  if (v.mode == MODE_RECORD && access(v.record_dir, W_OK) != 0) {
+  if (v.record_dir && access(v.record_dir, W_OK) != 0) {
     fprintf(stderr, "parley serve: %s is no writable directory\n", v.record_dir);
     return 2;
   }
@@ -471,7 +491,7 @@ int pl_cmd_serve(int argc, char **argv) {
     } else if (!v.quiet) {
       fprintf(stderr, "parley serve: %s on %s (WHIP POST /whip), up to %d calls on %d media "
                       "thread%s\n",
-              v.mode == MODE_ECHO ? "echoing" : v.mode == MODE_PLAY ? "playing" : "recording", v.listen,
+              v.echo ? "echoing" : v.play_path ? "playing" : "recording", v.listen,
               v.max_calls, v.threads, v.threads > 1 ? "s" : "");
     }
   }
