@@ -108,6 +108,32 @@ PL_API int pl_engine_new(pl_engine **out, struct uv_loop_s *loop);
 /* Frees the engine; every call must have been freed first. */
 PL_API void pl_engine_free(pl_engine *engine);
 
+/* An engine with options. Media (capture, encode, decode, the media graph's
+ * stages, playout) runs on media_threads threads, each call on one of them
+ * for its whole life (the one with the fewest calls when it is made); the
+ * network half of every call runs on the loop. A server answering many
+ * calls sets one thread per core it may use. No effect in sans-IO mode. */
+typedef struct pl_engine_config {
+  int media_threads; /* 1..64 (1) */
+} pl_engine_config;
+PL_API void pl_engine_config_init(pl_engine_config *cfg);
+/* cfg may be NULL for the defaults; PL_EINVAL for out-of-range options. */
+PL_API int pl_engine_new_with(pl_engine **out, struct uv_loop_s *loop,
+                       const pl_engine_config *cfg);
+
+#define PL_ENGINE_STATS_THREADS 16
+typedef struct pl_engine_stats {
+  int calls, media_threads;
+  /* Per media thread (the first PL_ENGINE_STATS_THREADS): its calls, its
+   * 10 ms ticks, and the ticks it started a whole period late (the thread
+   * had more work than time: media of its calls is then late). */
+  int thread_calls[PL_ENGINE_STATS_THREADS];
+  uint64_t thread_ticks[PL_ENGINE_STATS_THREADS];
+  uint64_t thread_late_ticks[PL_ENGINE_STATS_THREADS];
+} pl_engine_stats;
+/* Any thread. */
+PL_API int pl_engine_get_stats(pl_engine *engine, pl_engine_stats *out);
+
 /* The DTLS identity of every WebRTC call on this engine (RFC 8827 6.5): by
  * default an ECDSA P-256 key and self-signed certificate made when the first
  * WebRTC call needs it; an app that wants a stable identity gives its own in
@@ -358,10 +384,16 @@ typedef struct pl_call_config {
                             * sized by the loss the peer reports, and DRED decoding */
   int opus_dred_ms;        /* with opus_neural: DRED history sent at least, whatever the
                             * reported loss (default 0: as the loss asks) */
+  int opus_complexity;     /* encoder complexity + 1: 1..11 for 0..10; 0 keeps the
+                            * default (9). Lower costs less CPU for a little quality
+                            * (a load generator, a small device) */
   pl_crypto_suite crypto;  /* preferred SRTP suite (default AES_CM_128_HMAC_SHA1_80) */
   int jitter_min_ms;       /* jitter buffer bounds (default 20 .. 500) */
   int jitter_max_ms;
   int peer_timeout_ms;     /* PL_EVENT_TIMEOUT after this silence (default 10000) */
+  int consent_timeout_ms;  /* WebRTC: the connection fails when ICE consent has not
+                            * been confirmed for this long (0: RFC 7675's 30 s); a
+                            * server lowers it to free a vanished caller's slot sooner */
   uint64_t seed;           /* seeds SSRCs/sequence numbers in sans-IO mode; 0: random */
   pl_event_cb on_event;    /* runs on the app's loop (or inside pl_call_* in sans-IO mode) */
   void *user;
@@ -484,9 +516,13 @@ typedef struct pl_whip_options {
   const char *allow_origins; /* comma-separated origins whose pages may call
                                 ("https://app.example"), "*" for any; NULL:
                                 only the server's own page */
-  int max_sessions;          /* concurrent sessions, 1..PL_WHIP_MAX_SESSIONS (16) */
+  int max_sessions;          /* concurrent sessions, 1..1024 (16); past them a
+                                POST gets 503 with Retry-After */
   int connect_timeout_ms;    /* reap an unconnected session after this (30000) */
   int check_idle_ms;         /* ... or this long after its last ICE check (5000) */
+  int max_conns_per_ip;      /* HTTP requests in progress from one address; more
+                                get 429 (0: 8). Raise it where many callers share
+                                an address (a NAT, a proxy, a load test) */
 } pl_whip_options;
 
 PL_API void pl_whip_options_init(pl_whip_options *opts);
@@ -513,6 +549,20 @@ PL_API int pl_whip_server_set_page(pl_whip_server *server, const char *html,
                             size_t len);
 /* The TCP port the server listens on (useful with port 0). */
 PL_API int pl_whip_server_port(const pl_whip_server *server);
+
+/* What the server did so far (loop thread). */
+typedef struct pl_whip_stats {
+  int sessions;              /* calls it holds now */
+  uint64_t answered;         /* offers answered (201) */
+  uint64_t busy;             /* POSTs answered 503: no slot, or the app said no */
+  uint64_t refused;          /* offers that could not be applied (4xx/5xx) */
+  uint64_t reaped;           /* sessions ended by the reaper (never connected,
+                                or the call ended by itself) */
+  uint64_t deleted;          /* sessions their owner DELETEd */
+  uint64_t unknown_session;  /* PATCH/DELETE for a session that is not there */
+  uint64_t unauthorized, forbidden_origin;
+} pl_whip_stats;
+PL_API int pl_whip_server_stats(const pl_whip_server *server, pl_whip_stats *out);
 
 /* Offer `call` to a WHIP server at addr ("127.0.0.1:8000"); done is called
  * on the loop with 0 once the answer is applied, or a PL_E* code (PL_EBUSY
