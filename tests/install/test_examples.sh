@@ -154,3 +154,43 @@ kill -0 "$epid" 2>/dev/null && { cat "$dir/echo.log"; fail "echo_whip still runn
 wait "$epid" || fail "echo_whip exited with $?"
 grep -c 'call ended' "$dir/echo.log" | grep -qx 2 || { cat "$dir/echo.log"; fail "echo_whip did not see 2 calls end"; }
 echo "ok: echo_whip answered 2 calls and exited"
+
+# serve_many: two media threads, two calls at most, exits after two ended.
+# Three callers at once: two hear a tone of their own (300 and 400 Hz, in
+# the order the server answered them), the third is told the server is busy.
+port=$(pl_free_port)
+"$dir/ex/serve_many" "127.0.0.1:$port" 2 2 2 >"$dir/many.log" 2>&1 &
+mpid=$!
+pids+=("$mpid")
+for i in $(seq 50); do grep -q listening "$dir/many.log" && break; sleep 0.1; done
+cpids=()
+for k in 1 2 3; do
+  "$prefix/bin/parley" call --connect "127.0.0.1:$port" --tone 1000 --duration 4 --quiet \
+    --record "$dir/many$k.wav" >"$dir/many$k.log" 2>&1 &
+  cpids+=($!)
+done
+ok=0 busy=0
+for k in 1 2 3; do
+  if wait "${cpids[$((k - 1))]}"; then ok=$((ok + 1)); else
+    grep -q "busy" "$dir/many$k.log" && busy=$((busy + 1)); fi
+done
+[ $ok = 2 ] && [ $busy = 1 ] || { cat "$dir"/many*.log; fail "serve_many: $ok calls, $busy busy (want 2, 1)"; }
+/usr/bin/python3 - "$dir" <<'PY' || fail "serve_many's tones"
+import glob, os, sys, wave
+import numpy as np
+got = []
+for p in sorted(glob.glob(sys.argv[1] + "/many[123].wav")):
+    w = wave.open(p)
+    x = np.frombuffer(w.readframes(w.getnframes()), np.int16).astype(float)
+    if len(x) < w.getframerate():
+        continue  # the busy caller's empty recording
+    y = x[w.getframerate() // 2:]
+    got.append(round(np.fft.rfftfreq(len(y), 1 / w.getframerate())[np.argmax(np.abs(np.fft.rfft(y)))]))
+print("serve_many callers heard", sorted(got), "Hz")
+assert sorted(got) == [300, 400], got
+PY
+for i in $(seq 100); do kill -0 "$mpid" 2>/dev/null || break; sleep 0.1; done
+wait "$mpid" || { cat "$dir/many.log"; fail "serve_many did not exit after its calls"; }
+grep -q "per thread: 1 calls .* 1 calls" "$dir/many.log" ||
+  { cat "$dir/many.log"; fail "serve_many did not put its two calls on two threads"; }
+echo "ok: serve_many answered two callers on two threads, refused the third, exited"
