@@ -97,6 +97,7 @@ int pl_wrtc_prepare(pl_call *c, bool controlling) {
   ic.pwd = w->pwd;
   ic.rng = &c->rng;
   ic.stun_server = w->has_stun && !ic.lite ? &w->stun : NULL;
+  ic.consent_timeout = PL_MS(c->cfg.consent_timeout_ms); /* 0: ICE's default */
   w->ice = pl_ice_new(&ic);
   if (!w->ice)
     return PL_ENOMEM;
