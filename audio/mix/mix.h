@@ -9,7 +9,10 @@
  * written and read on the media thread. Only `live` and `gen` are shared:
  * the queue itself (head, n, fill) belongs to the media thread, which
  * empties it when it sees a new generation, so a slot reused while the
- * mixer is reading can never get a torn queue. */
+ * mixer is reading can never get a torn queue. Writes and reads must come
+ * from one thread: the feeds' calls of a room share one media thread (an
+ * engine with media_threads = 1, pl_engine_new's default, as parley room
+ * uses); with a pool the app would need one mixer per thread, or a lock. */
 #ifndef PL_AUDIO_MIX_H
 #define PL_AUDIO_MIX_H
 
