@@ -325,6 +325,16 @@ typedef struct pl_call_config {
   bool ice_loopback;
   const char *stun_server; /* "IP:port": server-reflexive candidates */
   bool ice_lite;           /* answer checks only (RFC 8445 2.5) */
+  /* TURN (RFC 8656): up to 4 server URLs,
+   * "turn:USER:PASS@IP:PORT" (UDP to the server) or "...?transport=tcp",
+   * numeric addresses only, unused entries NULL; read (copied) by
+   * pl_call_new, like the rest of the config. A relayed candidate is
+   * gathered through each; UDP ones also yield a server-reflexive one.
+   * TURN over TCP needs an engine on a libuv loop; "turns:" (TLS) is
+   * refused with PL_ENOTSUP. ice_relay_only offers and uses relayed
+   * candidates alone (W3C iceTransportPolicy "relay"). */
+  const char *turn_servers[4];
+  bool ice_relay_only;
   /* Video: an m=video section with VP8 and VP9 (preferred first), their
    * RTX types, NACK, PLI and FIR feedback. */
   bool video;
@@ -535,6 +545,12 @@ typedef struct pl_call_stats {
   uint64_t ice_checks_sent, ice_checks_received, consent_ok;
   int local_candidates, srflx_candidates, remote_candidates;
   char stun_mapped[64];         /* what the STUN server saw us as, or empty */
+  /* TURN, summed over the call's servers: allocations made, application
+   * bytes relayed each way, failed requests and the last allocation
+   * failure in words (empty if none). */
+  int relay_candidates;
+  uint64_t turn_allocations, turn_bytes_sent, turn_bytes_received, turn_errors;
+  char turn_error[96];
   /* video (webrtc-stats names in comments); zero without a video track */
   bool video;
   int video_codec;                  /* 8 or 9 once negotiated */

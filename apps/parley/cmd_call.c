@@ -43,7 +43,9 @@ typedef struct app {
   int video_codec, video_bitrate, video_w, video_h;
   bool video;
   char ice_hosts[256];
-  bool sdes, ice_all, ice_loopback, ice_lite;
+  bool sdes, ice_all, ice_loopback, ice_lite, relay_only;
+  const char *turn[4];
+  int n_turn;
   double tone_hz;
   char *page;
   size_t page_len;
@@ -108,6 +110,9 @@ static void usage(FILE *f) {
           "  --ice-all            host candidates on every interface that is up\n"
           "  --ice-loopback       with --ice-all, loopback interfaces too\n"
           "  --ice-lite           ICE-lite: answer checks only\n"
+          "  --turn turn:USER:PASS@IP:PORT[?transport=tcp]  a TURN server to relay\n"
+          "                       through (repeatable, up to 4; numeric addresses)\n"
+          "  --ice-relay-only     offer and use relayed candidates only (needs --turn)\n"
           "  --cert PEM --key PEM DTLS identity (default: a fresh ECDSA P-256 one)\n"
           "  --www DIR            page served on GET / (default: the source tree's www)\n"
           "  --send-video FILE.y4m|pattern  send video (pattern: the moving test picture)\n"
@@ -192,6 +197,10 @@ static void write_webrtc_json(app *a) {
     fprintf(stderr, "parley call: cannot write %s\n", a->webrtc_json);
     return;
   }
+  /* The selected pair's candidate types: the first word of "type addr". */
+  char lt[16] = "", rt[16] = "";
+  sscanf(st.local_candidate, "%15s", lt);
+  sscanf(st.remote_candidate, "%15s", rt);
   fprintf(f,
           "{\"iceState\": \"%s\", \"dtlsState\": \"%s\", \"connectionState\": \"%s\",\n"
           " \"localCandidate\": \"%s\", \"remoteCandidate\": \"%s\", \"srtpProfile\": \"%s\",\n"
@@ -200,7 +209,10 @@ static void write_webrtc_json(app *a) {
           " \"localCandidates\": %d, \"srflxCandidates\": %d, \"remoteCandidates\": %d,\n"
           " \"stunMapped\": \"%s\", \"packetsReceived\": %llu, \"packetsSent\": %llu,\n"
           " \"srtpAuthFailures\": %llu, \"srtpReplays\": %llu, \"packetsDropped\": %llu,\n"
-          " \"dtlsRecordsDiscarded\": %llu}\n",
+          " \"dtlsRecordsDiscarded\": %llu,\n"
+          " \"localCandidateType\": \"%s\", \"remoteCandidateType\": \"%s\",\n"
+          " \"relayCandidates\": %d, \"turnAllocations\": %llu, \"turnBytesSent\": %llu,\n"
+          " \"turnBytesReceived\": %llu, \"turnErrors\": %llu, \"turnError\": \"%s\"}\n",
           pl_ice_connection_state_name(st.ice_state), pl_dtls_transport_state_name(st.dtls_state),
           pl_connection_state_name(st.connection_state), st.local_candidate, st.remote_candidate,
           st.srtp_profile, st.dtls_connected_s, (unsigned long long)st.stun_bad_integrity,
@@ -209,7 +221,10 @@ static void write_webrtc_json(app *a) {
           st.remote_candidates, st.stun_mapped, (unsigned long long)st.packets_received,
           (unsigned long long)st.packets_sent, (unsigned long long)st.srtp_auth_failures,
           (unsigned long long)st.srtp_replays, (unsigned long long)st.packets_dropped,
-          (unsigned long long)st.dtls_records_discarded);
+          (unsigned long long)st.dtls_records_discarded, lt, rt, st.relay_candidates,
+          (unsigned long long)st.turn_allocations, (unsigned long long)st.turn_bytes_sent,
+          (unsigned long long)st.turn_bytes_received, (unsigned long long)st.turn_errors,
+          st.turn_error);
   fclose(f);
 }
 
@@ -346,6 +361,9 @@ static int setup_call(app *a, const char *bind) {
   cfg.ice_all_interfaces = a->ice_all || !strncmp(bind, "0.0.0.0:", 8) || !strncmp(bind, "[::]:", 5);
   cfg.ice_loopback = a->ice_loopback;
   cfg.ice_lite = a->ice_lite;
+  for (int i = 0; i < a->n_turn; i++)
+    cfg.turn_servers[i] = a->turn[i];
+  cfg.ice_relay_only = a->relay_only;
   cfg.video = a->video;
   cfg.cc = a->cc;
   cfg.data_channels = pl_call_data_enabled(&a->data);
@@ -355,7 +373,10 @@ static int setup_call(app *a, const char *bind) {
     cfg.video_bitrate = a->video_bitrate;
   int rc = pl_call_new(&a->call, a->engine, &cfg);
   if (rc) {
-    fprintf(stderr, "parley call: cannot create call on %s: %s\n", bind, pl_strerror(rc));
+    fprintf(stderr, "parley call: cannot create call on %s: %s%s\n", bind, pl_strerror(rc),
+            a->n_turn && (rc == PL_EINVAL || rc == PL_ENOTSUP)
+                ? " (check --turn: turn:USER:PASS@IP:PORT[?transport=tcp])"
+                : "");
     return rc;
   }
   rc = pl_call_data_setup(&a->data, a->call);
@@ -622,6 +643,23 @@ int pl_cmd_call(int argc, char **argv) {
     else if (!strcmp(o, "--ice-all")) a.ice_all = true;
     else if (!strcmp(o, "--ice-loopback")) a.ice_loopback = true;
     else if (!strcmp(o, "--ice-lite")) a.ice_lite = true;
+    else if (!strcmp(o, "--ice-relay-only")) a.relay_only = true;
+    else if (!strcmp(o, "--turn")) {
+      NEED_ARG();
+      if (!strncmp(v, "turns:", 6)) {
+        fprintf(stderr, "parley call: --turn %.6s...: TURN over TLS is not supported yet\n", v);
+        return 2;
+      }
+      if (strncmp(v, "turn:", 5) != 0 || !strchr(v, '@')) {
+        fprintf(stderr, "parley call: --turn wants turn:USER:PASS@IP:PORT[?transport=tcp]\n");
+        return 2;
+      }
+      if (a.n_turn == 4) {
+        fprintf(stderr, "parley call: at most 4 --turn servers\n");
+        return 2;
+      }
+      a.turn[a.n_turn++] = v;
+    }
     else if (!strcmp(o, "--quiet")) a.quiet = true;
     else if (!strcmp(o, "--help") || !strcmp(o, "-h")) { usage(stdout); return 0; }
     else {

@@ -63,7 +63,7 @@ int pl_wrtc_init(pl_call *c) {
       return PL_EINVAL;
     w->has_stun = true;
   }
-  return 0;
+  return pl_call_turn_init(c);
 }
 
 void pl_wrtc_free(pl_call *c) {
@@ -75,6 +75,7 @@ void pl_wrtc_free(pl_call *c) {
     pl_dtls_free(w->dtls);
   if (w->ice)
     pl_ice_free(w->ice);
+  pl_call_turn_free(c);
   free(w);
   c->wrtc = NULL;
 }
@@ -96,13 +97,15 @@ int pl_wrtc_prepare(pl_call *c, bool controlling) {
   ic.ufrag = w->ufrag;
   ic.pwd = w->pwd;
   ic.rng = &c->rng;
-  ic.stun_server = w->has_stun && !ic.lite ? &w->stun : NULL;
+  ic.stun_server = w->has_stun && !ic.lite && !c->cfg.ice_relay_only ? &w->stun : NULL;
+  ic.relays_expected = (unsigned)w->n_turn;
   w->ice = pl_ice_new(&ic);
   if (!w->ice)
     return PL_ENOMEM;
   /* Earlier sockets first: `bind` is the address the app asked for. A
-   * wildcard socket has no address a peer could reach: not a candidate. */
-  for (int i = 0; i < c->n_socks; i++) {
+   * wildcard socket has no address a peer could reach: not a candidate.
+   * Relay-only: no host candidate at all (the sockets still carry TURN). */
+  for (int i = 0; i < c->n_socks && !c->cfg.ice_relay_only; i++) {
     if (unspecified(&c->socks[i]))
       continue;
     int rc = pl_ice_add_host(w->ice, i, &c->socks[i], (unsigned)(65535 - i * 256));
@@ -161,7 +164,8 @@ int pl_wrtc_add_candidate(pl_call *c, const pl_sdp_candidate *sc) {
   case PL_SDP_CAND_HOST: ic.type = PL_ICE_HOST; break;
   case PL_SDP_CAND_SRFLX: ic.type = PL_ICE_SRFLX; break;
   case PL_SDP_CAND_PRFLX: ic.type = PL_ICE_PRFLX; break;
-  default: return 0; /* relay: the agent has no TURN allocations to pair it with */
+  case PL_SDP_CAND_RELAY: ic.type = PL_ICE_RELAY; break;
+  default: return 0;
   }
   int rc = pl_ice_add_remote_candidate(w->ice, w->now, &ic);
   if (rc == 0)
@@ -581,7 +585,9 @@ void pl_wrtc_timeout(pl_call *c, pl_time_us now) {
     w->start_pending = false;
     w->started = true;
     pl_ice_start(w->ice, now);
+    pl_call_turn_start(c, now);
   }
+  pl_call_turn_timeout(c, now);
   if (w->remote_desc && !w->t_negotiated)
     w->t_negotiated = now;
   if (w->await_peer && now >= w->await_until)
@@ -606,6 +612,7 @@ pl_time_us pl_wrtc_deadline(const pl_call *c) {
     d = pl_time_min(d, w->await_until);
   if (w->dtls)
     d = pl_time_min(d, pl_dtls_deadline(w->dtls));
+  d = pl_time_min(d, pl_call_turn_deadline(c));
   return pl_time_min(d, pl_dc_deadline(c));
 }
 
@@ -622,6 +629,7 @@ void pl_wrtc_close(pl_call *c) {
     pl_ice_close(w->ice);
     pump(c, w->now);
   }
+  pl_call_turn_close(c, w->now); /* after DTLS's close_notify went through it */
 }
 
 void pl_wrtc_fill_stats(pl_call *c, pl_call_stats *s) {
@@ -653,4 +661,5 @@ void pl_wrtc_fill_stats(pl_call *c, pl_call_stats *s) {
   s->srflx_candidates = w->n_srflx;
   s->remote_candidates = w->n_remote;
   snprintf(s->stun_mapped, sizeof s->stun_mapped, "%s", w->stun_mapped);
+  pl_call_turn_fill_stats(c, s);
 }

@@ -10,6 +10,7 @@
 #include "net/dtls/dtls.h"
 #include "net/ice/ice.h"
 #include "net/sdp/sdp.h"
+#include "engine/call/call_turn.h"
 #include "parley.h"
 
 #define PL_CALL_MAX_SOCKETS 8
@@ -49,6 +50,8 @@ typedef struct pl_wrtc {
   pl_addr stun;
   bool has_stun;
   char stun_mapped[PL_ADDR_STRLEN];
+  pl_call_turn turn[4]; /* cfg.turn_servers, in order (call_turn.c) */
+  int n_turn, n_relay;
   pl_wrtc_cand cands[PL_WRTC_MAX_CANDS];
   int n_cands, n_srflx, n_remote;
   bool gathering_done, eoc_signaled;

@@ -76,6 +76,9 @@ typedef struct pl_ice_config {
    * better one before nominating the best valid pair; 0 = 1 s. */
   pl_time_us nomination_wait;
   size_t max_local, max_remote, max_pairs; /* 0 = 16, 32, 64 */
+  /* TURN allocations under way (the driver's): gathering is done only once
+   * each has ended in pl_ice_add_relay or pl_ice_relay_failed. */
+  unsigned relays_expected;
 } pl_ice_config;
 
 typedef struct pl_ice_selected {
@@ -145,6 +148,18 @@ void pl_ice_free(pl_ice *ice);
  * LOCAL_CANDIDATE event with the computed priority and foundation. */
 int pl_ice_add_host(pl_ice *ice, int socket_id, const pl_addr *addr,
                     unsigned local_pref);
+/* A relayed candidate (RFC 8445 5.1.1.2) from a TURN allocation: its own
+ * base, on a socket id the driver maps to the allocation (datagrams to and
+ * from peers through it are the driver's to wrap and unwrap). May come
+ * after pl_ice_start; pairs with every remote candidate of its family. */
+int pl_ice_add_relay(pl_ice *ice, int socket_id, const pl_addr *relayed,
+                     unsigned local_pref);
+/* An expected allocation failed: gathering need not wait for it. */
+void pl_ice_relay_failed(pl_ice *ice);
+/* A server-reflexive address learned outside the agent (a TURN server's
+ * XOR-MAPPED-ADDRESS) for the host candidate on socket_id. */
+int pl_ice_add_server_reflexive(pl_ice *ice, int socket_id,
+                                const pl_addr *mapped);
 /* Starts gathering (server-reflexive through the STUN server) and, once
  * remote credentials are known, connectivity checks. */
 int pl_ice_start(pl_ice *ice, pl_time_us now);
