@@ -28,12 +28,144 @@ static pl_time_us mono_now(void) { return pl_time_now_real(); }
 
 /* ---- network half -------------------------------------------------------- */
 
+/* ---- TURN over TCP ------------------------------------------------------- */
+
+/* Frames go into `pend` while `fly` is being written: one uv_write in
+ * flight, two buffers sized once, no allocation per frame; a frame that
+ * does not fit waits for nothing: it is dropped and counted, like a full
+ * socket buffer on UDP. */
+#define TCP_BUF 65536
+
+typedef struct pl_turn_tcp {
+  uv_tcp_t tcp;
+  uv_connect_t conn;
+  uv_write_t wreq;
+  pl_call *c;
+  int index;
+  bool connected, writing, failed;
+  uint8_t *fly, *pend;
+  size_t flen, plen;
+  uint8_t bufs[2][TCP_BUF];
+  uint8_t rbuf[4096];
+} pl_turn_tcp;
+
+static void tcp_fail(pl_turn_tcp *t, const char *why) {
+  if (t->failed || !t->c->udp_open)
+    return; /* a call being closed: its connections go with it */
+  t->failed = true;
+  pl_call_turn_tcp_failed(t->c, t->index, mono_now(), why);
+}
+
+static void tcp_kick_write(pl_turn_tcp *t);
+
+static void on_tcp_write(uv_write_t *w, int status) {
+  pl_turn_tcp *t = w->data;
+  t->writing = false;
+  t->flen = 0;
+  if (status < 0) {
+    if (status != UV_ECANCELED)
+      tcp_fail(t, uv_strerror(status));
+    return;
+  }
+  tcp_kick_write(t);
+}
+
+static void tcp_kick_write(pl_turn_tcp *t) {
+  if (t->writing || !t->plen || t->failed || !t->connected)
+    return;
+  uint8_t *x = t->fly;
+  t->fly = t->pend;
+  t->flen = t->plen;
+  t->pend = x;
+  t->plen = 0;
+  uv_buf_t b = uv_buf_init((char *)t->fly, (unsigned)t->flen);
+  t->wreq.data = t;
+  int rc = uv_write(&t->wreq, (uv_stream_t *)&t->tcp, &b, 1, on_tcp_write);
+  if (rc == 0)
+    t->writing = true;
+  else
+    tcp_fail(t, uv_strerror(rc));
+}
+
+static int tcp_send(pl_call *c, int i, const uint8_t *p, size_t n) {
+  pl_turn_tcp *t = i >= 0 && i < 4 ? c->turn_tcp[i] : NULL;
+  if (!t || !t->connected || t->failed || t->plen + n > TCP_BUF)
+    return UV_ENOBUFS;
+  memcpy(t->pend + t->plen, p, n);
+  t->plen += n;
+  tcp_kick_write(t);
+  return 0;
+}
+
+static void on_tcp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  (void)suggested;
+  pl_turn_tcp *t = h->data;
+  *buf = uv_buf_init((char *)t->rbuf, sizeof t->rbuf);
+}
+
+static void on_tcp_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
+  pl_turn_tcp *t = s->data;
+  if (nread < 0) {
+    tcp_fail(t, nread == UV_EOF ? "closed by the server" : uv_strerror((int)nread));
+    uv_read_stop(s);
+    return;
+  }
+  if (nread == 0 || !t->c->udp_open)
+    return;
+  pl_time_us now = mono_now();
+  pl_call_turn_tcp_input(t->c, t->index, now, (const uint8_t *)buf->base, (size_t)nread);
+  pl_driver_kick(t->c);
+}
+
+static void on_tcp_connect(uv_connect_t *req, int status) {
+  pl_turn_tcp *t = req->data;
+  if (status < 0) {
+    if (status != UV_ECANCELED)
+      tcp_fail(t, uv_strerror(status));
+    return;
+  }
+  t->connected = true;
+  uv_read_start((uv_stream_t *)&t->tcp, on_tcp_alloc, on_tcp_read);
+  pl_call_turn_tcp_connected(t->c, t->index, mono_now());
+  pl_driver_kick(t->c);
+}
+
+static void open_turn_tcp(pl_call *c) {
+  c->turn_tcp_opened = true;
+  for (int i = 0; i < 4; i++) {
+    pl_addr server;
+    if (!pl_call_turn_tcp(c, i, &server))
+      continue;
+    pl_turn_tcp *t = calloc(1, sizeof *t); /* once per call and server */
+    if (!t) {
+      pl_call_turn_tcp_failed(c, i, mono_now(), "out of memory");
+      continue;
+    }
+    t->c = c;
+    t->index = i;
+    t->fly = t->bufs[0];
+    t->pend = t->bufs[1];
+    uv_tcp_init(c->engine->loop, &t->tcp);
+    t->tcp.data = t;
+    uv_tcp_nodelay(&t->tcp, 1); /* media frames: no Nagle delay */
+    c->turn_tcp[i] = t;
+    c->uv_handles++;
+    t->conn.data = t;
+    int rc = uv_tcp_connect(&t->conn, &t->tcp, (const struct sockaddr *)&server.ss, on_tcp_connect);
+    if (rc)
+      tcp_fail(t, uv_strerror(rc));
+  }
+}
+
+/* ---- datagrams ----------------------------------------------------------- */
+
 static void send_all(pl_call *c) {
   pl_pkt *p;
   while ((p = pl_call_net_next_tx(c))) {
     uv_buf_t b = uv_buf_init((char *)p->data, (unsigned)p->len);
     int sock = pl_call_net_pkt_socket(c, p);
-    int rc = sock < c->n_socks
+    int rc = sock >= PL_CALL_TCP_SOCK ? tcp_send(c, sock - PL_CALL_TCP_SOCK, p->data, p->len)
+             : sock < c->n_socks
                  ? uv_udp_try_send(&c->udp[sock], &b, 1, (const struct sockaddr *)&p->addr.ss)
                  : UV_EBADF;
     if (rc < 0)
@@ -60,6 +192,8 @@ void pl_driver_kick(pl_call *c) {
     return;
   pl_time_us now = mono_now();
   pl_call_start_clock_(c, now);
+  if (!c->turn_tcp_opened && c->wrtc && c->wrtc->ice)
+    open_turn_tcp(c);
   pl_call_net_flush(c, now);
   send_all(c);
   pl_call_emit_pending(c);
@@ -205,6 +339,14 @@ static void on_call_handle_closed(uv_handle_t *h) {
     pl_call_destroy_(c);
 }
 
+static void on_tcp_closed(uv_handle_t *h) {
+  pl_turn_tcp *t = h->data;
+  pl_call *c = t->c;
+  free(t);
+  if (--c->uv_handles == 0)
+    pl_call_destroy_(c);
+}
+
 void pl_driver_call_close(pl_call *c) {
   if (!c->udp_open) {
     pl_call_destroy_(c);
@@ -214,6 +356,12 @@ void pl_driver_call_close(pl_call *c) {
   uv_timer_stop(&c->timer);
   for (int i = 0; i < c->n_socks; i++)
     uv_close((uv_handle_t *)&c->udp[i], on_call_handle_closed);
+  for (int i = 0; i < 4; i++)
+    if (c->turn_tcp[i]) {
+      /* Closing the connection ends its allocation too (RFC 8656 3.1). */
+      uv_close((uv_handle_t *)&c->turn_tcp[i]->tcp, on_tcp_closed);
+      c->turn_tcp[i] = NULL;
+    }
   uv_close((uv_handle_t *)&c->timer, on_call_handle_closed);
 }
 

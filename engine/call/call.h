@@ -208,6 +208,10 @@ struct pl_call {
   uv_timer_t timer;
   bool udp_open;
   int uv_handles;
+  /* TURN over TCP: one connection per such server, opened at the first
+   * kick after the agent exists (driver.c). */
+  struct pl_turn_tcp *turn_tcp[4];
+  bool turn_tcp_opened;
   void *pending_dial;
 };
 

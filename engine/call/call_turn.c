@@ -85,13 +85,13 @@ static void send_raw(pl_call *c, int sock, const pl_addr *to, const uint8_t *p, 
 static void on_event(pl_call *c, int i, const pl_turn_output *o) {
   pl_wrtc *w = c->wrtc;
   pl_call_turn *ct = &w->turn[i];
-  char a[PL_ADDR_STRLEN], b[PL_ADDR_STRLEN];
+  char a[PL_ADDR_STRLEN], b[PL_ADDR_STRLEN], m[PL_ADDR_STRLEN];
   switch (o->event.kind) {
   case PL_TURN_EV_ALLOCATED:
     PL_INFO("turn", "%s: relayed %s, mapped %s, %u s",
             pl_addr_format(&ct->url.server, a, sizeof a),
             pl_addr_format(&o->event.relayed, b, sizeof b),
-            pl_addr_format(&o->event.mapped, a, sizeof a), o->event.lifetime_s);
+            pl_addr_format(&o->event.mapped, m, sizeof m), o->event.lifetime_s);
     if (ct->ended || !w->ice)
       break;
     ct->ended = true;
