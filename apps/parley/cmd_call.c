@@ -492,6 +492,26 @@ static void on_dialed(pl_call *call, int err, int http_status, void *user) {
   }
 }
 
+/* A WebRTC call that ends without ever carrying media found no path: say
+ * what was tried, and what usually helps, rather than only "failed". */
+static void no_path_note(app *a) {
+  pl_call_stats st;
+  if (a->connected || a->dial_failed || a->sdes || pl_call_get_stats(a->call, &st) != 0 ||
+      st.connection_state == PL_CONNECTION_CONNECTED || st.packets_received > 0)
+    return;
+  fprintf(stderr,
+          "parley call: no media path to the peer: ICE %s with %d local candidate(s) "
+          "(%d server-reflexive, %d relayed) and %d remote%s%s\n",
+          pl_ice_connection_state_name(st.ice_state), st.local_candidates, st.srflx_candidates,
+          st.relay_candidates, st.remote_candidates, st.turn_error[0] ? "; TURN: " : "",
+          st.turn_error);
+  if (!a->n_turn)
+    fprintf(stderr, "parley call: behind a firewall or a symmetric NAT, relay through a TURN "
+                    "server: --turn turn:USER:PASS@IP:PORT[?transport=tcp]\n");
+  if (!a->exit_code)
+    a->exit_code = 1;
+}
+
 static void on_stop_timer(uv_timer_t *t) { stop(t->data, 0); }
 static void on_signal(uv_signal_t *s, int signum) {
   (void)signum;
@@ -515,6 +535,7 @@ static void stop(app *a, int code) {
     }
     write_webrtc_json(a);
     write_video_json(a);
+    no_path_note(a);
     pl_call_hangup(a->call);
     pl_call_free(a->call);
     a->call = NULL;

@@ -12,6 +12,12 @@
 
 #define N_TURN 4
 
+static bool unspecified(const pl_addr *a) {
+  if (a->ss.ss_family == AF_INET)
+    return ((const struct sockaddr_in *)&a->ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+  return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)&a->ss)->sin6_addr);
+}
+
 static bool is_sock_family(const pl_call *c, int k, const pl_addr *a) {
   return pl_addr_family(&c->socks[k]) == pl_addr_family(a);
 }
@@ -34,10 +40,13 @@ int pl_call_turn_init(pl_call *c) {
         return PL_ENOTSUP; /* a sans-IO engine has datagrams only */
       ct->sock = PL_CALL_TCP_SOCK + w->n_turn;
     } else {
+      /* A host candidate's socket, so the server's XOR-MAPPED-ADDRESS is
+       * that candidate's server-reflexive one; a wildcard one if none. */
       ct->sock = -1;
-      for (int k = 0; k < c->n_socks && ct->sock < 0; k++)
-        if (is_sock_family(c, k, &ct->url.server))
-          ct->sock = k;
+      for (int pass = 0; pass < 2 && ct->sock < 0; pass++)
+        for (int k = 0; k < c->n_socks && ct->sock < 0; k++)
+          if (is_sock_family(c, k, &ct->url.server) && (pass || !unspecified(&c->socks[k])))
+            ct->sock = k;
       if (ct->sock < 0) {
         PL_WARN("turn", "no local socket of the server's family: server %d left out", i);
         continue;

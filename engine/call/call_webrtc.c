@@ -98,6 +98,14 @@ int pl_wrtc_prepare(pl_call *c, bool controlling) {
   ic.pwd = w->pwd;
   ic.rng = &c->rng;
   ic.stun_server = w->has_stun && !ic.lite && !c->cfg.ice_relay_only ? &w->stun : NULL;
+  /* A UDP TURN server that is also the STUN server maps us in its Allocate
+   * answer already. Asking both at once from one socket starts two flows
+   * with one 5-tuple, and a Linux NAT that sees the second before the
+   * first is confirmed gives it another port: the allocation would belong
+   * to a mapping the rest of our packets no longer use. */
+  for (int i = 0; i < w->n_turn && ic.stun_server; i++)
+    if (w->turn[i].url.transport == PL_TURN_UDP && pl_addr_equal(&w->turn[i].url.server, &w->stun))
+      ic.stun_server = NULL;
   ic.relays_expected = (unsigned)w->n_turn;
   w->ice = pl_ice_new(&ic);
   if (!w->ice)
