@@ -11,6 +11,7 @@
  * the ChannelData/STUN lengths. The URL parser gets the raw input too. */
 #include <openssl/evp.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -18,6 +19,7 @@
 #include "net/stun/stun.h"
 #include "net/turn/turn.h"
 #include "net/turn/turn_internal.h"
+#include "parley.h"
 
 static uint8_t key[16];
 static uint8_t last_txid[PL_STUN_TXID_LEN];
