@@ -543,6 +543,7 @@ typedef struct pl_call_stats {
   uint64_t dtls_records_discarded; /* after the handshake: forged, broken,
                                       replayed or stale DTLS records dropped */
   uint64_t ice_checks_sent, ice_checks_received, consent_ok;
+  uint64_t ice_rebinds;         /* our NAT mapping changed mid-call (re-nominated) */
   int local_candidates, srflx_candidates, remote_candidates;
   char stun_mapped[64];         /* what the STUN server saw us as, or empty */
   /* TURN, summed over the call's servers: allocations made, application

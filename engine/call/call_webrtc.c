@@ -584,6 +584,16 @@ int pl_wrtc_input(pl_call *c, pl_time_us now, int sock, const pl_addr *from,
   return rc;
 }
 
+#define PROBE_QUIET PL_MS(500)
+
+static pl_time_us probe_at(const pl_call *c) {
+  const pl_wrtc *w = c->wrtc;
+  if (atomic_load(&c->state) != PL_CALL_ACTIVE || !w->have_sel || !c->last_heard)
+    return PL_TIME_NEVER;
+  pl_time_us a = c->last_heard + PROBE_QUIET, b = w->last_probe + PROBE_QUIET;
+  return a > b ? a : b;
+}
+
 void pl_wrtc_timeout(pl_call *c, pl_time_us now) {
   pl_wrtc *w = c->wrtc;
   w->now = now;
@@ -602,6 +612,13 @@ void pl_wrtc_timeout(pl_call *c, pl_time_us now) {
     activate(c, now); /* a peer that sends nothing still hears us */
   if (pl_ice_deadline(w->ice) <= now)
     pl_ice_timeout(w->ice, now);
+  /* Half a second without the peer's media: ask for consent now. If our
+   * NAT rebound, the answer shows it and the agent moves the path. */
+  pl_time_us quiet = probe_at(c);
+  if (quiet <= now) {
+    w->last_probe = now;
+    pl_ice_probe(w->ice, now);
+  }
   if (w->dtls && pl_dtls_deadline(w->dtls) <= now)
     pl_dtls_timeout(w->dtls, now);
   pl_dc_timeout(c, now);
@@ -621,6 +638,7 @@ pl_time_us pl_wrtc_deadline(const pl_call *c) {
   if (w->dtls)
     d = pl_time_min(d, pl_dtls_deadline(w->dtls));
   d = pl_time_min(d, pl_call_turn_deadline(c));
+  d = pl_time_min(d, probe_at(c));
   return pl_time_min(d, pl_dc_deadline(c));
 }
 
@@ -653,6 +671,7 @@ void pl_wrtc_fill_stats(pl_call *c, pl_call_stats *s) {
     s->ice_checks_sent = is.checks_sent;
     s->ice_checks_received = is.checks_received;
     s->consent_ok = is.consent_ok;
+    s->ice_rebinds = is.rebinds;
   }
   if (w->dtls)
     s->dtls_records_discarded = pl_dtls_get_stats(w->dtls).records_discarded;

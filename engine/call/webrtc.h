@@ -36,6 +36,7 @@ typedef struct pl_wrtc {
   bool remote_lite, remote_desc, start_pending, started, restart_pending;
   bool closing; /* we closed it: a CLOSED from DTLS is ours, not the peer's */
   pl_time_us now, t_negotiated, t_dtls_connected;
+  pl_time_us last_probe; /* media went quiet: consent checked then (NAT rebinding) */
   bool await_peer; /* keyed DTLS server waiting for the client's first packet */
   pl_time_us await_until;
   int ice_state, dtls_state, conn_state; /* public enums */

@@ -146,6 +146,7 @@ pl_ice *pl_ice_new(const pl_ice_config *cfg) {
   ice->first_valid = ice->nomination_since = PL_TIME_NEVER;
   ice->pace_idle = true;
   ice->last_paced = -c->ta;
+  ice->last_probe = -PL_SEC(3600);
   ice->relay_pending = cfg->lite ? 0 : cfg->relays_expected;
   ice->max_tx = c->max_pairs + c->max_local + 8;
   ice->ev_cap = 64 + 4 * c->max_local;
@@ -541,6 +542,14 @@ bool pl_ice_poll(pl_ice *ice, pl_ice_output *out) {
   out->transmit.data = t->data;
   out->transmit.len = t->len;
   return true;
+}
+
+void pl_ice_probe(pl_ice *ice, pl_time_us now) {
+  if (ice->closed || ice->lite || ice->selected < 0 || now < ice->last_probe + PL_MS(500))
+    return;
+  ice->last_probe = now;
+  pl_ice_send_check_(ice, now, ice->selected, TX_CONSENT);
+  ice->consent_next = now + pl_ice_consent_jitter_(ice);
 }
 
 int pl_ice_restart(pl_ice *ice, pl_time_us now, const char *ufrag,

@@ -121,6 +121,7 @@ typedef struct pl_ice_stats {
   uint64_t role_conflicts;  /* 487s sent or received */
   uint64_t prflx_remote, prflx_local;
   uint64_t consent_sent, consent_ok;
+  uint64_t rebinds;         /* our NAT mapping of the selected pair changed */
   uint64_t pairs_refused;   /* pairs beyond max_pairs */
   uint64_t tx_dropped;      /* outgoing datagrams lost to a full queue */
   uint64_t events_dropped;  /* events lost to a full queue */
@@ -187,6 +188,13 @@ bool pl_ice_classify(const pl_ice *ice, int socket_id, const pl_addr *from);
 int pl_ice_timeout(pl_ice *ice, pl_time_us now);
 bool pl_ice_poll(pl_ice *ice, pl_ice_output *out);
 pl_time_us pl_ice_deadline(const pl_ice *ice);
+
+/* The application stopped hearing the peer: check consent on the selected
+ * pair now (at most every 500 ms) rather than at the next 5 s tick, so a
+ * NAT that rebound our port is noticed from the answer's mapped address;
+ * a controlling agent then nominates the pair again, which moves the
+ * controlled peer onto our new address (it selects the prflx pair). */
+void pl_ice_probe(pl_ice *ice, pl_time_us now);
 
 /* ICE restart (RFC 8445 9): new local credentials; remote candidates and
  * pairs are dropped (set the new remote credentials and trickle again), host

@@ -24,6 +24,8 @@ typedef struct ice_pair {
   bool nominate;      /* controlling: next check carries USE-CANDIDATE */
   bool queued;        /* sits in the triggered-check queue */
   int active_tx;      /* newest transaction for this pair, -1 none */
+  bool have_mapped;   /* what the peer saw our checks come from */
+  pl_addr mapped;
 } ice_pair;
 
 typedef enum { TX_CHECK, TX_GATHER, TX_CONSENT } ice_tx_kind;
@@ -97,6 +99,7 @@ struct pl_ice {
   bool disconnected, consent_failed;
   pl_time_us consent_next, consent_last; /* next check; last reply */
   pl_time_us lite_last;   /* lite: last valid check on the selected pair */
+  pl_time_us last_probe;  /* pl_ice_probe's last consent check */
 
   ice_event *events;
   size_t ev_cap, ev_head, ev_count;

@@ -485,6 +485,22 @@ static int handle_response(pl_ice *ice, pl_time_us now, int socket_id,
   if (kind == TX_CONSENT) {
     tx_done(ice, ti);
     if (pair == ice->selected) {
+      ice_pair *p = &ice->pairs[pair];
+      if (mapped && p->have_mapped && !pl_addr_equal(mapped, &p->mapped)) {
+        /* Our NAT rebound: the peer answers a new address, but sends its
+         * media to the old one until it selects a pair with the new one.
+         * Nominating again makes our next check carry USE-CANDIDATE from
+         * there: a controlled peer selects that (peer-reflexive) pair. */
+        ice->stats.rebinds++;
+        if (ice->role == PL_ICE_CONTROLLING && !ice->lite) {
+          p->nominate = true;
+          pl_ice_enqueue_triggered_(ice, pair);
+        }
+      }
+      if (mapped) {
+        p->mapped = *mapped;
+        p->have_mapped = true;
+      }
       ice->consent_last = now;
       ice->disconnected = false;
       ice->stats.consent_ok++;
@@ -494,8 +510,11 @@ static int handle_response(pl_ice *ice, pl_time_us now, int socket_id,
   }
   bool nominated = t->nominate && t->role == PL_ICE_CONTROLLING &&
                    ice->role == PL_ICE_CONTROLLING;
-  if (mapped)
+  if (mapped) {
     learn_prflx_local(ice, t, mapped);
+    ice->pairs[pair].mapped = *mapped;
+    ice->pairs[pair].have_mapped = true;
+  }
   tx_done(ice, ti);
   pl_ice_pair_succeeded_(ice, now, pair, nominated);
   return 0;

@@ -17,16 +17,20 @@
 #              per destination): only a relayed candidate works
 #   udp        natA drops all UDP from A: A relays over TCP to coturn
 #   udp-noturn the same without --turn: the call fails, saying why
+#   rebind     cone with the listener's media port forwarded by natB, and
+#              3 s into the call natA forgets its mappings and maps anew from
+#              other ports: the caller's NAT rebinds; the call must go on,
+#              with the gap in the caller's audio < 2 s
 # Each case checks the selected pair's candidate types (--webrtc-json) and,
 # when it connects, each side's tone in the other's recording.
 # Exit 77 (skip) where namespaces, nft or coturn are missing.
 set -euo pipefail
-case_=${1:?usage: test_nat.sh cone|symmetric|udp|udp-noturn}
+case_=${1:?usage: test_nat.sh cone|symmetric|udp|udp-noturn|rebind}
 . "$(dirname "$0")/../lib/port.sh"
 parley=${PARLEY:?}
 skip() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "network namespaces need root"
-for t in ip nft turnserver python3; do
+for t in ip nft turnserver python3 $([ "$case_" = rebind ] && echo conntrack); do
   command -v $t >/dev/null || skip "$t missing (scripts/install-deps.sh test)"
 done
 # Names unique to this run: parallel runs (and leftovers) never collide.
@@ -97,7 +101,13 @@ NFT
 blockudp=""
 case $case_ in udp|udp-noturn) blockudp='iifname "lan" meta l4proto udp counter drop;' ;; esac
 nat_rules $na "" "$blockudp"
-nat_rules $nb "iifname \"wan\" tcp dport $port dnat to 10.0.2.2:$port;" ""
+fwd_b="iifname \"wan\" tcp dport $port dnat to 10.0.2.2:$port;"
+# rebind: natB forwards the listener's media port too (endpoint-independent
+# filtering, a "full cone" for it), as a server behind a port-forward has:
+# the caller's checks from its new mapping must reach the listener, which
+# cannot know that address before they do.
+[ "$case_" = rebind ] && fwd_b="$fwd_b iifname \"wan\" udp dport $port dnat to 10.0.2.2:$port;"
+nat_rules $nb "$fwd_b" ""
 
 cat >"$dir/turn.conf" <<CONF
 listening-ip=198.51.100.1
@@ -150,9 +160,18 @@ for i in $(seq 50); do
   sleep 0.1
 done
 t0=$(date +%s.%N)
+if [ "$case_" = rebind ]; then
+  # New UDP mappings from 20000-20999, and natA forgets the ones it has.
+  ( sleep 3
+    ip netns exec $na nft insert rule ip nat post oifname "wan" meta l4proto udp \
+      masquerade to :20000-20999
+    ip netns exec $na conntrack -F 2>/dev/null
+    echo "rebound natA at $(date +%s.%N)" >"$dir/rebind.txt" ) &
+  pids+=($!)
+fi
 set +e
 ip netns exec $A "$parley" call --connect 198.51.100.20:$port $stun $turn_a --tone 1000 \
-  --record "$dir/rx_caller.wav" --duration 6 --webrtc-json "$dir/caller.json" \
+  --stats-json "$dir/caller_stats.json" --record "$dir/rx_caller.wav" --duration $([ "$case_" = rebind ] && echo 9 || echo 6) --webrtc-json "$dir/caller.json" \
   >"$dir/caller.out" 2>&1
 rc=$?
 set -e
@@ -205,6 +224,23 @@ if case == "cone":
 elif case == "symmetric":
     for t in (c, l):
         assert "relay" in t, t
+elif case == "rebind":
+    for t in (c, l):
+        assert "relay" not in t and t[0] == "host", t
+    w = json.load(open("%s/caller.json" % d))
+    wl = json.load(open("%s/listener.json" % d))
+    port = int(wl["remoteCandidate"].rsplit(":", 1)[1])
+    assert 20000 <= port <= 20999, ("the listener moved to the new mapping", wl)
+    assert w["iceRebinds"] >= 1, w
+    # The gap: what the caller's jitter buffer had to conceal (the link is
+    # clean otherwise), and the packets that never came. An RMS envelope
+    # of the recording cannot see it: the concealer fills the hole.
+    st = json.load(open("%s/caller_stats.json" % d))
+    gap = st["concealedSamples"] / 48000.0
+    print("rebind: caller concealed %.2f s in %d event(s), %d packets lost; %d rebind(s), "
+          "listener now at %s" % (gap, st["concealmentEvents"], st["packetsLost"],
+                                  w["iceRebinds"], wl["remoteCandidate"]))
+    assert gap < 2.0, gap
 elif case == "udp":
     assert c[0] == "relay" and l[1] == "relay", (c, l)
     w = json.load(open("%s/caller.json" % d))
