@@ -8,3 +8,7 @@ foreach(c cone symmetric udp udp-noturn rebind)
   set_tests_properties(reach/nat_${c} PROPERTIES ENVIRONMENT "${PL_REACH_ENV}" TIMEOUT 60
                        LABELS interop SKIP_RETURN_CODE 77)
 endforeach()
+# IPv6 host candidates over ::1 (no namespaces needed).
+add_test(NAME reach/ipv6 COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_ipv6.sh)
+set_tests_properties(reach/ipv6 PROPERTIES ENVIRONMENT "${PL_REACH_ENV}" TIMEOUT 60
+                     LABELS interop SKIP_RETURN_CODE 77)
