@@ -12,3 +12,8 @@ endforeach()
 add_test(NAME reach/ipv6 COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_ipv6.sh)
 set_tests_properties(reach/ipv6 PROPERTIES ENVIRONMENT "${PL_REACH_ENV}" TIMEOUT 60
                      LABELS interop SKIP_RETURN_CODE 77)
+# Headless Chromium with iceTransportPolicy 'relay' <-> parley --ice-relay-only,
+# through coturn on loopback.
+add_test(NAME reach/chromium_relay COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_chromium_relay.sh)
+set_tests_properties(reach/chromium_relay PROPERTIES ENVIRONMENT "${PL_REACH_ENV}" TIMEOUT 120
+                     LABELS interop RUN_SERIAL TRUE)
