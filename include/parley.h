@@ -335,6 +335,8 @@ typedef struct pl_call_config {
    * candidates alone (W3C iceTransportPolicy "relay"). */
   const char *turn_servers[4];
   bool ice_relay_only;
+  /* (A password with ':' is written %3A; the last ':' before '@' splits
+   * user from password, so REST usernames "expiry:user" need no escape.) */
   /* Video: an m=video section with VP8 and VP9 (preferred first), their
    * RTX types, NACK, PLI and FIR feedback. */
   bool video;
@@ -350,6 +352,13 @@ typedef struct pl_call_config {
 } pl_call_config;
 
 #define PL_RED_AUTO (-1)
+
+/* TURN REST-API style time-limited credentials (coturn's use-auth-secret):
+ * username "expiry:user", password base64(HMAC-SHA1(secret, username));
+ * expiry is a Unix time in seconds. PL_EFULL when a buffer is too small
+ * (the password needs 29 bytes). Any thread. */
+int pl_turn_rest_credentials(const char *secret, const char *user, int64_t expiry,
+                             char *username, size_t ucap, char *password, size_t pcap);
 
 void pl_call_config_init(pl_call_config *cfg);
 int pl_call_new(pl_call **out, pl_engine *engine, const pl_call_config *cfg);

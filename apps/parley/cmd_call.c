@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -46,6 +47,8 @@ typedef struct app {
   bool sdes, ice_all, ice_loopback, ice_lite, relay_only;
   const char *turn[4];
   int n_turn;
+  const char *turn_secret;
+  char turn_rest[4][640]; /* --turn URLs with REST credentials filled in */
   double tone_hz;
   char *page;
   size_t page_len;
@@ -113,6 +116,8 @@ static void usage(FILE *f) {
           "  --turn turn:USER:PASS@IP:PORT[?transport=tcp]  a TURN server to relay\n"
           "                       through (repeatable, up to 4; numeric addresses)\n"
           "  --ice-relay-only     offer and use relayed candidates only (needs --turn)\n"
+          "  --turn-secret S      REST-API credentials (coturn use-auth-secret) for each\n"
+          "                       --turn turn:USER@IP:PORT, valid for a day\n"
           "  --cert PEM --key PEM DTLS identity (default: a fresh ECDSA P-256 one)\n"
           "  --www DIR            page served on GET / (default: the source tree's www)\n"
           "  --send-video FILE.y4m|pattern  send video (pattern: the moving test picture)\n"
@@ -362,8 +367,20 @@ static int setup_call(app *a, const char *bind) {
   cfg.ice_all_interfaces = a->ice_all || !strncmp(bind, "0.0.0.0:", 8) || !strncmp(bind, "[::]:", 5);
   cfg.ice_loopback = a->ice_loopback;
   cfg.ice_lite = a->ice_lite;
-  for (int i = 0; i < a->n_turn; i++)
+  for (int i = 0; i < a->n_turn; i++) {
     cfg.turn_servers[i] = a->turn[i];
+    /* turn:USER@HOST with --turn-secret: "expiry:USER" and its HMAC. */
+    const char *at = strrchr(a->turn[i], '@');
+    if (a->turn_secret && at && !memchr(a->turn[i] + 5, ':', (size_t)(at - a->turn[i] - 5))) {
+      char user[300], name[340], pass[64];
+      snprintf(user, sizeof user, "%.*s", (int)(at - a->turn[i] - 5), a->turn[i] + 5);
+      if (pl_turn_rest_credentials(a->turn_secret, user, (int64_t)time(NULL) + 86400, name,
+                                   sizeof name, pass, sizeof pass) == 0) {
+        snprintf(a->turn_rest[i], sizeof a->turn_rest[i], "turn:%s:%s%s", name, pass, at);
+        cfg.turn_servers[i] = a->turn_rest[i];
+      }
+    }
+  }
   cfg.ice_relay_only = a->relay_only;
   cfg.video = a->video;
   cfg.cc = a->cc;
@@ -504,7 +521,7 @@ static void no_path_note(app *a) {
           "parley call: no media path to the peer: ICE %s with %d local candidate(s) "
           "(%d server-reflexive, %d relayed) and %d remote%s%s\n",
           pl_ice_connection_state_name(st.ice_state), st.local_candidates, st.srflx_candidates,
-          st.relay_candidates, st.remote_candidates, st.turn_error[0] ? "; TURN: " : "",
+          st.relay_candidates, st.remote_candidates, st.turn_error[0] ? "; " : "",
           st.turn_error);
   if (!a->n_turn)
     fprintf(stderr, "parley call: behind a firewall or a symmetric NAT, relay through a TURN "
@@ -666,13 +683,14 @@ int pl_cmd_call(int argc, char **argv) {
     else if (!strcmp(o, "--ice-loopback")) a.ice_loopback = true;
     else if (!strcmp(o, "--ice-lite")) a.ice_lite = true;
     else if (!strcmp(o, "--ice-relay-only")) a.relay_only = true;
+    else if (!strcmp(o, "--turn-secret")) { NEED_ARG(); a.turn_secret = v; }
     else if (!strcmp(o, "--turn")) {
       NEED_ARG();
       if (!strncmp(v, "turns:", 6)) {
         fprintf(stderr, "parley call: --turn %.6s...: TURN over TLS is not supported yet\n", v);
         return 2;
       }
-      if (strncmp(v, "turn:", 5) != 0 || !strchr(v, '@')) {
+      if (strncmp(v, "turn:", 5) != 0 || !strchr(v, '@') || strlen(v) > 400) {
         fprintf(stderr, "parley call: --turn wants turn:USER:PASS@IP:PORT[?transport=tcp]\n");
         return 2;
       }

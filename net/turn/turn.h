@@ -150,16 +150,12 @@ const char *pl_turn_state_name(pl_turn_state s);
 
 /* ---- helpers (turn_auth.c, turn_url.c) ---- */
 
-/* REST-API style time-limited credentials (draft-uberti-behave-turn-rest,
- * coturn's use-auth-secret): username "expiry:user", password
- * base64(HMAC-SHA1(secret, username)). expiry is a Unix time in seconds. */
-int pl_turn_rest_credentials(const char *secret, const char *user,
-                             int64_t expiry, char *username, size_t ucap,
-                             char *password, size_t pcap);
+/* pl_turn_rest_credentials is public: include/parley.h. */
 
 /* A server from "turn:user:pass@host:port[?transport=tcp]" or "turns:...";
  * host is a numeric IPv4 or [IPv6] address (no resolver in the core). The
- * strings point into `buf`, a copy of the text. */
+ * last ':' before '@' splits user from password (REST usernames hold one);
+ * %XX escapes are decoded in both. The strings point into `buf`. */
 typedef struct pl_turn_url {
   pl_addr server;
   pl_turn_transport transport;

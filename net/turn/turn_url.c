@@ -8,6 +8,31 @@
 #include "net/turn/turn.h"
 #include "parley.h"
 
+static int hexval(char c) {
+  return c >= '0' && c <= '9' ? c - '0'
+         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                : -1;
+}
+
+/* RFC 3986 percent-decoding in place; a NUL byte is refused. */
+static int unescape(char *s) {
+  char *o = s;
+  for (; *s; s++) {
+    if (*s != '%') {
+      *o++ = *s;
+      continue;
+    }
+    int h = hexval(s[1]), l = h < 0 ? -1 : hexval(s[2]);
+    if (h < 0 || l < 0 || (h | l) == 0)
+      return -1;
+    *o++ = (char)(h * 16 + l);
+    s += 2;
+  }
+  *o = 0;
+  return 0;
+}
+
 int pl_turn_url_parse(pl_turn_url *u, const char *text) {
   memset(u, 0, sizeof *u);
   if (!text)
@@ -30,12 +55,16 @@ int pl_turn_url_parse(pl_turn_url *u, const char *text) {
     return PL_EPARSE;
   *at = 0;
   char *host = at + 1;
-  char *colon = strchr(u->buf, ':');
+  /* The last ':' splits: REST-API usernames are "expiry:user", and their
+   * base64 passwords hold none; a ':' elsewhere is written %3A. */
+  char *colon = strrchr(u->buf, ':');
   if (!colon || colon == u->buf || !colon[1])
     return PL_EPARSE;
   *colon = 0;
   u->username = u->buf;
   u->password = colon + 1;
+  if (unescape((char *)u->username) || unescape((char *)u->password))
+    return PL_EPARSE;
   if (strlen(u->username) > PL_TURN_CRED_MAX || strlen(u->password) > PL_TURN_CRED_MAX)
     return PL_ERANGE;
   u->transport = tls ? PL_TURN_TLS : PL_TURN_UDP;

@@ -17,3 +17,7 @@ set_tests_properties(reach/ipv6 PROPERTIES ENVIRONMENT "${PL_REACH_ENV}" TIMEOUT
 add_test(NAME reach/chromium_relay COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_chromium_relay.sh)
 set_tests_properties(reach/chromium_relay PROPERTIES ENVIRONMENT "${PL_REACH_ENV}" TIMEOUT 120
                      LABELS interop RUN_SERIAL TRUE)
+# REST-API (use-auth-secret) credentials against coturn, on loopback.
+add_test(NAME reach/turn_rest COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_turn_rest.sh)
+set_tests_properties(reach/turn_rest PROPERTIES ENVIRONMENT "${PL_REACH_ENV}" TIMEOUT 60
+                     LABELS interop)

@@ -543,6 +543,13 @@ Test(turn, urls_name_credentials_server_and_transport) {
   cr_assert_eq(pl_addr_port(&u.server), 5349);
   cr_assert_eq(pl_turn_url_parse(&u, "turn:a:p@[::1]:9"), 0);
   cr_assert_eq(pl_addr_port(&u.server), 9);
+  cr_assert_eq(pl_turn_url_parse(&u, "turn:1700000000:alice:TtElzSjT0GdnTQ9xdcRNxx96yQs=@10.0.0.1"), 0);
+  cr_assert_str_eq(u.username, "1700000000:alice", "REST usernames keep their ':'");
+  cr_assert_str_eq(u.password, "TtElzSjT0GdnTQ9xdcRNxx96yQs=");
+  cr_assert_eq(pl_turn_url_parse(&u, "turn:bob:a%3Ab%40c@10.0.0.1"), 0);
+  cr_assert_str_eq(u.password, "a:b@c", "escaped ':' and '@'");
+  cr_assert_eq(pl_turn_url_parse(&u, "turn:bob:a%00@10.0.0.1"), PL_EPARSE);
+  cr_assert_eq(pl_turn_url_parse(&u, "turn:bob:a%4@10.0.0.1"), PL_EPARSE);
   cr_assert_eq(pl_turn_url_parse(&u, "stun:a:p@10.0.0.1"), PL_EPARSE);
   cr_assert_eq(pl_turn_url_parse(&u, "turn:10.0.0.1:3478"), PL_EPARSE);
   cr_assert_eq(pl_turn_url_parse(&u, "turn:a:p@host.example:3478"), PL_EPARSE);
