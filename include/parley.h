@@ -330,10 +330,12 @@ typedef struct pl_call_config {
    * numeric addresses only, unused entries NULL; read (copied) by
    * pl_call_new, like the rest of the config. A relayed candidate is
    * gathered through each; UDP ones also yield a server-reflexive one.
-   * TURN over TCP needs an engine on a libuv loop; "turns:" (TLS) is
-   * refused with PL_ENOTSUP. ice_relay_only offers and uses relayed
-   * candidates alone (W3C iceTransportPolicy "relay"). */
+   * TURN over TCP and TLS ("turns:USER:PASS@IP:PORT", the server's
+   * certificate checked against turn_ca_file, else the system's CAs, and
+   * its IP address) needs an engine on a libuv loop. ice_relay_only offers
+   * and uses relayed candidates alone (W3C iceTransportPolicy "relay"). */
   const char *turn_servers[4];
+  const char *turn_ca_file;
   bool ice_relay_only;
   /* (A password with ':' is written %3A; the last ':' before '@' splits
    * user from password, so REST usernames "expiry:user" need no escape.) */

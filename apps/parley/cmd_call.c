@@ -47,7 +47,7 @@ typedef struct app {
   bool sdes, ice_all, ice_loopback, ice_lite, relay_only;
   const char *turn[4];
   int n_turn;
-  const char *turn_secret;
+  const char *turn_secret, *turn_ca;
   char turn_rest[4][640]; /* --turn URLs with REST credentials filled in */
   double tone_hz;
   char *page;
@@ -114,7 +114,9 @@ static void usage(FILE *f) {
           "  --ice-loopback       with --ice-all, loopback interfaces too\n"
           "  --ice-lite           ICE-lite: answer checks only\n"
           "  --turn turn:USER:PASS@IP:PORT[?transport=tcp]  a TURN server to relay\n"
-          "                       through (repeatable, up to 4; numeric addresses)\n"
+          "                       through (repeatable, up to 4; numeric addresses);\n"
+          "                       turns:... for TLS to the server\n"
+          "  --turn-ca PEM        CAs trusted for turns: (default: the system's)\n"
           "  --ice-relay-only     offer and use relayed candidates only (needs --turn)\n"
           "  --turn-secret S      REST-API credentials (coturn use-auth-secret) for each\n"
           "                       --turn turn:USER@IP:PORT, valid for a day\n"
@@ -371,17 +373,20 @@ static int setup_call(app *a, const char *bind) {
     cfg.turn_servers[i] = a->turn[i];
     /* turn:USER@HOST with --turn-secret: "expiry:USER" and its HMAC. */
     const char *at = strrchr(a->turn[i], '@');
-    if (a->turn_secret && at && !memchr(a->turn[i] + 5, ':', (size_t)(at - a->turn[i] - 5))) {
+    int pre = a->turn[i][4] == 's' ? 6 : 5; /* "turns:" or "turn:" */
+    if (a->turn_secret && at && !memchr(a->turn[i] + pre, ':', (size_t)(at - a->turn[i] - pre))) {
       char user[300], name[340], pass[64];
-      snprintf(user, sizeof user, "%.*s", (int)(at - a->turn[i] - 5), a->turn[i] + 5);
+      snprintf(user, sizeof user, "%.*s", (int)(at - a->turn[i] - pre), a->turn[i] + pre);
       if (pl_turn_rest_credentials(a->turn_secret, user, (int64_t)time(NULL) + 86400, name,
                                    sizeof name, pass, sizeof pass) == 0) {
-        snprintf(a->turn_rest[i], sizeof a->turn_rest[i], "turn:%s:%s%s", name, pass, at);
+        snprintf(a->turn_rest[i], sizeof a->turn_rest[i], "%.*s%s:%s%s", pre, a->turn[i], name,
+                 pass, at);
         cfg.turn_servers[i] = a->turn_rest[i];
       }
     }
   }
   cfg.ice_relay_only = a->relay_only;
+  cfg.turn_ca_file = a->turn_ca;
   cfg.video = a->video;
   cfg.cc = a->cc;
   cfg.data_channels = pl_call_data_enabled(&a->data);
@@ -684,14 +689,12 @@ int pl_cmd_call(int argc, char **argv) {
     else if (!strcmp(o, "--ice-lite")) a.ice_lite = true;
     else if (!strcmp(o, "--ice-relay-only")) a.relay_only = true;
     else if (!strcmp(o, "--turn-secret")) { NEED_ARG(); a.turn_secret = v; }
+    else if (!strcmp(o, "--turn-ca")) { NEED_ARG(); a.turn_ca = v; }
     else if (!strcmp(o, "--turn")) {
       NEED_ARG();
-      if (!strncmp(v, "turns:", 6)) {
-        fprintf(stderr, "parley call: --turn %.6s...: TURN over TLS is not supported yet\n", v);
-        return 2;
-      }
-      if (strncmp(v, "turn:", 5) != 0 || !strchr(v, '@') || strlen(v) > 400) {
-        fprintf(stderr, "parley call: --turn wants turn:USER:PASS@IP:PORT[?transport=tcp]\n");
+      if ((strncmp(v, "turn:", 5) != 0 && strncmp(v, "turns:", 6) != 0) || !strchr(v, '@') ||
+          strlen(v) > 400) {
+        fprintf(stderr, "parley call: --turn wants turn[s]:USER:PASS@IP:PORT[?transport=tcp]\n");
         return 2;
       }
       if (a.n_turn == 4) {

@@ -24,6 +24,9 @@ static bool is_sock_family(const pl_call *c, int k, const pl_addr *a) {
 
 int pl_call_turn_init(pl_call *c) {
   pl_wrtc *w = c->wrtc;
+  if (c->cfg.turn_ca_file &&
+      snprintf(w->turn_ca, sizeof w->turn_ca, "%s", c->cfg.turn_ca_file) >= (int)sizeof w->turn_ca)
+    return PL_ERANGE;
   for (int i = 0; i < N_TURN; i++) {
     const char *url = c->cfg.turn_servers[i];
     if (!url)
@@ -33,9 +36,7 @@ int pl_call_turn_init(pl_call *c) {
     int rc = pl_turn_url_parse(&ct->url, url);
     if (rc)
       return PL_EINVAL;
-    if (ct->url.transport == PL_TURN_TLS)
-      return PL_ENOTSUP; /* turns: not built yet (docs/reach.md) */
-    if (ct->url.transport == PL_TURN_TCP) {
+    if (ct->url.transport != PL_TURN_UDP) { /* TCP, or TLS over it (the driver's) */
       if (!c->engine->loop)
         return PL_ENOTSUP; /* a sans-IO engine has datagrams only */
       ct->sock = PL_CALL_TCP_SOCK + w->n_turn;
@@ -228,11 +229,12 @@ void pl_call_turn_fill_stats(const pl_call *c, pl_call_stats *s) {
 
 /* ---- TCP, for the driver ---- */
 
-bool pl_call_turn_tcp(const pl_call *c, int i, pl_addr *server) {
+bool pl_call_turn_tcp(const pl_call *c, int i, pl_addr *server, bool *tls) {
   const pl_wrtc *w = c->wrtc;
-  if (!w || i >= w->n_turn || w->turn[i].url.transport != PL_TURN_TCP)
+  if (!w || i >= w->n_turn || w->turn[i].url.transport == PL_TURN_UDP)
     return false;
   *server = w->turn[i].url.server;
+  *tls = w->turn[i].url.transport == PL_TURN_TLS;
   return true;
 }
 

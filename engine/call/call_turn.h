@@ -50,8 +50,8 @@ void pl_call_turn_timeout(struct pl_call *c, pl_time_us now);
 pl_time_us pl_call_turn_deadline(const struct pl_call *c);
 void pl_call_turn_fill_stats(const struct pl_call *c, pl_call_stats *s);
 
-/* The driver's side of TURN over TCP (server i has transport TCP). */
-bool pl_call_turn_tcp(const struct pl_call *c, int i, pl_addr *server);
+/* The driver's side of TURN over TCP or TLS (server i's transport). */
+bool pl_call_turn_tcp(const struct pl_call *c, int i, pl_addr *server, bool *tls);
 void pl_call_turn_tcp_connected(struct pl_call *c, int i, pl_time_us now);
 void pl_call_turn_tcp_input(struct pl_call *c, int i, pl_time_us now, const uint8_t *p,
                             size_t n);

@@ -53,6 +53,7 @@ typedef struct pl_wrtc {
   char stun_mapped[PL_ADDR_STRLEN];
   pl_call_turn turn[4]; /* cfg.turn_servers, in order (call_turn.c) */
   int n_turn, n_relay;
+  char turn_ca[512]; /* cfg.turn_ca_file, copied: the driver reads it later */
   pl_wrtc_cand cands[PL_WRTC_MAX_CANDS];
   int n_cands, n_srflx, n_remote;
   bool gathering_done, eoc_signaled;

@@ -21,3 +21,7 @@ set_tests_properties(reach/chromium_relay PROPERTIES ENVIRONMENT "${PL_REACH_ENV
 add_test(NAME reach/turn_rest COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_turn_rest.sh)
 set_tests_properties(reach/turn_rest PROPERTIES ENVIRONMENT "${PL_REACH_ENV}" TIMEOUT 60
                      LABELS interop)
+# TURN over TLS (turns:) to coturn on loopback, a certificate made by the test.
+add_test(NAME reach/turn_tls COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_turn_tls.sh)
+set_tests_properties(reach/turn_tls PROPERTIES ENVIRONMENT "${PL_REACH_ENV}" TIMEOUT 60
+                     LABELS interop SKIP_RETURN_CODE 77)
