@@ -203,7 +203,9 @@ for side, hz_in in (("listener", 1000), ("caller", 440)):
                                    "turnAllocations", "turnBytesSent", "turnBytesReceived",
                                    "turnError", "packetsReceived")})
     types[side] = (w["localCandidateType"], w["remoteCandidateType"])
-    assert w["connectionState"] == "connected" and w["dtlsConnectedSeconds"] > 0, w
+    # "closed" when the peer's hangup (DTLS close_notify) came before the
+    # JSON was written; connected it was, as DTLS and the packets show.
+    assert w["connectionState"] in ("connected", "closed") and w["dtlsConnectedSeconds"] > 0, w
     assert w["packetsReceived"] > 150, w
     assert w["stunBadIntegrity"] == 0 and w["srtpAuthFailures"] == 0, w
     wf = wave.open("%s/rx_%s.wav" % (d, side))
