@@ -17,6 +17,9 @@
 #              per destination): only a relayed candidate works
 #   udp        natA drops all UDP from A: A relays over TCP to coturn
 #   udp-noturn the same without --turn: the call fails, saying why
+#   ula        cone for IPv4, and IPv6 unique local addresses routed (no
+#              NAT66) on both LANs: both ends gather both families and
+#              select the IPv6 host pair
 #   rebind     cone with the listener's media port forwarded by natB, and
 #              3 s into the call natA forgets its mappings and maps anew from
 #              other ports: the caller's NAT rebinds; the call must go on,
@@ -25,7 +28,7 @@
 # when it connects, each side's tone in the other's recording.
 # Exit 77 (skip) where namespaces, nft or coturn are missing.
 set -euo pipefail
-case_=${1:?usage: test_nat.sh cone|symmetric|udp|udp-noturn|rebind}
+case_=${1:?usage: test_nat.sh cone|symmetric|udp|udp-noturn|ula|rebind}
 . "$(dirname "$0")/../lib/port.sh"
 parley=${PARLEY:?}
 skip() { echo "SKIP: $*"; exit 77; }
@@ -77,6 +80,23 @@ router() {
 }
 router $na 198.51.100.10 10.0.1 $A a
 router $nb 198.51.100.20 10.0.2 $B b
+v6hosts=()
+if [ "$case_" = ula ]; then
+  # IPv6 beside IPv4: ULA prefixes routed end to end, no NAT66 (nodad: the
+  # addresses are usable at once, not tentative for a second or two).
+  ip -n $pub addr add fd00:99::1/64 dev br0 nodad
+  v6() { # router, wan addr, lan prefix, host, other lan prefix, other router wan
+    ip netns exec $1 sysctl -qw net.ipv6.conf.all.forwarding=1
+    ip -n $1 addr add $2/64 dev wan nodad
+    ip -n $1 addr add $3::1/64 dev lan nodad
+    ip -n $4 addr add $3::2/64 dev eth0 nodad
+    ip -n $4 -6 route add default via $3::1
+    ip -n $1 -6 route add $5::/64 via $6
+  }
+  v6 $na fd00:99::10 fd00:1 $A fd00:2 fd00:99::20
+  v6 $nb fd00:99::20 fd00:2 $B fd00:1 fd00:99::10
+  v6hosts=(fd00:1::2 fd00:2::2)
+fi
 
 port=$(pl_free_port)   # WHIP (TCP, forwarded by natB) and the listener's UDP
 tport=$(pl_free_port)  # coturn, UDP and TCP
@@ -151,6 +171,7 @@ case $case_ in
   udp-noturn) turn_a="" ;;
 esac
 ip netns exec $B "$parley" call --listen 10.0.2.2:$port $stun $turn_b --tone 440 \
+  ${v6hosts[1]:+--ice-host ${v6hosts[1]}} \
   --record "$dir/rx_listener.wav" --webrtc-json "$dir/listener.json" --duration 30 \
   --session-timeout 12 >"$dir/listener.out" 2>&1 &
 lpid=$!
@@ -171,6 +192,7 @@ if [ "$case_" = rebind ]; then
 fi
 set +e
 ip netns exec $A "$parley" call --connect 198.51.100.20:$port $stun $turn_a --tone 1000 \
+  ${v6hosts[0]:+--ice-host ${v6hosts[0]}} \
   --stats-json "$dir/caller_stats.json" --record "$dir/rx_caller.wav" --duration $([ "$case_" = rebind ] && echo 9 || echo 6) --webrtc-json "$dir/caller.json" \
   >"$dir/caller.out" 2>&1
 rc=$?
@@ -223,6 +245,12 @@ if case == "cone":
     # end the peer's NAT address (signalled srflx or learned prflx).
     for t in (c, l):
         assert "relay" not in t and t[0] == "host" and t[1] in ("srflx", "prflx"), t
+elif case == "ula":
+    for side in ("caller", "listener"):
+        w = json.load(open("%s/%s.json" % (d, side)))
+        assert w["localCandidate"].startswith("host [fd00:"), w
+        assert w["remoteCandidate"].startswith("host [fd00:"), w
+        assert w["localCandidates"] >= 3, w  # IPv4 host, IPv6 host, srflx (+ relay)
 elif case == "symmetric":
     for t in (c, l):
         assert "relay" in t, t
