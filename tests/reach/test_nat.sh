@@ -96,6 +96,24 @@ if [ "$case_" = ula ]; then
   v6 $na fd00:99::10 fd00:1 $A fd00:2 fd00:99::20
   v6 $nb fd00:99::20 fd00:2 $B fd00:1 fd00:99::10
   v6hosts=(fd00:1::2 fd00:2::2)
+  # Wait until the IPv6 path answers end to end (neighbour discovery on
+  # four links): the test is about which pair ICE prefers, not about how
+  # fast a fresh network settles.
+  ip netns exec $A python3 - <<'PY' || { echo "FAIL: no IPv6 path between the LANs"; exit 1; }
+import socket, sys, time
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.connect(("fd00:2::2", 9))  # B's kernel answers port-unreachable
+s.settimeout(0.1)
+for _ in range(50):
+    try:
+        s.send(b"x")
+        s.recv(10)
+    except ConnectionRefusedError:
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.05)
+sys.exit(1)
+PY
 fi
 
 port=$(pl_free_port)   # WHIP (TCP, forwarded by natB) and the listener's UDP
