@@ -3,11 +3,14 @@
 #   make check  installs, builds (warnings are errors), runs every test, then again under ASan+UBSan
 #   make fuzz   builds the libFuzzer targets with clang and runs each for FUZZ_SECONDS
 #   make bench  builds and runs the benchmarks in tests/bench/
+#   make install PREFIX=/usr/local   installs libparley, parley.h, parley.pc, the CMake
+#               package, the parley program and its man page
 JOBS ?= $(shell nproc)
 BUILD ?= build
 FUZZ_SECONDS ?= 20
+PREFIX ?= /usr/local
 
-.PHONY: all deps test-deps build demo check test asan fuzz bench clean
+.PHONY: all deps test-deps build install demo check test asan fuzz bench clean
 
 all: build
 
@@ -22,6 +25,9 @@ $(BUILD)/CMakeCache.txt:
 
 build: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 demo: deps
 	@$(MAKE) --no-print-directory build

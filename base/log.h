@@ -3,24 +3,8 @@
 #ifndef PL_BASE_LOG_H
 #define PL_BASE_LOG_H
 
-typedef enum {
-  PL_LOG_TRACE,
-  PL_LOG_DEBUG,
-  PL_LOG_INFO,
-  PL_LOG_WARN,
-  PL_LOG_ERROR,
-  PL_LOG_OFF
-} pl_log_level;
+#include "parley.h" /* pl_log_level, pl_log_sink and their setters are public */
 
-typedef void (*pl_log_sink)(void *user, pl_log_level level, const char *tag,
-                            const char *msg);
-
-/* Process-wide; set once at start-up, before threads exist. The default
- * sink writes "LEVEL [tag] msg" to stderr at WARN and above, or at the level
- * named by the PARLEY_LOG environment variable (trace|debug|info|warn|error|off). */
-void pl_log_set_level(pl_log_level level);
-pl_log_level pl_log_get_level(void);
-void pl_log_set_sink(pl_log_sink sink, void *user);
 int pl_log_parse_level(const char *name, pl_log_level *out);
 
 void pl_log_(pl_log_level level, const char *tag, const char *fmt, ...)

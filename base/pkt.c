@@ -13,10 +13,11 @@ int pl_pkt_pool_init(pl_pkt_pool *pool, size_t count) {
   if (!pool->slab)
     return PL_ENOMEM;
   pool->count = count;
-  for (size_t i = count; i-- > 0;) {
-    pool->slab[i].next = pool->free;
-    pool->free = &pool->slab[i];
-  }
+  /* Packets are handed out from the slab in order and only then join the
+   * free list: a call touches (and keeps resident) only as many as it ever
+   * had in flight. An audio call's pool of 1024 (sized for video bursts
+   * and the pacer) costs ~1.8 MB of address space but ~100 KB of memory;
+   * a server with many calls counts the difference. */
   return 0;
 }
 
@@ -27,9 +28,12 @@ void pl_pkt_pool_destroy(pl_pkt_pool *pool) {
 
 pl_pkt *pl_pkt_get(pl_pkt_pool *pool) {
   pl_pkt *p = pool->free;
-  if (!p)
+  if (p)
+    pool->free = p->next;
+  else if (pool->fresh < pool->count)
+    p = &pool->slab[pool->fresh++];
+  else
     return NULL;
-  pool->free = p->next;
   p->next = NULL;
   p->data = p->buf + PL_PKT_HEADROOM;
   p->len = 0;

@@ -27,7 +27,8 @@ typedef struct pl_pkt {
 
 typedef struct pl_pkt_pool {
   pl_pkt *slab;
-  pl_pkt *free;
+  pl_pkt *free;   /* packets given back */
+  size_t fresh;   /* slab[fresh..count) never handed out: untouched memory */
   size_t count, in_use, high_water;
 } pl_pkt_pool;
 

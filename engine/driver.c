@@ -6,11 +6,14 @@
  * afterwards the driver flushes what the call queued and re-arms the timer
  * at its deadline.
  *
- * Media half, on one media thread per engine: an absolute 10 ms clock
- * (clock_nanosleep) ticks every call's media half. When a tick produced
- * packets it wakes the loop through a uv_async_t; the loop never waits on
- * the media thread (the calls lock is taken by the loop only to add or
- * remove a call). */
+ * The call core never calls the driver. What the app does to a call
+ * (hang up, apply an answer, send on a data channel) only marks the call as
+ * having output; a uv_prepare handle drains every marked call just before
+ * the loop next waits, so nothing sits queued while the loop sleeps.
+ *
+ * Media half: the media threads (media_pool.c) tick calls on their own
+ * clock and wake the loop through a uv_async_t; the loop never waits on
+ * them. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +34,21 @@
 static pl_time_us mono_now(void) { return pl_time_now_real(); }
 
 /* ---- network half -------------------------------------------------------- */
+
+/* A call's libuv handles, owned here. */
+struct pl_driver_call {
+  pl_call *call;
+  uv_udp_t udp[PL_CALL_MAX_SOCKETS];
+  uv_timer_t timer;
+  bool open;
+  int handles; /* open handles; the call is freed when the last closes */
+  /* TURN over TCP or TLS: one connection per such server, opened at the
+   * first service after the call's agent exists. */
+  struct pl_turn_tcp *turn_tcp[4];
+  bool turn_tcp_opened;
+};
+
+static void service(pl_call *c);
 
 /* ---- TURN over TCP ------------------------------------------------------- */
 
@@ -62,7 +80,7 @@ typedef struct pl_turn_tcp {
 } pl_turn_tcp;
 
 static void tcp_fail(pl_turn_tcp *t, const char *why) {
-  if (t->failed || !t->c->udp_open)
+  if (t->failed || !t->c->drv || !t->c->drv->open)
     return; /* a call being closed: its connections go with it */
   t->failed = true;
   pl_call_turn_tcp_failed(t->c, t->index, mono_now(), why);
@@ -128,7 +146,7 @@ static int tls_flush(pl_turn_tcp *t) {
 }
 
 static int tcp_send(pl_call *c, int i, const uint8_t *p, size_t n) {
-  pl_turn_tcp *t = i >= 0 && i < 4 ? c->turn_tcp[i] : NULL;
+  pl_turn_tcp *t = i >= 0 && i < 4 ? c->drv->turn_tcp[i] : NULL;
   if (!t || !t->connected || t->failed)
     return UV_ENOBUFS;
   if (t->tls) {
@@ -230,14 +248,14 @@ static void on_tcp_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     uv_read_stop(s);
     return;
   }
-  if (nread == 0 || !t->c->udp_open)
+  if (nread == 0 || !t->c->drv || !t->c->drv->open)
     return;
   pl_time_us now = mono_now();
   if (t->tls)
     tls_input(t, now, (const uint8_t *)buf->base, (size_t)nread);
   else
     pl_call_turn_tcp_input(t->c, t->index, now, (const uint8_t *)buf->base, (size_t)nread);
-  pl_driver_kick(t->c);
+  service(t->c);
 }
 
 static void on_tcp_connect(uv_connect_t *req, int status) {
@@ -257,11 +275,11 @@ static void on_tcp_connect(uv_connect_t *req, int status) {
   }
   t->connected = true;
   pl_call_turn_tcp_connected(t->c, t->index, mono_now());
-  pl_driver_kick(t->c);
+  service(t->c);
 }
 
 static void open_turn_tcp(pl_call *c) {
-  c->turn_tcp_opened = true;
+  c->drv->turn_tcp_opened = true;
   for (int i = 0; i < 4; i++) {
     pl_addr server;
     bool tls = false;
@@ -281,8 +299,8 @@ static void open_turn_tcp(pl_call *c) {
     uv_tcp_init(c->engine->loop, &t->tcp);
     t->tcp.data = t;
     uv_tcp_nodelay(&t->tcp, 1); /* media frames: no Nagle delay */
-    c->turn_tcp[i] = t;
-    c->uv_handles++;
+    c->drv->turn_tcp[i] = t;
+    c->drv->handles++;
     t->conn.data = t;
     int rc = uv_tcp_connect(&t->conn, &t->tcp, (const struct sockaddr *)&server.ss, on_tcp_connect);
     if (rc)
@@ -299,7 +317,8 @@ static void send_all(pl_call *c) {
     int sock = pl_call_net_pkt_socket(c, p);
     int rc = sock >= PL_CALL_TCP_SOCK ? tcp_send(c, sock - PL_CALL_TCP_SOCK, p->data, p->len)
              : sock < c->n_socks
-                 ? uv_udp_try_send(&c->udp[sock], &b, 1, (const struct sockaddr *)&p->addr.ss)
+                 ? uv_udp_try_send(&c->drv->udp[sock], &b, 1,
+                                   (const struct sockaddr *)&p->addr.ss)
                  : UV_EBADF;
     if (rc < 0)
       c->dropped++; /* socket buffer full or unreachable: a counted loss */
@@ -312,20 +331,22 @@ static void on_timer(uv_timer_t *t);
 static void rearm(pl_call *c) {
   pl_time_us d = pl_call_net_deadline(c);
   if (d == PL_TIME_NEVER) {
-    uv_timer_stop(&c->timer);
+    uv_timer_stop(&c->drv->timer);
     return;
   }
   pl_time_us now = mono_now();
   uint64_t ms = d > now ? (uint64_t)((d - now + 999) / 1000) : 0;
-  uv_timer_start(&c->timer, on_timer, ms, 0);
+  uv_timer_start(&c->drv->timer, on_timer, ms, 0);
 }
 
-void pl_driver_kick(pl_call *c) {
-  if (!c->udp_open)
+/* Drains one call: what it queued goes out, its events reach the app, its
+ * timer follows its deadline. */
+static void service(pl_call *c) {
+  if (!c->drv || !c->drv->open)
     return;
   pl_time_us now = mono_now();
   pl_call_start_clock_(c, now);
-  if (!c->turn_tcp_opened && c->wrtc && c->wrtc->ice)
+  if (!c->drv->turn_tcp_opened && c->wrtc && c->wrtc->ice)
     open_turn_tcp(c);
   pl_call_net_flush(c, now);
   send_all(c);
@@ -336,7 +357,7 @@ void pl_driver_kick(pl_call *c) {
 static void on_timer(uv_timer_t *t) {
   pl_call *c = t->data;
   pl_call_net_timeout(c, mono_now());
-  pl_driver_kick(c);
+  service(c);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
@@ -351,7 +372,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
 static void on_recv(uv_udp_t *u, ssize_t nread, const uv_buf_t *buf,
                     const struct sockaddr *addr, unsigned flags) {
   pl_call *c = u->data;
-  int sock = (int)(u - c->udp);
+  int sock = (int)(u - c->drv->udp);
   if (nread <= 0 || !addr)
     return;
   if (flags & UV_UDP_PARTIAL) {
@@ -365,7 +386,7 @@ static void on_recv(uv_udp_t *u, ssize_t nread, const uv_buf_t *buf,
   pl_time_us now = mono_now();
   pl_call_start_clock_(c, now);
   pl_call_net_input(c, now, sock, &from, (uint8_t *)buf->base, (size_t)nread);
-  pl_driver_kick(c);
+  service(c);
 }
 
 /* Sockets are made and bound before libuv sees them, so a port in use is a
@@ -426,12 +447,24 @@ int pl_driver_call_open(pl_call *c) {
   pl_addr a;
   if (pl_addr_parse(&a, c->cfg.bind) != 0)
     return PL_EINVAL;
+  /* The real clock's wall time, for RTCP sender reports. */
+  struct timespec rt, mono;
+  clock_gettime(CLOCK_REALTIME, &rt);
+  clock_gettime(CLOCK_MONOTONIC, &mono);
+  c->wall_offset_us =
+      ((int64_t)rt.tv_sec - mono.tv_sec) * 1000000 + (rt.tv_nsec - mono.tv_nsec) / 1000;
   int fds[PL_CALL_MAX_SOCKETS];
   int rc = bind_socket(&a, &fds[0], &c->local);
   if (rc) {
     PL_WARN("driver", "cannot bind %s: %s", c->cfg.bind, pl_strerror(rc));
     return rc;
   }
+  struct pl_driver_call *d = calloc(1, sizeof *d);
+  if (!d) {
+    close(fds[0]);
+    return PL_ENOMEM;
+  }
+  d->call = c;
   c->socks[0] = c->local;
   c->n_socks = 1;
   unsigned port = pl_addr_port(&c->local);
@@ -452,15 +485,16 @@ int pl_driver_call_open(pl_call *c) {
     }
   }
   uv_loop_t *loop = c->engine->loop;
-  uv_timer_init(loop, &c->timer);
-  c->timer.data = c;
-  c->uv_handles = 1 + c->n_socks;
-  c->udp_open = true;
+  uv_timer_init(loop, &d->timer);
+  d->timer.data = c;
+  d->handles = 1 + c->n_socks;
+  d->open = true;
+  c->drv = d;
   for (int i = 0; i < c->n_socks; i++) {
-    uv_udp_init(loop, &c->udp[i]);
-    c->udp[i].data = c;
-    if (uv_udp_open(&c->udp[i], fds[i]) != 0 ||
-        uv_udp_recv_start(&c->udp[i], on_alloc, on_recv) != 0)
+    uv_udp_init(loop, &d->udp[i]);
+    d->udp[i].data = c;
+    if (uv_udp_open(&d->udp[i], fds[i]) != 0 ||
+        uv_udp_recv_start(&d->udp[i], on_alloc, on_recv) != 0)
       PL_ERROR("driver", "libuv refused a bound UDP socket");
   }
   return 0;
@@ -468,8 +502,11 @@ int pl_driver_call_open(pl_call *c) {
 
 static void on_call_handle_closed(uv_handle_t *h) {
   pl_call *c = h->data;
-  if (--c->uv_handles == 0)
+  if (--c->drv->handles == 0) {
+    free(c->drv);
+    c->drv = NULL;
     pl_call_destroy_(c);
+  }
 }
 
 static void on_tcp_closed(uv_handle_t *h) {
@@ -483,91 +520,103 @@ static void on_tcp_closed(uv_handle_t *h) {
   }
   SSL_CTX_free(t->ctx);
   free(t);
-  if (--c->uv_handles == 0)
+  if (--c->drv->handles == 0) {
+    free(c->drv);
+    c->drv = NULL;
     pl_call_destroy_(c);
+  }
+}
+
+static void unmark(pl_call *c) {
+  pl_engine *e = c->engine;
+  if (!c->output_marked)
+    return;
+  for (pl_call **pp = &e->output; *pp; pp = &(*pp)->output_next)
+    if (*pp == c) {
+      *pp = c->output_next;
+      break;
+    }
+  c->output_marked = false;
 }
 
 void pl_driver_call_close(pl_call *c) {
-  if (!c->udp_open) {
-    pl_call_destroy_(c);
-    return;
+  struct pl_driver_call *d = c->drv;
+  unmark(c);
+  if (!d || !d->open) {
+    if (!d)
+      pl_call_destroy_(c);
+    return; /* already closing */
   }
-  c->udp_open = false;
-  uv_timer_stop(&c->timer);
+  service(c); /* the BYE and close_notify a hangup queued go out first */
+  d->open = false;
+  uv_timer_stop(&d->timer);
   for (int i = 0; i < c->n_socks; i++)
-    uv_close((uv_handle_t *)&c->udp[i], on_call_handle_closed);
+    uv_close((uv_handle_t *)&d->udp[i], on_call_handle_closed);
   for (int i = 0; i < 4; i++)
-    if (c->turn_tcp[i]) {
+    if (d->turn_tcp[i]) {
       /* Closing the connection ends its allocation too (RFC 8656 3.1). */
-      uv_close((uv_handle_t *)&c->turn_tcp[i]->tcp, on_tcp_closed);
-      c->turn_tcp[i] = NULL;
+      uv_close((uv_handle_t *)&d->turn_tcp[i]->tcp, on_tcp_closed);
+      d->turn_tcp[i] = NULL;
     }
-  uv_close((uv_handle_t *)&c->timer, on_call_handle_closed);
+  uv_close((uv_handle_t *)&d->timer, on_call_handle_closed);
 }
 
-/* ---- media half ---------------------------------------------------------- */
+/* ---- output and wake-ups --------------------------------------------------- */
 
+/* Before the loop waits: every call the app (or an event handler) gave
+ * output drains now. A call marked while draining joins the list and is
+ * drained in the same pass. */
+static void on_drain(uv_prepare_t *p) {
+  pl_engine *e = p->data;
+  while (e->output) {
+    pl_call *c = e->output;
+    e->output = c->output_next;
+    c->output_marked = false;
+    service(c);
+  }
+}
+
+/* A media thread ticked calls that have packets or events. */
 static void on_wake(uv_async_t *a) {
   pl_engine *e = a->data;
   /* Only this thread changes the list, so walking it here needs no lock. */
   for (pl_call *c = e->calls; c; c = c->next)
-    pl_driver_kick(c);
-}
-
-pl_time_us pl_driver_media_next_(pl_time_us tick, pl_time_us real) {
-  /* A tick that overran by a whole period is not replayed in a burst (the
-   * call's own catch-up bounds that): the clock re-anchors to real time.
-   * It must: the network half stamps arrivals with real time, and a media
-   * clock running behind it plays packets "before they arrived" (the
-   * listener once reported a jitter buffer delay of -1023 ms, when this
-   * compared whole seconds and let the lag reach 1-2 s). */
-  pl_time_us next = tick + PL_MS(PL_AUDIO_FRAME_MS);
-  return real - next > PL_MS(PL_AUDIO_FRAME_MS) ? real : next;
-}
-
-static void *media_main(void *arg) {
-  pl_engine *e = arg;
-  pl_time_us tick = mono_now();
-  while (!atomic_load(&e->media_stop)) {
-    tick = pl_driver_media_next_(tick, mono_now());
-    struct timespec at = {.tv_sec = tick / 1000000, .tv_nsec = (long)(tick % 1000000) * 1000};
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR)
-      ;
-    bool wake = false;
-    pthread_mutex_lock(&e->calls_lock);
-    for (pl_call *c = e->calls; c; c = c->next)
-      wake |= pl_call_media_tick(c, tick);
-    pthread_mutex_unlock(&e->calls_lock);
-    if (wake)
-      uv_async_send(&e->wake);
-  }
-  return NULL;
+    if (atomic_exchange(&c->media_out, false))
+      service(c);
 }
 
 int pl_driver_engine_start(pl_engine *e) {
-  atomic_init(&e->media_stop, false);
-  /* The thread sends wake-ups only for calls, and none exist yet, so it may
-   * start before `wake` is initialised; that order leaves nothing to undo. */
-  if (pthread_create(&e->media_thread, NULL, media_main, e) != 0)
-    return PL_ENOMEM;
-  e->media_running = true;
+  /* The threads send wake-ups only for calls, and none exist yet, so they
+   * may start before `wake` is initialised; that order leaves nothing to
+   * undo when a thread cannot be made. */
+  int rc = pl_media_pool_start(e, e->cfg.media_threads);
+  if (rc)
+    return rc;
   uv_async_init(e->loop, &e->wake, on_wake);
   e->wake.data = e;
-  uv_unref((uv_handle_t *)&e->wake); /* calls keep the loop alive, not this */
+  uv_unref((uv_handle_t *)&e->wake); /* calls keep the loop alive, not these */
+  uv_prepare_init(e->loop, &e->drain);
+  e->drain.data = e;
+  uv_prepare_start(&e->drain, on_drain);
+  uv_unref((uv_handle_t *)&e->drain);
   return 0;
 }
 
-static void on_wake_closed(uv_handle_t *h) {
+static void on_engine_handle_closed(uv_handle_t *h) {
   pl_engine *e = h->data;
+  if (h == (uv_handle_t *)&e->wake)
+    e->wake.data = NULL;
+  else
+    e->drain.data = NULL;
+  if (e->wake.data || e->drain.data)
+    return;
   pthread_mutex_destroy(&e->calls_lock);
   free(e);
 }
 
 void pl_driver_engine_stop(pl_engine *e) {
-  if (e->media_running) {
-    atomic_store(&e->media_stop, true);
-    pthread_join(e->media_thread, NULL);
-    e->media_running = false;
-  }
-  uv_close((uv_handle_t *)&e->wake, on_wake_closed);
+  pl_media_pool_stop(e);
+  uv_prepare_stop(&e->drain);
+  uv_close((uv_handle_t *)&e->wake, on_engine_handle_closed);
+  uv_close((uv_handle_t *)&e->drain, on_engine_handle_closed);
 }

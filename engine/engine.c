@@ -1,19 +1,39 @@
-/* Engines: the binding to the app's libuv loop (or none, in sans-IO mode)
- * and the list of calls the media thread ticks. */
+/* Engines and the lifetime of calls: the binding to the app's libuv loop (or
+ * none, in sans-IO mode), the list of calls, and the place where a call's
+ * core meets its driver. The call core (engine/call/) never opens sockets or
+ * calls the driver; creating and freeing a call here does both in order. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "engine/call/call.h"
 #include "engine/engine.h"
+#include "engine/whip.h"
 #include "net/dtls/dtls.h"
 
 uv_loop_t *pl_engine_loop(const pl_engine *e) { return e ? e->loop : NULL; }
 
-int pl_engine_new(pl_engine **out, struct uv_loop_s *loop) {
+void pl_engine_config_init(pl_engine_config *cfg) {
+  memset(cfg, 0, sizeof *cfg);
+  cfg->media_threads = 1;
+}
+
+int pl_engine_new_with(pl_engine **out, struct uv_loop_s *loop, const pl_engine_config *cfg) {
+  if (!out)
+    return PL_EINVAL;
   *out = NULL;
+  pl_engine_config def;
+  if (!cfg) {
+    pl_engine_config_init(&def);
+    cfg = &def;
+  }
+  if (cfg->media_threads < 1 || cfg->media_threads > PL_ENGINE_MAX_MEDIA_THREADS)
+    return PL_EINVAL;
   pl_engine *e = calloc(1, sizeof *e);
   if (!e)
     return PL_ENOMEM;
   e->loop = loop;
+  e->cfg = *cfg;
   pthread_mutex_init(&e->calls_lock, NULL);
   if (loop) {
     int rc = pl_driver_engine_start(e);
@@ -24,6 +44,29 @@ int pl_engine_new(pl_engine **out, struct uv_loop_s *loop) {
     }
   }
   *out = e;
+  return 0;
+}
+
+int pl_engine_new(pl_engine **out, struct uv_loop_s *loop) {
+  return pl_engine_new_with(out, loop, NULL);
+}
+
+int pl_engine_get_stats(pl_engine *e, pl_engine_stats *out) {
+  if (!e || !out)
+    return PL_EINVAL;
+  memset(out, 0, sizeof *out);
+  pthread_mutex_lock(&e->calls_lock);
+  out->calls = e->n_calls;
+  pthread_mutex_unlock(&e->calls_lock);
+  out->media_threads = e->n_workers;
+  for (int i = 0; i < e->n_workers && i < PL_ENGINE_STATS_THREADS; i++) {
+    pl_media_worker *w = &e->workers[i];
+    pthread_mutex_lock(&w->lock);
+    out->thread_calls[i] = w->n_calls;
+    out->thread_ticks[i] = w->ticks;
+    out->thread_late_ticks[i] = w->late_ticks;
+    pthread_mutex_unlock(&w->lock);
+  }
   return 0;
 }
 
@@ -65,11 +108,78 @@ void pl_engine_free(pl_engine *e) {
     pl_dtls_cert_free(e->cert);
   e->cert = NULL;
   if (e->loop) {
-    /* Joins the media thread and closes `wake`; the engine is freed in its
-     * close callback, so the app runs its loop once more (libuv's habit). */
+    /* Joins the media threads and closes the loop handles; the engine is
+     * freed in their close callbacks, so the app runs its loop once more
+     * (libuv's habit). */
     pl_driver_engine_stop(e);
     return;
   }
   pthread_mutex_destroy(&e->calls_lock);
   free(e);
+}
+
+/* ---- calls ------------------------------------------------------------------ */
+
+/* Sans-IO: the call's address is whatever the app says it is. */
+static int bind_virtual(pl_call *c) {
+  const char *adv = c->cfg.advertise ? c->cfg.advertise : c->cfg.bind;
+  if (pl_addr_parse(&c->local, adv) != 0)
+    return PL_EINVAL;
+  c->socks[0] = c->local;
+  c->n_socks = 1;
+  return 0;
+}
+
+int pl_call_new(pl_call **out, pl_engine *engine, const pl_call_config *cfg) {
+  if (!out)
+    return PL_EINVAL;
+  *out = NULL;
+  if (!engine || !cfg)
+    return PL_EINVAL;
+  pl_call *c;
+  int rc = pl_call_core_new_(&c, engine, cfg);
+  if (rc)
+    return rc;
+  rc = engine->loop ? pl_driver_call_open(c) : bind_virtual(c);
+  if (!rc)
+    rc = pl_call_core_start_(c);
+  if (rc) {
+    if (c->drv)
+      pl_driver_call_close(c); /* frees once libuv let go of the sockets */
+    else
+      pl_call_destroy_(c);
+    return rc;
+  }
+  pthread_mutex_lock(&engine->calls_lock);
+  c->next = engine->calls;
+  engine->calls = c;
+  engine->n_calls++;
+  pthread_mutex_unlock(&engine->calls_lock);
+  if (engine->loop)
+    pl_media_pool_add(engine, c);
+  *out = c;
+  return 0;
+}
+
+void pl_call_free(pl_call *c) {
+  if (!c)
+    return;
+  pl_call_hangup(c);
+  if (c->pending_dial)
+    pl_whip_dial_detach_(c);
+  pl_engine *e = c->engine;
+  if (e->loop)
+    pl_media_pool_remove(e, c); /* after this no tick touches it */
+  pthread_mutex_lock(&e->calls_lock);
+  for (pl_call **pp = &e->calls; *pp; pp = &(*pp)->next)
+    if (*pp == c) {
+      *pp = c->next;
+      e->n_calls--;
+      break;
+    }
+  pthread_mutex_unlock(&e->calls_lock);
+  if (c->drv)
+    pl_driver_call_close(c); /* sends the BYE, frees when libuv is done */
+  else
+    pl_call_destroy_(c);
 }

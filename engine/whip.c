@@ -15,6 +15,7 @@
 #define TRICKLE_MS 100   /* how often the dialer looks for new candidates */
 #define TRICKLE_TRIES 80 /* ... and for how long, at most (8 s) */
 #define DELETE_TIMEOUT_MS 2000
+#define POST_RETRIES 3 /* re-sent POSTs after 429 */
 #define EOC_POLLS 3      /* empty PATCHes asking for the server's last candidates */
 
 static void on_request(void *user, const pl_http_msg *req, pl_http_response *resp) {
@@ -38,8 +39,15 @@ int pl_whip_server_new(pl_whip_server **out, pl_engine *engine, const char *addr
     return PL_ENOMEM;
   }
   int rc = pl_whip_core_init(s, engine, opts, on_offer, on_end, user);
-  if (!rc)
-    rc = pl_http_server_new(&s->http, loop, addr, on_request, s);
+  if (!rc) {
+    pl_http_limits lim;
+    pl_http_limits_init(&lim);
+    if (opts && opts->max_conns_per_ip > 0)
+      lim.max_conns_per_ip = opts->max_conns_per_ip;
+    if (lim.max_conns < lim.max_conns_per_ip)
+      lim.max_conns = lim.max_conns_per_ip;
+    rc = pl_http_server_new_limited(&s->http, loop, addr, &lim, on_request, s);
+  }
   if (rc) {
     free(s);
     free(reaper);
@@ -90,13 +98,19 @@ typedef struct dial {
   pl_whip_done_cb done;
   void *user;
   uv_timer_t timer;
-  bool timer_on, in_flight, remote_eoc, local_eoc, local_eoc_sent, established;
+  bool timer_inited, timer_on, in_flight, remote_eoc, local_eoc, local_eoc_sent, established;
   bool patch_warned;
   int tries, eoc_polls;
+  int post_retries; /* POSTs answered 429 and sent again */
+  char *offer;      /* kept for those */
   char body[4096];
 } dial;
 
-static void dial_timer_closed(uv_handle_t *h) { free(h->data); }
+static void dial_timer_closed(uv_handle_t *h) {
+  dial *d = h->data;
+  free(d->offer);
+  free(d);
+}
 
 static void dial_stop_timer(dial *d) {
   if (d->timer_on) {
@@ -107,11 +121,12 @@ static void dial_stop_timer(dial *d) {
 
 static void dial_free(dial *d) {
   if (d->in_flight)
-    return; /* the PATCH answer finishes it */
-  if (d->established) {
-    /* The timer was initialised with the session: close it, free after. */
+    return; /* the PATCH (or re-sent POST) answer finishes it */
+  if (d->timer_inited) {
+    /* Close the timer, free after. */
     uv_close((uv_handle_t *)&d->timer, dial_timer_closed);
   } else {
+    free(d->offer);
     free(d);
   }
 }
@@ -236,9 +251,61 @@ static int status_error(int status) {
   }
 }
 
+static void on_response(void *user, int err, const pl_http_msg *resp);
+
+static void on_post_retry(uv_timer_t *t) {
+  dial *d = t->data;
+  d->timer_on = false;
+  if (!d->call) {
+    dial_free(d);
+    return;
+  }
+  if (pl_http_request2(d->loop, d->addr, "POST", "/whip", d->auth, "application/sdp", d->offer,
+                       strlen(d->offer), on_response, d) == 0) {
+    d->in_flight = true;
+    return;
+  }
+  pl_call *call = d->call;
+  call->pending_dial = NULL;
+  d->call = NULL;
+  if (d->done)
+    d->done(call, PL_EBUSY, 429, d->user);
+  dial_free(d);
+}
+
+/* 429: too many requests from our address just now (callers behind one NAT
+ * or proxy, a load test). It passes in a moment: send the offer again after
+ * Retry-After (1..5 s, 1 s without one), at most POST_RETRIES times. A 503
+ * (no free call slot) is the app's to retry: it is told at once. */
+static bool retry_later(dial *d, const pl_http_msg *resp) {
+  if (d->post_retries >= POST_RETRIES || !d->call)
+    return false;
+  const char *ra = pl_http_msg_header(resp, "Retry-After");
+  int secs = ra ? atoi(ra) : 1;
+  secs = secs < 1 ? 1 : secs > 5 ? 5 : secs;
+  d->post_retries++;
+  if (!d->timer_inited) {
+    uv_timer_init(d->loop, &d->timer);
+    d->timer.data = d;
+    d->timer_inited = true;
+  }
+  d->timer_on = true;
+  uv_timer_start(&d->timer, on_post_retry, (uint64_t)secs * 1000, 0);
+  PL_INFO("whip", "POST answered 429: again in %d s (try %d of %d)", secs, d->post_retries + 1,
+          POST_RETRIES + 1);
+  return true;
+}
+
 static void on_response(void *user, int err, const pl_http_msg *resp) {
   dial *d = user;
+  d->in_flight = false;
+  if (!d->call) { /* the app freed the call while we waited: it wants no word */
+    dial_free(d);
+    return;
+  }
   int status = resp ? resp->status : 0;
+  if (!err && status == 429 && retry_later(d, resp))
+    return;
   if (!err)
     err = status_error(status);
   if (!err && !d->call)
@@ -260,8 +327,11 @@ static void on_response(void *user, int err, const pl_http_msg *resp) {
   if (!err && loc && loc[0] == '/' && strlen(loc) < sizeof d->location) {
     snprintf(d->location, sizeof d->location, "%s", loc);
     d->established = true;
-    uv_timer_init(d->loop, &d->timer);
-    d->timer.data = d;
+    if (!d->timer_inited) {
+      uv_timer_init(d->loop, &d->timer);
+      d->timer.data = d;
+      d->timer_inited = true;
+    }
     if (d->call->webrtc) {
       d->remote_eoc = resp->body && strstr(resp->body, "a=end-of-candidates");
       d->timer_on = true;
@@ -310,10 +380,13 @@ int pl_call_dial_whip(pl_call *call, const char *addr, const char *token,
     rc = pl_http_request2(loop, addr, "POST", "/whip", d->auth, "application/sdp", offer,
                           strlen(offer), on_response, d);
   }
-  free(offer);
-  if (rc)
+  if (rc) {
+    free(offer);
     free(d);
-  else
+  } else {
+    d->offer = offer;
+    d->in_flight = true;
     call->pending_dial = d;
+  }
   return rc;
 }

@@ -10,7 +10,7 @@
 #include "engine/http/http.h"
 #include "parley.h"
 
-#define PL_WHIP_MAX_SESSIONS 16
+#define PL_WHIP_MAX_SESSIONS 1024 /* a server's hard limit; max_sessions is the app's */
 #define PL_WHIP_SDP_CAP 16384
 #define PL_WHIP_ID_HEX 32       /* 128 random bits in the session URL */
 #define PL_WHIP_TOKEN_MAX 256
@@ -39,7 +39,8 @@ struct pl_whip_server {
   int max_sessions;
   pl_time_us connect_timeout, check_idle;
   pl_whip_session sessions[PL_WHIP_MAX_SESSIONS];
-  uint64_t refused, reaped, unauthorized, forbidden_origin; /* counters */
+  uint64_t answered, busy, refused, reaped, deleted, unknown_session, unauthorized,
+      forbidden_origin; /* counters (pl_whip_server_stats) */
   const char *page; /* GET / (borrowed), or NULL */
   size_t page_len;
   char body[PL_WHIP_SDP_CAP];

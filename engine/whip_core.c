@@ -36,7 +36,7 @@ const char *pl_whip_end_reason_name(pl_whip_end_reason why) {
 
 void pl_whip_options_init(pl_whip_options *o) {
   memset(o, 0, sizeof *o);
-  o->max_sessions = PL_WHIP_MAX_SESSIONS;
+  o->max_sessions = 16;
   o->connect_timeout_ms = 30000;
   o->check_idle_ms = 5000;
 }
@@ -50,7 +50,7 @@ int pl_whip_core_init(pl_whip_server *s, pl_engine *engine, const pl_whip_option
   }
   if (!engine || !on_offer || opts->max_sessions < 1 ||
       opts->max_sessions > PL_WHIP_MAX_SESSIONS || opts->connect_timeout_ms < 100 ||
-      opts->check_idle_ms < 100 ||
+      opts->check_idle_ms < 100 || opts->max_conns_per_ip < 0 || opts->max_conns_per_ip > 4096 ||
       (opts->token && (!opts->token[0] || strlen(opts->token) >= PL_WHIP_TOKEN_MAX)) ||
       (opts->allow_origins && strlen(opts->allow_origins) >= PL_WHIP_ORIGINS_MAX))
     return PL_EINVAL;
@@ -74,7 +74,7 @@ int pl_whip_core_init(pl_whip_server *s, pl_engine *engine, const pl_whip_option
 }
 
 void pl_whip_core_clear(pl_whip_server *s) {
-  for (int i = 0; i < PL_WHIP_MAX_SESSIONS; i++)
+  for (int i = 0; i < s->max_sessions; i++)
     s->sessions[i].call = NULL;
 }
 
@@ -199,13 +199,14 @@ static void post_offer(pl_whip_server *s, pl_time_us now, const pl_http_msg *req
   }
   pl_whip_session *ss = NULL;
   int used = 0;
-  for (int i = 0; i < PL_WHIP_MAX_SESSIONS; i++) {
+  for (int i = 0; i < s->max_sessions; i++) {
     if (s->sessions[i].call)
       used++;
     else if (!ss)
       ss = &s->sessions[i];
   }
   if (!ss || used >= s->max_sessions) {
+    s->busy++;
     text(resp, 503, "busy: no free call slot, try again later\n");
     add_header(resp, "Retry-After: %s%s\r\n", "5", "");
     return;
@@ -218,6 +219,7 @@ static void post_offer(pl_whip_server *s, pl_time_us now, const pl_http_msg *req
   }
   pl_call *call = s->on_offer(s->user);
   if (!call) {
+    s->busy++;
     text(resp, 503, "busy: the app takes no more calls now\n");
     add_header(resp, "Retry-After: %s%s\r\n", "5", "");
     return;
@@ -244,6 +246,7 @@ static void post_offer(pl_whip_server *s, pl_time_us now, const pl_http_msg *req
   ss->etag = 1;
   ss->call = call;
   ss->posted = ss->last_check = now;
+  s->answered++;
   resp->status = 201;
   snprintf(resp->location, sizeof resp->location, "/whip/%s", ss->id);
   snprintf(resp->content_type, sizeof resp->content_type, "application/sdp");
@@ -367,7 +370,7 @@ static void patch(pl_whip_server *s, pl_whip_session *ss, const pl_http_msg *req
 static pl_whip_session *find_session(pl_whip_server *s, const char *id) {
   if (strlen(id) != PL_WHIP_ID_HEX)
     return NULL;
-  for (int i = 0; i < PL_WHIP_MAX_SESSIONS; i++)
+  for (int i = 0; i < s->max_sessions; i++)
     if (s->sessions[i].call && CRYPTO_memcmp(s->sessions[i].id, id, PL_WHIP_ID_HEX) == 0)
       return &s->sessions[i];
   return NULL;
@@ -377,12 +380,14 @@ static void session(pl_whip_server *s, const char *id, const pl_http_msg *req,
                     pl_http_response *resp) {
   pl_whip_session *ss = find_session(s, id);
   if (!ss) {
+    s->unknown_session++;
     text(resp, 404, "no such session\n");
     return;
   }
   if (!strcmp(req->method, "PATCH"))
     patch(s, ss, req, resp);
   else if (!strcmp(req->method, "DELETE")) {
+    s->deleted++;
     release(s, ss, PL_WHIP_END_DELETED);
     text(resp, 200, "ended\n");
   } else {
@@ -454,7 +459,7 @@ void pl_whip_handle(pl_whip_server *s, pl_time_us now, const pl_http_msg *req,
 /* ---- reaper ------------------------------------------------------------------- */
 
 void pl_whip_tick(pl_whip_server *s, pl_time_us now) {
-  for (int i = 0; i < PL_WHIP_MAX_SESSIONS; i++) {
+  for (int i = 0; i < s->max_sessions; i++) {
     pl_whip_session *ss = &s->sessions[i];
     if (!ss->call)
       continue;
@@ -478,4 +483,21 @@ void pl_whip_tick(pl_whip_server *s, pl_time_us now) {
     if (idle || now - ss->posted >= s->connect_timeout)
       release(s, ss, PL_WHIP_END_ABANDONED);
   }
+}
+
+int pl_whip_server_stats(const pl_whip_server *s, pl_whip_stats *out) {
+  if (!s || !out)
+    return PL_EINVAL;
+  memset(out, 0, sizeof *out);
+  for (int i = 0; i < s->max_sessions; i++)
+    out->sessions += s->sessions[i].call != NULL;
+  out->answered = s->answered;
+  out->busy = s->busy;
+  out->refused = s->refused;
+  out->reaped = s->reaped;
+  out->deleted = s->deleted;
+  out->unknown_session = s->unknown_session;
+  out->unauthorized = s->unauthorized;
+  out->forbidden_origin = s->forbidden_origin;
+  return 0;
 }

@@ -17,6 +17,15 @@
 extern "C" {
 #endif
 
+/* What libparley exports: every function declared here and nothing else
+ * (the library is built with -fvisibility=hidden; tests/install checks the
+ * exported symbols against this header). */
+#if defined(__GNUC__)
+#define PL_API __attribute__((visibility("default")))
+#else
+#define PL_API
+#endif
+
 #define PL_VERSION_MAJOR 0
 #define PL_VERSION_MINOR 1
 #define PL_VERSION_PATCH 0
@@ -61,8 +70,29 @@ enum {
 };
 
 /* Text for an error code (or "success"/"unknown error"); never NULL. */
-const char *pl_strerror(int err);
-const char *pl_version(void);
+PL_API const char *pl_strerror(int err);
+PL_API const char *pl_version(void);
+
+/* Logging. The library logs state changes and errors, never per packet,
+ * through one process-wide sink: by default "LEVEL [tag] msg" on stderr at
+ * PL_LOG_WARN and above, or at the level the PARLEY_LOG environment
+ * variable names (trace|debug|info|warn|error|off). The sink is called on
+ * whichever thread logs (the loop's, a media thread) and may be called from
+ * two at once: it must be thread-safe and quick. Set level and sink before
+ * creating engines; sink NULL restores the stderr one. */
+typedef enum {
+  PL_LOG_TRACE,
+  PL_LOG_DEBUG,
+  PL_LOG_INFO,
+  PL_LOG_WARN,
+  PL_LOG_ERROR,
+  PL_LOG_OFF
+} pl_log_level;
+typedef void (*pl_log_sink)(void *user, pl_log_level level, const char *tag,
+                            const char *msg);
+PL_API void pl_log_set_level(pl_log_level level);
+PL_API pl_log_level pl_log_get_level(void);
+PL_API void pl_log_set_sink(pl_log_sink sink, void *user);
 
 /* ------------------------------------------------------------------------
  * Engine: binds Parley to the app's libuv loop. With loop == NULL the engine
@@ -74,19 +104,45 @@ struct uv_loop_s;
 typedef struct pl_engine pl_engine;
 typedef struct pl_call pl_call;
 
-int pl_engine_new(pl_engine **out, struct uv_loop_s *loop);
+PL_API int pl_engine_new(pl_engine **out, struct uv_loop_s *loop);
 /* Frees the engine; every call must have been freed first. */
-void pl_engine_free(pl_engine *engine);
+PL_API void pl_engine_free(pl_engine *engine);
+
+/* An engine with options. Media (capture, encode, decode, the media graph's
+ * stages, playout) runs on media_threads threads, each call on one of them
+ * for its whole life (the one with the fewest calls when it is made); the
+ * network half of every call runs on the loop. A server answering many
+ * calls sets one thread per core it may use. No effect in sans-IO mode. */
+typedef struct pl_engine_config {
+  int media_threads; /* 1..64 (1) */
+} pl_engine_config;
+PL_API void pl_engine_config_init(pl_engine_config *cfg);
+/* cfg may be NULL for the defaults; PL_EINVAL for out-of-range options. */
+PL_API int pl_engine_new_with(pl_engine **out, struct uv_loop_s *loop,
+                       const pl_engine_config *cfg);
+
+#define PL_ENGINE_STATS_THREADS 16
+typedef struct pl_engine_stats {
+  int calls, media_threads;
+  /* Per media thread (the first PL_ENGINE_STATS_THREADS): its calls, its
+   * 10 ms ticks, and the ticks it started a whole period late (the thread
+   * had more work than time: media of its calls is then late). */
+  int thread_calls[PL_ENGINE_STATS_THREADS];
+  uint64_t thread_ticks[PL_ENGINE_STATS_THREADS];
+  uint64_t thread_late_ticks[PL_ENGINE_STATS_THREADS];
+} pl_engine_stats;
+/* Any thread. */
+PL_API int pl_engine_get_stats(pl_engine *engine, pl_engine_stats *out);
 
 /* The DTLS identity of every WebRTC call on this engine (RFC 8827 6.5): by
  * default an ECDSA P-256 key and self-signed certificate made when the first
  * WebRTC call needs it; an app that wants a stable identity gives its own in
  * PEM before creating calls (PL_ESTATE after). */
-int pl_engine_set_certificate(pl_engine *engine, const char *cert_pem,
+PL_API int pl_engine_set_certificate(pl_engine *engine, const char *cert_pem,
                               const char *key_pem);
 /* Writes "sha-256 AB:CD:..." (the a=fingerprint value) of that certificate,
  * making it first if needed. */
-int pl_engine_fingerprint(pl_engine *engine, char *buf, size_t cap);
+PL_API int pl_engine_fingerprint(pl_engine *engine, char *buf, size_t cap);
 
 /* ------------------------------------------------------------------------
  * Audio I/O: sources and sinks speak 48 kHz float PCM, interleaved, in
@@ -105,11 +161,32 @@ typedef struct pl_audio_io {
 
 /* A source reading a WAV file (16/24/32-bit int or float, any common rate,
  * resampled to 48 kHz; mono files are duplicated to stereo when needed). */
-int pl_audio_io_wav_source(pl_audio_io *io, const char *path, bool loop);
+PL_API int pl_audio_io_wav_source(pl_audio_io *io, const char *path, bool loop);
 /* A sink writing 16-bit PCM WAV at 48 kHz with `channels` channels. */
-int pl_audio_io_wav_sink(pl_audio_io *io, const char *path, int channels);
+PL_API int pl_audio_io_wav_sink(pl_audio_io *io, const char *path, int channels);
 /* A generated test tone (sine) source. */
-int pl_audio_io_tone_source(pl_audio_io *io, double hz, double amplitude);
+PL_API int pl_audio_io_tone_source(pl_audio_io *io, double hz, double amplitude);
+
+/* Sound devices through PulseAudio (or PipeWire's PulseAudio server):
+ * capture and playback, by device name (pl_audio_device_list) or NULL for
+ * the server's default. Each io runs the PulseAudio client on a thread of
+ * its own and meets the media thread through a lock-free ring, so the call
+ * never waits on the sound server; the device's clock drifting against
+ * the engine's is absorbed there (docs/api.md). Created on any thread
+ * before the io is handed to a call. PL_ENOTSUP in a build without
+ * libpulse, PL_EIO when no server answers, PL_ENOENT for an unknown
+ * device (the reason is logged). */
+PL_API int pl_audio_io_pulse_source(pl_audio_io *io, const char *device);
+PL_API int pl_audio_io_pulse_sink(pl_audio_io *io, const char *device);
+
+typedef struct pl_audio_device {
+  bool capture;         /* a source (microphones, sink monitors), else a sink */
+  char name[256];       /* what pl_audio_io_pulse_* take */
+  char description[256];
+} pl_audio_device;
+/* Fills up to max devices; returns how many there are (may exceed max),
+ * or a PL_E* code as above. Blocks while it asks the server. */
+PL_API int pl_audio_device_list(pl_audio_device *out, int max);
 
 /* ------------------------------------------------------------------------
  * Video I/O: 8-bit I420 pictures. A source is read at the call's frame rate
@@ -144,14 +221,14 @@ typedef struct pl_video_io {
 /* The moving test pattern (its frame number is drawn into each picture, so
  * a receiver can match what it decoded to what was sent). 16x16 up to the
  * call maximum, else PL_EINVAL. */
-int pl_video_io_pattern_source(pl_video_io *io, int width, int height);
+PL_API int pl_video_io_pattern_source(pl_video_io *io, int width, int height);
 /* A source reading a .y4m file (4:2:0 8-bit), from the start again at the
  * end when loop is set. PL_ERANGE for pictures over PL_VIDEO_CALL_MAX_*.
  * An unreadable frame ends the source (the reason is logged). */
-int pl_video_io_y4m_source(pl_video_io *io, const char *path, bool loop);
+PL_API int pl_video_io_y4m_source(pl_video_io *io, const char *path, bool loop);
 /* A sink writing a .y4m file; each FRAME line carries XPL_CAPTURE_US and
  * XPL_RECV_US. The size is taken from the first picture. */
-int pl_video_io_y4m_sink(pl_video_io *io, const char *path, int fps);
+PL_API int pl_video_io_y4m_sink(pl_video_io *io, const char *path, int fps);
 
 /* ------------------------------------------------------------------------
  * Calls
@@ -268,11 +345,11 @@ typedef struct pl_dc_stats {
   uint64_t buffered_amount;
 } pl_dc_stats;
 
-const char *pl_dc_state_name(pl_dc_state s);
+PL_API const char *pl_dc_state_name(pl_dc_state s);
 
-const char *pl_ice_connection_state_name(pl_ice_connection_state s);
-const char *pl_dtls_transport_state_name(pl_dtls_transport_state s);
-const char *pl_connection_state_name(pl_connection_state s);
+PL_API const char *pl_ice_connection_state_name(pl_ice_connection_state s);
+PL_API const char *pl_dtls_transport_state_name(pl_dtls_transport_state s);
+PL_API const char *pl_connection_state_name(pl_connection_state s);
 
 typedef struct pl_event {
   pl_event_type type;
@@ -307,10 +384,16 @@ typedef struct pl_call_config {
                             * sized by the loss the peer reports, and DRED decoding */
   int opus_dred_ms;        /* with opus_neural: DRED history sent at least, whatever the
                             * reported loss (default 0: as the loss asks) */
+  int opus_complexity;     /* encoder complexity + 1: 1..11 for 0..10; 0 keeps the
+                            * default (9). Lower costs less CPU for a little quality
+                            * (a load generator, a small device) */
   pl_crypto_suite crypto;  /* preferred SRTP suite (default AES_CM_128_HMAC_SHA1_80) */
   int jitter_min_ms;       /* jitter buffer bounds (default 20 .. 500) */
   int jitter_max_ms;
   int peer_timeout_ms;     /* PL_EVENT_TIMEOUT after this silence (default 10000) */
+  int consent_timeout_ms;  /* WebRTC: the connection fails when ICE consent has not
+                            * been confirmed for this long (0: RFC 7675's 30 s); a
+                            * server lowers it to free a vanished caller's slot sooner */
   uint64_t seed;           /* seeds SSRCs/sequence numbers in sans-IO mode; 0: random */
   pl_event_cb on_event;    /* runs on the app's loop (or inside pl_call_* in sans-IO mode) */
   void *user;
@@ -359,65 +442,65 @@ typedef struct pl_call_config {
  * username "expiry:user", password base64(HMAC-SHA1(secret, username));
  * expiry is a Unix time in seconds. PL_EFULL when a buffer is too small
  * (the password needs 29 bytes). Any thread. */
-int pl_turn_rest_credentials(const char *secret, const char *user, int64_t expiry,
+PL_API int pl_turn_rest_credentials(const char *secret, const char *user, int64_t expiry,
                              char *username, size_t ucap, char *password, size_t pcap);
 
-void pl_call_config_init(pl_call_config *cfg);
-int pl_call_new(pl_call **out, pl_engine *engine, const pl_call_config *cfg);
+PL_API void pl_call_config_init(pl_call_config *cfg);
+PL_API int pl_call_new(pl_call **out, pl_engine *engine, const pl_call_config *cfg);
 /* Sends RTCP BYE (if media flowed), stops media, releases sources/sinks. */
-void pl_call_free(pl_call *call);
+PL_API void pl_call_free(pl_call *call);
 
 /* The call takes the io (its close() is called when the call lets go). */
-int pl_call_set_audio_source(pl_call *call, const pl_audio_io *source);
-int pl_call_set_audio_sink(pl_call *call, const pl_audio_io *sink);
+PL_API int pl_call_set_audio_source(pl_call *call, const pl_audio_io *source);
+PL_API int pl_call_set_audio_sink(pl_call *call, const pl_audio_io *sink);
 /* Video: the call takes the io too (PL_ENOTSUP without cfg.video). */
-int pl_call_set_video_source(pl_call *call, const pl_video_io *source);
-int pl_call_set_video_sink(pl_call *call, const pl_video_io *sink);
+PL_API int pl_call_set_video_source(pl_call *call, const pl_video_io *source);
+PL_API int pl_call_set_video_sink(pl_call *call, const pl_video_io *sink);
 /* Asks the peer for a keyframe now (a PLI, rate-limited like any other). */
-int pl_call_request_keyframe(pl_call *call);
+PL_API int pl_call_request_keyframe(pl_call *call);
 
 /* Offer/answer. SDP text is NUL-terminated; cap bounds what is written.
  * PL_EFULL when cap is too small, PL_EPARSE/PL_ENOTSUP for unusable SDP. */
-int pl_call_create_offer(pl_call *call, char *sdp, size_t cap);
-int pl_call_accept_offer(pl_call *call, const char *offer, char *answer,
+PL_API int pl_call_create_offer(pl_call *call, char *sdp, size_t cap);
+PL_API int pl_call_accept_offer(pl_call *call, const char *offer, char *answer,
                          size_t cap);
-int pl_call_accept_answer(pl_call *call, const char *answer);
+PL_API int pl_call_accept_answer(pl_call *call, const char *answer);
 
 /* Trickle ICE (RFC 8838): a remote candidate, "candidate:..." or
  * "a=candidate:..." (mDNS ".local" and TCP candidates are ignored: 0 is
  * returned, nothing added); "end-of-candidates" or NULL ends them. WebRTC
  * calls only (PL_ESTATE otherwise or before the remote description). */
-int pl_call_add_remote_candidate(pl_call *call, const char *candidate);
+PL_API int pl_call_add_remote_candidate(pl_call *call, const char *candidate);
 /* Our candidates so far as "a=candidate:...\r\n" lines (plus
  * "a=end-of-candidates\r\n" once gathering is done); returns the length.
  * With only_new, just those not returned or put in an SDP before. */
-int pl_call_local_candidates(pl_call *call, bool only_new, char *buf,
+PL_API int pl_call_local_candidates(pl_call *call, bool only_new, char *buf,
                              size_t cap);
 /* Our ICE credentials ("ufrag", "pwd") for a trickle sdpfrag. */
-int pl_call_ice_credentials(pl_call *call, char *ufrag, size_t ufrag_cap,
+PL_API int pl_call_ice_credentials(pl_call *call, char *ufrag, size_t ufrag_cap,
                             char *pwd, size_t pwd_cap);
 /* ICE restart (RFC 8445 9, RFC 8829 5.2.1): a new offer with fresh ICE
  * credentials for an established WebRTC call; apply the peer's answer with
  * pl_call_accept_answer. Media keeps flowing on the old path meanwhile. A
  * peer's restart offer is answered by pl_call_accept_offer on an active
  * call. */
-int pl_call_restart_ice(pl_call *call, char *offer, size_t cap);
+PL_API int pl_call_restart_ice(pl_call *call, char *offer, size_t cap);
 
 /* Switch a media-graph stage ("denoise", "plc", ...) on or off mid-call.
  * PL_ENOENT when the call has no such stage. */
-int pl_call_set_stage(pl_call *call, const char *name, bool on);
+PL_API int pl_call_set_stage(pl_call *call, const char *name, bool on);
 
 /* Switches the congestion controller mid-call ("gcc", "none"); the new
  * one starts from the current target. PL_ENOENT for an unknown name. */
-int pl_call_set_cc(pl_call *call, const char *name);
-const char *pl_call_get_cc(const pl_call *call);
+PL_API int pl_call_set_cc(pl_call *call, const char *name);
+PL_API const char *pl_call_get_cc(const pl_call *call);
 /* Whether `name` is a controller this build has, and their names
  * ("none, gcc, learned"), for command lines. */
-bool pl_cc_known(const char *name);
-const char *pl_cc_names(void);
+PL_API bool pl_cc_known(const char *name);
+PL_API const char *pl_cc_names(void);
 
 /* Ends the call politely: RTCP BYE now, media stops. */
-int pl_call_hangup(pl_call *call);
+PL_API int pl_call_hangup(pl_call *call);
 
 /* ------------------------------------------------------------------------
  * Signaling over HTTP per WHIP (RFC 9725): POST /whip with an SDP offer,
@@ -447,19 +530,23 @@ typedef enum {
   PL_WHIP_END_CLOSED,      /* the call failed or closed by itself */
 } pl_whip_end_reason;
 
-const char *pl_whip_end_reason_name(pl_whip_end_reason why);
+PL_API const char *pl_whip_end_reason_name(pl_whip_end_reason why);
 
 typedef struct pl_whip_options {
   const char *token;         /* bearer token for POST/PATCH/DELETE; NULL: none */
   const char *allow_origins; /* comma-separated origins whose pages may call
                                 ("https://app.example"), "*" for any; NULL:
                                 only the server's own page */
-  int max_sessions;          /* concurrent sessions, 1..PL_WHIP_MAX_SESSIONS (16) */
+  int max_sessions;          /* concurrent sessions, 1..1024 (16); past them a
+                                POST gets 503 with Retry-After */
   int connect_timeout_ms;    /* reap an unconnected session after this (30000) */
   int check_idle_ms;         /* ... or this long after its last ICE check (5000) */
+  int max_conns_per_ip;      /* HTTP requests in progress from one address; more
+                                get 429 (0: 8). Raise it where many callers share
+                                an address (a NAT, a proxy, a load test) */
 } pl_whip_options;
 
-void pl_whip_options_init(pl_whip_options *opts);
+PL_API void pl_whip_options_init(pl_whip_options *opts);
 
 /* Called for each offer: return a new call configured as the app wants (the
  * server applies the offer to it and sends the answer), or NULL to refuse
@@ -473,16 +560,30 @@ typedef pl_call *(*pl_whip_offer_cb)(void *user);
 typedef void (*pl_whip_end_cb)(void *user, pl_call *call, pl_whip_end_reason why);
 
 /* opts may be NULL for the defaults; its strings are copied. */
-int pl_whip_server_new(pl_whip_server **out, pl_engine *engine,
+PL_API int pl_whip_server_new(pl_whip_server **out, pl_engine *engine,
                        const char *addr, const pl_whip_options *opts,
                        pl_whip_offer_cb on_offer, pl_whip_end_cb on_end,
                        void *user);
-void pl_whip_server_free(pl_whip_server *server);
+PL_API void pl_whip_server_free(pl_whip_server *server);
 /* The page served on GET / (borrowed: keep it alive while the server is). */
-int pl_whip_server_set_page(pl_whip_server *server, const char *html,
+PL_API int pl_whip_server_set_page(pl_whip_server *server, const char *html,
                             size_t len);
 /* The TCP port the server listens on (useful with port 0). */
-int pl_whip_server_port(const pl_whip_server *server);
+PL_API int pl_whip_server_port(const pl_whip_server *server);
+
+/* What the server did so far (loop thread). */
+typedef struct pl_whip_stats {
+  int sessions;              /* calls it holds now */
+  uint64_t answered;         /* offers answered (201) */
+  uint64_t busy;             /* POSTs answered 503: no slot, or the app said no */
+  uint64_t refused;          /* offers that could not be applied (4xx/5xx) */
+  uint64_t reaped;           /* sessions ended by the reaper (never connected,
+                                or the call ended by itself) */
+  uint64_t deleted;          /* sessions their owner DELETEd */
+  uint64_t unknown_session;  /* PATCH/DELETE for a session that is not there */
+  uint64_t unauthorized, forbidden_origin;
+} pl_whip_stats;
+PL_API int pl_whip_server_stats(const pl_whip_server *server, pl_whip_stats *out);
 
 /* Offer `call` to a WHIP server at addr ("127.0.0.1:8000"); done is called
  * on the loop with 0 once the answer is applied, or a PL_E* code (PL_EBUSY
@@ -495,7 +596,7 @@ int pl_whip_server_port(const pl_whip_server *server);
  * the server wants. */
 typedef void (*pl_whip_done_cb)(pl_call *call, int err, int http_status,
                                 void *user);
-int pl_call_dial_whip(pl_call *call, const char *addr, const char *token,
+PL_API int pl_call_dial_whip(pl_call *call, const char *addr, const char *token,
                       pl_whip_done_cb done, void *user);
 
 /* ------------------------------------------------------------------------
@@ -620,24 +721,76 @@ typedef struct pl_call_stats {
   int frame_width_capture, frame_height_capture;
 } pl_call_stats;
 
-int pl_call_get_stats(pl_call *call, pl_call_stats *out);
+PL_API int pl_call_get_stats(pl_call *call, pl_call_stats *out);
+/* The same as a W3C webrtc-stats report (what JSON.stringify makes of a
+ * browser's getStats() entries): {"OTA": {"id": "OTA", "type":
+ * "outbound-rtp", "kind": "audio", "packetsSent": ...}, "ITA": {...
+ * "inbound-rtp" ...}, "RIA" remote-inbound-rtp, "OTV"/"ITV" with video,
+ * "T01" transport, "CP01" candidate-pair}, with W3C's names and units
+ * (jitterBufferDelay as a sum over jitterBufferEmittedCount); values not
+ * known yet are left out. timestamp_ms: the app's clock (W3C uses ms since
+ * the epoch), negative for none. Returns the length written (NUL
+ * included in cap), PL_EFULL when cap is too small. Any thread. */
+PL_API int pl_call_stats_json(const pl_call_stats *st, double timestamp_ms, char *buf,
+                              size_t cap);
 
 /* Data channels on a WebRTC call (config.data_channels, or a channel made
  * before the offer). Channels made before the connection open with it;
  * PL_EVENT_DATA_OPEN says when send may be called. Handles are small ints,
  * reused after PL_EVENT_DATA_CLOSE. Messages up to the peer's
  * a=max-message-size (ours is 256 KiB). */
-int pl_call_create_data_channel(pl_call *call, const pl_dc_init *init);
+PL_API int pl_call_create_data_channel(pl_call *call, const pl_dc_init *init);
 /* Sent, or queued behind the call's send window (it keeps the data from
  * filling the path's queue ahead of the audio). PL_EFULL: the channel's
  * queue (1 MiB) cannot take it now; PL_EVENT_DATA_BUFFERED_LOW follows when
  * it can. PL_ERANGE: over the peer's maximum. Callable from inside events. */
-int pl_call_dc_send(pl_call *call, int channel, const void *data, size_t len,
+PL_API int pl_call_dc_send(pl_call *call, int channel, const void *data, size_t len,
                     bool binary);
-int pl_call_dc_close(pl_call *call, int channel);
+PL_API int pl_call_dc_close(pl_call *call, int channel);
 /* PL_EVENT_DATA_BUFFERED_LOW fires when bufferedAmount falls to this. */
-int pl_call_dc_set_buffered_low(pl_call *call, int channel, uint64_t bytes);
-int pl_call_dc_stats(pl_call *call, int channel, pl_dc_stats *out);
+PL_API int pl_call_dc_set_buffered_low(pl_call *call, int channel, uint64_t bytes);
+PL_API int pl_call_dc_stats(pl_call *call, int channel, pl_dc_stats *out);
+
+/* ------------------------------------------------------------------------
+ * The loopback lab from code: the core of `parley loopback`. Two calls in
+ * this process, A offering and B answering, joined by two emulated links,
+ * run on a simulated clock that jumps to the next deadline (a 30 s call
+ * takes about a second of CPU; the same seed gives the same run). It runs
+ * on the calling thread and opens no sockets: any thread may run its own.
+ * ---------------------------------------------------------------------- */
+typedef struct pl_loopback_config {
+  /* Network: a preset name ("clean", "lte", "loss-10", ...) or "key=value,..." flags,
+   * exactly as `parley loopback --net` takes them; NULL is a clean link. */
+  const char *net;
+  const char *send;   /* WAV both calls send, looped; NULL: a 440 Hz tone */
+  double duration_s;  /* simulated seconds (default 10, at most 3600) */
+  uint64_t seed;      /* default 1 */
+  pl_call_config call; /* both calls (the lab sets bind, advertise, seed,
+                          on_event; audio only) */
+  /* Media-graph stages switched on in both calls, comma-separated
+   * ("denoise,plc"); NULL: none. */
+  const char *stages;
+} pl_loopback_config;
+
+typedef struct pl_loopback_direction {
+  pl_call_stats receiver, sender; /* final stats of each end */
+  /* The received audio against what was sent (with `send`; NAN with the
+   * tone): one alignment over the whole call, then STOI (0..1), SI-SDR in
+   * dB and the delay found. */
+  double stoi, si_sdr_db, delay_ms;
+  uint64_t link_packets, link_lost; /* offered to the link, lost on it */
+} pl_loopback_direction;
+
+typedef struct pl_loopback_result {
+  pl_loopback_direction dir[2]; /* [0]: A -> B, [1]: B -> A */
+  double duration_s;
+} pl_loopback_result;
+
+PL_API void pl_loopback_config_init(pl_loopback_config *cfg);
+/* Runs one lab call. PL_EINVAL, PL_ENOENT/PL_EPARSE for an unknown net
+ * spec or stage, a WAV error; err (may be NULL) gets the reason in words. */
+PL_API int pl_loopback_run(const pl_loopback_config *cfg, pl_loopback_result *out,
+                           char *err, size_t err_cap);
 
 /* ------------------------------------------------------------------------
  * Sans-IO mode (engine created with loop == NULL). Times are microseconds on
@@ -645,14 +798,14 @@ int pl_call_dc_stats(pl_call *call, int channel, pl_dc_stats *out);
  * pl_call_poll_transmit until it returns 0, then call pl_call_timeout again at
  * pl_call_deadline.
  * ---------------------------------------------------------------------- */
-int pl_call_input(pl_call *call, int64_t now_us, const void *from_sockaddr,
+PL_API int pl_call_input(pl_call *call, int64_t now_us, const void *from_sockaddr,
                   const uint8_t *data, size_t len);
-int pl_call_timeout(pl_call *call, int64_t now_us);
+PL_API int pl_call_timeout(pl_call *call, int64_t now_us);
 /* Copies the next datagram to send into buf and its destination into
  * to_sockaddr (a struct sockaddr_storage); returns its length, 0 if none. */
-int pl_call_poll_transmit(pl_call *call, uint8_t *buf, size_t cap,
+PL_API int pl_call_poll_transmit(pl_call *call, uint8_t *buf, size_t cap,
                           void *to_sockaddr);
-int64_t pl_call_deadline(pl_call *call);
+PL_API int64_t pl_call_deadline(pl_call *call);
 
 #ifdef __cplusplus
 }

@@ -50,6 +50,8 @@ typedef struct app {
   const char *turn_secret, *turn_ca;
   char turn_rest[4][640]; /* --turn URLs with REST credentials filled in */
   double tone_hz;
+  bool mic, speaker;                 /* --mic / --speaker: sound devices */
+  const char *mic_name, *speaker_name; /* NULL: the server's default */
   char *page;
   size_t page_len;
   double duration;
@@ -106,6 +108,10 @@ static void usage(FILE *f) {
           "  --stats-json FILE    write the final statistics as JSON\n"
           "  --webrtc-json FILE   write the final transport state (ICE, DTLS, pair) as JSON\n"
           "  --tone HZ            send a sine tone instead of a file\n"
+          "  --mic [NAME]         send what a sound device captures (PulseAudio; default:\n"
+          "                       the default source; --list-devices names them)\n"
+          "  --speaker [NAME]     play what is received on a sound device\n"
+          "  --list-devices       list the capture and playback devices, then exit\n"
           "  --bind IP:PORT       with --connect: local media address (default: by the peer's)\n"
           "  --sdes               a=crypto keys, no ICE/DTLS (the pre-WebRTC transport)\n"
           "  --stun-server IP:PORT  gather server-reflexive candidates there\n"
@@ -407,14 +413,25 @@ static int setup_call(app *a, const char *bind) {
     return rc;
   pl_audio_io src, sink;
   const char *send = a->send_path ? a->send_path : pl_cli_sample_path();
-  rc = a->tone_hz > 0 ? pl_audio_io_tone_source(&src, a->tone_hz, 0.3)
-                      : pl_audio_io_wav_source(&src, send, a->loop_source);
+  if (a->mic)
+    send = a->mic_name ? a->mic_name : "the default capture device";
+  rc = a->mic           ? pl_audio_io_pulse_source(&src, a->mic_name)
+       : a->tone_hz > 0 ? pl_audio_io_tone_source(&src, a->tone_hz, 0.3)
+                        : pl_audio_io_wav_source(&src, send, a->loop_source);
   if (rc) {
     fprintf(stderr, "parley call: cannot read %s: %s\n", send, pl_strerror(rc));
     return rc;
   }
   pl_call_set_audio_source(a->call, &src);
-  if (a->record_path) {
+  if (a->speaker) {
+    rc = pl_audio_io_pulse_sink(&sink, a->speaker_name);
+    if (rc) {
+      fprintf(stderr, "parley call: cannot play on %s: %s\n",
+              a->speaker_name ? a->speaker_name : "the default playback device", pl_strerror(rc));
+      return rc;
+    }
+    pl_call_set_audio_sink(a->call, &sink);
+  } else if (a->record_path) {
     rc = pl_audio_io_wav_sink(&sink, a->record_path, a->channels);
     if (rc) {
       fprintf(stderr, "parley call: cannot write %s: %s\n", a->record_path, pl_strerror(rc));
@@ -575,6 +592,22 @@ static void stop(app *a, int code) {
   uv_close((uv_handle_t *)&a->sigterm, close_cb);
 }
 
+/* --list-devices: "capture|playback NAME  DESCRIPTION", one a line. */
+static int list_devices(void) {
+  pl_audio_device devs[64];
+  int n = pl_audio_device_list(devs, 64);
+  if (n < 0) {
+    fprintf(stderr, "parley call: cannot list sound devices: %s%s\n", pl_strerror(n),
+            n == PL_ENOTSUP ? " (this build has no PulseAudio: install libpulse-dev and rebuild)"
+                            : "");
+    return 1;
+  }
+  for (int i = 0; i < n && i < 64; i++)
+    printf("%-8s %s  %s\n", devs[i].capture ? "capture" : "playback", devs[i].name,
+           devs[i].description);
+  return 0;
+}
+
 int pl_cmd_call(int argc, char **argv) {
   app a = {.channels = 1, .bitrate = 32000, .frame_ms = 20, .fec = true, .video_w = 640,
            .video_h = 480,
@@ -638,6 +671,13 @@ int pl_cmd_call(int argc, char **argv) {
         return 2;
       }
       snprintf(a.ice_hosts + n, sizeof a.ice_hosts - n, "%s%s", n ? "," : "", v);
+    } else if (!strcmp(o, "--mic") || !strcmp(o, "--speaker")) {
+      /* The device name is optional: a next word that is no option. */
+      const char *name = v && v[0] != '-' ? (i++, v) : NULL;
+      if (o[2] == 'm') a.mic = true, a.mic_name = name;
+      else a.speaker = true, a.speaker_name = name;
+    } else if (!strcmp(o, "--list-devices")) {
+      return list_devices();
     } else if (!strcmp(o, "--tone")) {
       NEED_ARG();
       if (pl_cli_parse_double(v, 20, 20000, &a.tone_hz)) return 2;
@@ -715,6 +755,14 @@ int pl_cmd_call(int argc, char **argv) {
   if (!!a.listen == !!a.connect) {
     fprintf(stderr, "parley call: give exactly one of --listen or --connect\n");
     usage(stderr);
+    return 2;
+  }
+  if (a.mic && (a.tone_hz > 0 || a.send_path)) {
+    fprintf(stderr, "parley call: --mic replaces --send and --tone: give one\n");
+    return 2;
+  }
+  if (a.speaker && a.record_path) {
+    fprintf(stderr, "parley call: --speaker and --record both take the received audio: give one\n");
     return 2;
   }
   if (a.cc && !pl_cc_known(a.cc)) {

@@ -19,6 +19,7 @@ typedef struct pl_command {
   X(loopback, "both ends of a call through an emulated network, with metrics") \
   X(metrics, "compare a received WAV/Y4M with the sent one (quality metrics)") \
   X(relay, "relay UDP between two peers through the network emulator")        \
+  X(serve, "answer many WHIP callers at once: --echo, --record DIR, --play FILE") \
   X(stun_server, "STUN binding server: --listen ADDR")                        \
   X(version, "print the engine version")
 

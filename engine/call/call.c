@@ -45,8 +45,10 @@ static int check_config(const pl_call_config *c) {
   if (c->video && ((c->video_codec != 8 && c->video_codec != 9) || c->video_bitrate < 30000 ||
                    c->video_bitrate > 20000000 || c->video_fps < 1 || c->video_fps > 60))
     return PL_EINVAL;
-  if (c->peer_timeout_ms <= 0)
+  if (c->peer_timeout_ms <= 0 || c->opus_complexity < 0 || c->opus_complexity > 11)
     return PL_EINVAL;
+  if (c->consent_timeout_ms < 0 || (c->consent_timeout_ms && c->consent_timeout_ms < 1000))
+    return PL_EINVAL; /* under a second, one lost consent check ends the call */
   if (c->red < PL_RED_AUTO || c->red > PL_RED_MAX_DISTANCE)
     return PL_EINVAL;
   if (c->transport != PL_TRANSPORT_AUTO && c->transport != PL_TRANSPORT_SDES &&
@@ -66,10 +68,9 @@ void pl_call_emit(pl_call *c, pl_event_type type, int err, const char *detail) {
   }
 }
 
-int pl_call_new(pl_call **out, pl_engine *engine, const pl_call_config *cfg) {
+/* The call's own state; no sockets yet (pl_call_new in engine/engine.c). */
+int pl_call_core_new_(pl_call **out, pl_engine *engine, const pl_call_config *cfg) {
   *out = NULL;
-  if (!engine || !cfg)
-    return PL_EINVAL;
   int rc = check_config(cfg);
   if (rc)
     return rc;
@@ -79,6 +80,8 @@ int pl_call_new(pl_call **out, pl_engine *engine, const pl_call_config *cfg) {
   c->engine = engine;
   c->cfg = *cfg;
   c->channels = cfg->channels;
+  c->media_worker = -1;
+  atomic_init(&c->media_out, false);
   uint64_t seed = cfg->seed;
   if (!seed && RAND_bytes((unsigned char *)&seed, sizeof seed) != 1)
     seed = (uint64_t)time(NULL);
@@ -94,44 +97,18 @@ int pl_call_new(pl_call **out, pl_engine *engine, const pl_call_config *cfg) {
   rc = pl_call_net_init(c);
   if (!rc)
     rc = pl_call_media_init(c);
-  if (!rc && engine->loop) {
-    struct timespec rt, mono;
-    clock_gettime(CLOCK_REALTIME, &rt);
-    clock_gettime(CLOCK_MONOTONIC, &mono);
-    c->wall_offset_us = ((int64_t)rt.tv_sec - mono.tv_sec) * 1000000 +
-                        (rt.tv_nsec - mono.tv_nsec) / 1000;
-    rc = pl_driver_call_open(c);
-  } else if (!rc) {
-    const char *adv = cfg->advertise ? cfg->advertise : cfg->bind;
-    if (pl_addr_parse(&c->local, adv) != 0)
-      rc = PL_EINVAL;
-    c->socks[0] = c->local;
-    c->n_socks = 1;
-  }
-  if (!rc)
-    rc = pl_wrtc_init(c);
   if (rc) {
-    if (engine->loop && c->udp_open) {
-      pl_driver_call_close(c); /* frees once libuv let go of the sockets */
-      return rc;
-    }
-    pl_wrtc_free(c);
-    pl_call_media_destroy(c);
-    pl_call_net_destroy(c);
-    pthread_mutex_destroy(&c->snap_lock);
-    free(c);
+    pl_call_destroy_(c);
     return rc;
   }
-  pthread_mutex_lock(&engine->calls_lock);
-  c->next = engine->calls;
-  engine->calls = c;
-  engine->n_calls++;
-  pthread_mutex_unlock(&engine->calls_lock);
   *out = c;
   return 0;
 }
 
-/* Frees what the call owns; the driver calls this once libuv let go. */
+int pl_call_core_start_(pl_call *c) { return pl_wrtc_init(c); }
+
+/* Frees what the call owns (safe on a call that only got part way through
+ * pl_call_core_new_/start_); the driver calls it once libuv let go. */
 void pl_call_destroy_(pl_call *c) {
   pl_wrtc_free(c);
   pl_call_media_destroy(c);
@@ -140,26 +117,13 @@ void pl_call_destroy_(pl_call *c) {
   free(c);
 }
 
-void pl_call_free(pl_call *c) {
-  if (!c)
-    return;
-  pl_call_hangup(c);
-  if (c->pending_dial)
-    pl_whip_dial_detach_(c);
+void pl_call_mark_output_(pl_call *c) {
   pl_engine *e = c->engine;
-  /* Off the media thread's list first: after this no tick touches it. */
-  pthread_mutex_lock(&e->calls_lock);
-  for (pl_call **pp = &e->calls; *pp; pp = &(*pp)->next)
-    if (*pp == c) {
-      *pp = c->next;
-      e->n_calls--;
-      break;
-    }
-  pthread_mutex_unlock(&e->calls_lock);
-  if (e->loop)
-    pl_driver_call_close(c); /* frees when libuv is done with the handles */
-  else
-    pl_call_destroy_(c);
+  if (!e->loop || c->output_marked)
+    return; /* sans-IO: the app polls after every call anyway */
+  c->output_marked = true;
+  c->output_next = e->output;
+  e->output = c;
 }
 
 int pl_call_set_audio_source(pl_call *c, const pl_audio_io *io) {
@@ -209,8 +173,7 @@ int pl_call_hangup(pl_call *c) {
       c->wrtc->now = now;
       pl_wrtc_close(c); /* DTLS close_notify after the BYE */
     }
-    if (c->engine->loop)
-      pl_driver_kick(c); /* send the BYE now */
+    pl_call_mark_output_(c); /* the BYE, sent before the loop next waits */
   }
   atomic_store(&c->state, PL_CALL_CLOSED);
   return 0;
@@ -402,8 +365,7 @@ int pl_call_add_remote_candidate(pl_call *c, const char *cand) {
       return rc;
   }
   pl_wrtc_pump(c);
-  if (c->engine->loop)
-    pl_driver_kick(c);
+  pl_call_mark_output_(c);
   return 0;
 }
 

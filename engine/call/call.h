@@ -9,7 +9,6 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
-#include <uv.h>
 
 #include "audio/jitter/jitter.h"
 #include "audio/opus/opus.h"
@@ -203,17 +202,25 @@ struct pl_call {
   struct pl_call_video *video; /* NULL without cfg.video (call_video.h) */
   bool video_offered;          /* the peer's offer had an m=video */
 
-  /* libuv driver state (engine/driver.c). */
-  uv_udp_t udp[PL_CALL_MAX_SOCKETS];
-  uv_timer_t timer;
-  bool udp_open;
-  int uv_handles;
-  /* TURN over TCP: one connection per such server, opened at the first
-   * kick after the agent exists (driver.c). */
-  struct pl_turn_tcp *turn_tcp[4];
-  bool turn_tcp_opened;
+  /* Whoever runs the call. The core never calls into it: it marks itself
+   * as having output (pl_call_mark_output_) and the driver decides when to
+   * drain it (engine/driver.c). */
+  struct pl_driver_call *drv; /* sockets and timer; NULL in sans-IO mode */
+  bool output_marked;         /* on the engine's output list (loop thread) */
+  pl_call *output_next;
+  int media_worker;           /* the media thread that ticks it (-1: none) */
+  pl_call *media_next;        /* that thread's list */
+  _Atomic bool media_out;     /* set by its media thread: the loop has work */
   void *pending_dial;
 };
+
+/* Lifetime pieces (call.c), put together by pl_call_new in engine/engine.c
+ * with the driver's sockets in between. */
+int pl_call_core_new_(pl_call **out, pl_engine *engine, const pl_call_config *cfg);
+int pl_call_core_start_(pl_call *c); /* once the local addresses are known */
+void pl_call_destroy_(pl_call *c);
+/* The call has datagrams to send, events to emit or a new deadline. */
+void pl_call_mark_output_(pl_call *c);
 
 /* Network half (call_net.c). */
 int pl_call_net_init(pl_call *c);
@@ -246,7 +253,8 @@ int pl_call_media_init(pl_call *c);
 /* Make the encoder and jitter buffer once the session is negotiated. */
 int pl_call_media_start(pl_call *c, const pl_opus_fmtp *remote_fmtp);
 void pl_call_media_destroy(pl_call *c);
-/* One 10 ms step if now >= next_tick. Returns true when packets were queued. */
+/* One 10 ms step if now >= next_tick. Returns true when the network half
+ * has work: packets were queued, or the source ended (an event to emit). */
 bool pl_call_media_tick(pl_call *c, pl_time_us now);
 void pl_call_media_snapshot(pl_call *c, pl_media_snapshot *out);
 
@@ -286,7 +294,6 @@ void pl_call_emit(pl_call *c, pl_event_type type, int err, const char *detail);
 /* Emits what the media half flagged (source ended); network thread. */
 void pl_call_emit_pending(pl_call *c);
 void pl_call_start_clock_(pl_call *c, pl_time_us now);
-void pl_call_destroy_(pl_call *c);
 
 /* Congestion control (call_cc.c). */
 int pl_call_cc_init(pl_call *c);

@@ -173,20 +173,13 @@ void pl_dc_free(pl_call *c) {
 
 /* ---- public API ---- */
 
-static pl_time_us api_now(pl_call *c) {
-  if (c->engine->loop)
-    c->wrtc->now = pl_time_now_real();
-  return c->wrtc->now;
-}
-
 /* After an API call: SCTP's packets go out now, unless we are inside an
  * event of the pump (which sends them when the app returns). */
 static void after_api(pl_call *c) {
   if (c->wrtc->dc_in_pump)
     return;
   pl_wrtc_pump(c);
-  if (c->engine->loop)
-    pl_driver_kick(c);
+  pl_call_mark_output_(c);
 }
 
 int pl_call_create_data_channel(pl_call *c, const pl_dc_init *init) {
@@ -195,7 +188,7 @@ int pl_call_create_data_channel(pl_call *c, const pl_dc_init *init) {
   pl_sctp *s = get_sctp(c);
   if (!s)
     return PL_ENOMEM;
-  int rc = pl_sctp_open(s, api_now(c), init);
+  int rc = pl_sctp_open(s, pl_wrtc_api_now(c), init);
   if (rc >= 0)
     after_api(c);
   return rc;
@@ -204,7 +197,7 @@ int pl_call_create_data_channel(pl_call *c, const pl_dc_init *init) {
 int pl_call_dc_send(pl_call *c, int ch, const void *data, size_t len, bool binary) {
   if (!c || !c->wrtc || !c->wrtc->sctp)
     return PL_ESTATE;
-  int rc = pl_sctp_send(c->wrtc->sctp, api_now(c), ch, binary, data, len);
+  int rc = pl_sctp_send(c->wrtc->sctp, pl_wrtc_api_now(c), ch, binary, data, len);
   if (rc == 0)
     after_api(c);
   return rc;
@@ -213,7 +206,7 @@ int pl_call_dc_send(pl_call *c, int ch, const void *data, size_t len, bool binar
 int pl_call_dc_close(pl_call *c, int ch) {
   if (!c || !c->wrtc || !c->wrtc->sctp)
     return PL_ESTATE;
-  int rc = pl_sctp_close(c->wrtc->sctp, api_now(c), ch);
+  int rc = pl_sctp_close(c->wrtc->sctp, pl_wrtc_api_now(c), ch);
   if (rc == 0)
     after_api(c);
   return rc;

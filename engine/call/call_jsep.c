@@ -22,7 +22,9 @@
 #define TWCC_EXT_ID 3
 #define MID_URI "urn:ietf:params:rtp-hdrext:sdes:mid"
 
-static pl_time_us api_now(pl_call *c) {
+/* `now` for a call the app makes: the real clock when the engine runs on a
+ * loop, else the time the sans-IO driver last gave the call. */
+pl_time_us pl_wrtc_api_now(pl_call *c) {
   if (c->engine->loop)
     c->wrtc->now = pl_time_now_real();
   return c->wrtc->now;
@@ -296,7 +298,7 @@ static int accept_reoffer(pl_call *c, const pl_sdp *o, const pl_sdp_media *om, c
   pl_wrtc *w = c->wrtc;
   pl_sdp_transport t;
   pl_sdp_media_transport(o, transport_section(o, om), &t);
-  pl_time_us now = api_now(c);
+  pl_time_us now = pl_wrtc_api_now(c);
   int rc = 0;
   if (strcmp(t.ice_ufrag, w->remote_ufrag) != 0) {
     rc = pl_jsep_restart_remote(c, t.ice_ufrag, t.ice_pwd);
@@ -319,8 +321,7 @@ static int accept_reoffer(pl_call *c, const pl_sdp *o, const pl_sdp_media *om, c
   if (!rc)
     rc = finish_text(a, out, cap);
   pl_sdp_free(a);
-  if (c->engine->loop)
-    pl_driver_kick(c);
+  pl_call_mark_output_(c);
   return rc;
 }
 
@@ -328,7 +329,7 @@ int pl_jsep_restart_remote(pl_call *c, const char *ufrag, const char *pwd) {
   pl_wrtc *w = c->wrtc;
   if (!c->webrtc || !w->ice || !w->remote_desc)
     return PL_ESTATE;
-  pl_time_us now = api_now(c);
+  pl_time_us now = pl_wrtc_api_now(c);
   int rc = pl_ice_credentials(w->ufrag, sizeof w->ufrag, w->pwd, sizeof w->pwd);
   if (!rc)
     rc = pl_ice_restart(w->ice, now, w->ufrag, w->pwd);
@@ -340,8 +341,7 @@ int pl_jsep_restart_remote(pl_call *c, const char *ufrag, const char *pwd) {
   w->n_cands = 0;
   w->gathering_done = w->eoc_signaled = false;
   pl_wrtc_timeout(c, now); /* collects the re-announced host candidates */
-  if (c->engine->loop)
-    pl_driver_kick(c);
+  pl_call_mark_output_(c);
   return 0;
 }
 
@@ -476,7 +476,7 @@ int pl_jsep_accept_offer(pl_call *c, const pl_sdp *o, char *out, size_t cap) {
   if (st != PL_CALL_IDLE)
     return PL_ESTATE;
   c->webrtc = true;
-  api_now(c);
+  pl_wrtc_api_now(c);
   /* A full agent facing a lite offerer controls (RFC 8445 6.1.1). */
   int rc = pl_wrtc_prepare(c, o->ice_lite && !c->cfg.ice_lite);
   if (!rc)
@@ -520,8 +520,7 @@ int pl_jsep_accept_offer(pl_call *c, const pl_sdp *o, char *out, size_t cap) {
       pl_call_emit(c, PL_EVENT_TRACK, 0, w->detail);
     }
     emit_video_track(c);
-    if (c->engine->loop)
-      pl_driver_kick(c);
+    pl_call_mark_output_(c);
   }
   pl_sdp_free(a);
   return rc;
@@ -538,7 +537,7 @@ int pl_jsep_accept_answer(pl_call *c, const pl_sdp *s) {
   const pl_sdp_codec *ok = opus_of(m);
   if (ok->pt != OPUS_PT)
     return PL_ENOTSUP; /* an answer keeps the offer's payload type */
-  pl_time_us now = api_now(c);
+  pl_time_us now = pl_wrtc_api_now(c);
   pl_sdp_transport t;
   pl_sdp_media_transport(s, transport_section(s, m), &t);
   if (w->restart_pending) {
@@ -549,8 +548,7 @@ int pl_jsep_accept_answer(pl_call *c, const pl_sdp *s) {
       pl_wrtc_add_candidate(c, &m->candidates[i]);
     if (!rc && m->end_of_candidates)
       pl_ice_end_of_remote_candidates(w->ice, now);
-    if (c->engine->loop)
-      pl_driver_kick(c);
+    pl_call_mark_output_(c);
     return rc;
   }
   if (atomic_load(&c->state) != PL_CALL_OFFERED)
@@ -590,8 +588,7 @@ int pl_jsep_accept_answer(pl_call *c, const pl_sdp *s) {
     pl_call_emit(c, PL_EVENT_TRACK, 0, w->detail);
   }
   emit_video_track(c);
-  if (c->engine->loop)
-    pl_driver_kick(c);
+  pl_call_mark_output_(c);
   return 0;
 }
 
@@ -603,7 +600,7 @@ int pl_call_restart_ice(pl_call *c, char *out, size_t cap) {
   if (!c->webrtc || !w->ice || !w->remote_desc ||
       (st != PL_CALL_ACTIVE && st != PL_CALL_CONNECTING))
     return PL_ESTATE;
-  pl_time_us now = api_now(c);
+  pl_time_us now = pl_wrtc_api_now(c);
   int rc = pl_ice_credentials(w->ufrag, sizeof w->ufrag, w->pwd, sizeof w->pwd);
   if (!rc)
     rc = pl_ice_restart(w->ice, now, w->ufrag, w->pwd);
@@ -615,7 +612,6 @@ int pl_call_restart_ice(pl_call *c, char *out, size_t cap) {
   rc = pl_jsep_create_offer(c, out, cap, true);
   if (!rc)
     w->restart_pending = true;
-  if (c->engine->loop)
-    pl_driver_kick(c);
+  pl_call_mark_output_(c);
   return rc;
 }

@@ -36,6 +36,8 @@ int pl_call_media_start(pl_call *c, const pl_opus_fmtp *remote_fmtp) {
   ec.fec = c->cfg.opus_fec;
   ec.packet_loss_pct = c->cfg.opus_fec ? 10 : 0;
   ec.dtx = c->cfg.opus_dtx;
+  if (c->cfg.opus_complexity > 0)
+    ec.complexity = c->cfg.opus_complexity - 1;
   if (remote_fmtp)
     pl_opus_fmtp_apply(remote_fmtp, &ec);
   c->enc = pl_opus_enc_new(&ec);
@@ -224,9 +226,11 @@ bool pl_call_media_tick(pl_call *c, pl_time_us now) {
   int steps = 0;
   while (now >= c->next_tick && steps++ < 10) {
     size_t before = pl_ring_size(&c->tx_ring);
+    bool was_ended = c->source_ended;
     capture(c, c->next_tick);
     playout(c, c->next_tick);
     sent |= pl_ring_size(&c->tx_ring) != before;
+    sent |= c->source_ended && !was_ended; /* PL_EVENT_SOURCE_ENDED to emit */
     sent |= pl_call_video_media_tick(c, c->next_tick);
     c->next_tick += TICK_US;
   }

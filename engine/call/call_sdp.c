@@ -204,8 +204,7 @@ static int activate(pl_call *c, const pl_opus_fmtp *fmtp) {
   if (rc)
     return rc;
   atomic_store(&c->state, PL_CALL_ACTIVE);
-  if (c->engine->loop)
-    pl_driver_kick(c);
+  pl_call_mark_output_(c);
   return 0;
 }
 

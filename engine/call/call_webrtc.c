@@ -107,6 +107,7 @@ int pl_wrtc_prepare(pl_call *c, bool controlling) {
     if (w->turn[i].url.transport == PL_TURN_UDP && pl_addr_equal(&w->turn[i].url.server, &w->stun))
       ic.stun_server = NULL;
   ic.relays_expected = (unsigned)w->n_turn;
+  ic.consent_timeout = PL_MS(c->cfg.consent_timeout_ms); /* 0: ICE's default */
   w->ice = pl_ice_new(&ic);
   if (!w->ice)
     return PL_ENOMEM;

@@ -83,6 +83,9 @@ int pl_wrtc_add_candidate(struct pl_call *c, const pl_sdp_candidate *sc);
 
 /* Drains the agent and DTLS outputs (candidates, states, datagrams). */
 void pl_wrtc_pump(struct pl_call *c);
+/* `now` for an API call (call_jsep.c): the real clock on a loop, else the
+ * time the sans-IO driver last gave the call. */
+pl_time_us pl_wrtc_api_now(struct pl_call *c);
 /* A datagram on socket `sock`. Returns 1 when it is SRTP/SRTCP from the
  * selected path (the caller unprotects it), 0 when consumed, or a negative
  * PL_E* code for a drop. */

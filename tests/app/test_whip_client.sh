@@ -5,7 +5,9 @@
 #  - it PATCHes only when it has something to trickle, not every 100 ms
 #    (it once sent 79 empty PATCHes in 8 s);
 #  - against a server without trickle (405 to PATCH) it asks once at most;
-#  - a busy server (503) is reported as busy, not as "buffer or queue full".
+#  - a busy server (503) is reported as busy, not as "buffer or queue full";
+#  - a POST answered 429 (too many requests from this address just now) is
+#    sent again after Retry-After, and the call goes through.
 set -euo pipefail
 . "$(dirname "$0")/../lib/port.sh"
 parley=${PARLEY:?}
@@ -24,16 +26,21 @@ wait_port() {
 }
 
 # proxy MODE: forwards everything to the listener and logs "METHOD PATH
-# STATUS"; with MODE=no-trickle it answers PATCH itself with 405.
+# STATUS"; with MODE=no-trickle it answers PATCH itself with 405, with
+# MODE=throttle the first POST with 429 and Retry-After: 1.
 cat >"$dir/proxy.py" <<'PY'
 import http.client, http.server, sys
 lport, mode, log = int(sys.argv[2]), sys.argv[3], open(sys.argv[4], "a", buffering=1)
+throttled = []
 class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a): pass
     def relay(self):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if mode == "no-trickle" and self.command == "PATCH":
             status, hdrs, data = 405, [("Allow", "POST, DELETE")], b""
+        elif mode == "throttle" and self.command == "POST" and not throttled:
+            throttled.append(1)
+            status, hdrs, data = 429, [("Retry-After", "1")], b"slow down\n"
         else:
             # The one-call listener may be gone already (the caller's RTCP
             # BYE outruns its DELETE): what the client sent is what counts.
@@ -57,7 +64,7 @@ class H(http.server.BaseHTTPRequestHandler):
 http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 PY
 
-for mode in trickle no-trickle; do
+for mode in trickle no-trickle throttle; do
   : >"$dir/log"
   "$parley" call --listen 127.0.0.1:$lport --quiet --duration 30 >"$dir/listener.out" 2>&1 &
   lpid=$!
@@ -71,6 +78,10 @@ for mode in trickle no-trickle; do
   kill $ppid; wait $ppid 2>/dev/null || true
   echo "== $mode"; cat "$dir/log"
   grep -q "^POST /whip 201$" "$dir/log"
+  if [ $mode = throttle ]; then
+    [ "$(grep -c '^POST /whip ' "$dir/log")" -eq 2 ] && grep -q "^POST /whip 429$" "$dir/log" ||
+      { echo "expected a 429, then the same offer again"; exit 1; }
+  fi
   deletes=$(grep -c "^DELETE /whip/[0-9a-f]\{32\} " "$dir/log" || true)
   patches=$(grep -c "^PATCH " "$dir/log" || true)
   [ "$deletes" -eq 1 ] || { echo "expected one DELETE, saw $deletes"; exit 1; }
@@ -103,4 +114,4 @@ grep -q "is busy with another call (HTTP 503)" "$dir/second.out"
 if grep -q "buffer or queue full" "$dir/second.out"; then exit 1; fi
 wait $first
 wait $lpid
-echo "whip client: one DELETE per call, no PATCH storm, busy said as busy"
+echo "whip client: one DELETE per call, no PATCH storm, 429 retried, busy said as busy"

@@ -2,7 +2,7 @@
 set(PL_APP_TEST_ENV "PARLEY=${CMAKE_BINARY_DIR}/bin/parley;PL_SOURCE_DIR=${CMAKE_SOURCE_DIR}")
 foreach(t call_two_process loopback_report loopback_plc loopback_denoise cli_errors loopback_video
           call_video listener_hostile
-          whip_client call_data loopback_cc_drop)
+          whip_client call_data loopback_cc_drop serve)
   add_test(NAME app/${t} COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_${t}.sh)
   set_tests_properties(app/${t} PROPERTIES ENVIRONMENT "${PL_APP_TEST_ENV}" TIMEOUT 240
                        SKIP_RETURN_CODE 77 LABELS app RUN_SERIAL TRUE)

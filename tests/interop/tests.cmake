@@ -32,3 +32,8 @@ foreach(stack aiortc gstreamer)
     endforeach()
   endforeach()
 endforeach()
+# Two aiortc clients at once on one `parley serve` (issue 17): each hears the
+# file the server plays, the server records each caller's tone.
+add_test(NAME interop/aiortc_serve COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_aiortc_serve.sh)
+set_tests_properties(interop/aiortc_serve PROPERTIES ENVIRONMENT "${PL_INTEROP_ENV}" TIMEOUT 90
+                     SKIP_RETURN_CODE 77 LABELS interop RUN_SERIAL TRUE)

@@ -54,6 +54,29 @@ Test(pkt, pool_runs_dry_and_recycles_without_allocating) {
   pl_pkt_pool_destroy(&pool);
 }
 
+/* A pool hands out the slab in order and reuses what came back before it
+ * touches more of it: a call's resident memory follows what it had in
+ * flight, not the pool's size. */
+Test(pkt, pool_reuses_returned_packets_before_fresh_ones) {
+  pl_pkt_pool pool;
+  cr_assert_eq(pl_pkt_pool_init(&pool, 100), 0);
+  for (int i = 0; i < 1000; i++) {
+    pl_pkt *p = pl_pkt_get(&pool), *q = pl_pkt_get(&pool);
+    cr_assert(p && q);
+    pl_pkt_put(&pool, p);
+    pl_pkt_put(&pool, q);
+  }
+  cr_assert_eq(pool.fresh, 2, "only two packets were ever touched");
+  pl_pkt *all[100];
+  for (int i = 0; i < 100; i++)
+    cr_assert_not_null(all[i] = pl_pkt_get(&pool), "packet %d", i);
+  cr_assert_null(pl_pkt_get(&pool));
+  for (int i = 0; i < 100; i++)
+    for (int j = i + 1; j < 100; j++)
+      cr_assert_neq(all[i], all[j]);
+  pl_pkt_pool_destroy(&pool);
+}
+
 Test(rng, same_seed_same_sequence_and_uniform_mean) {
   pl_rng a, b;
   pl_rng_seed(&a, 42);

@@ -1,4 +1,4 @@
-/* The media thread's clock (engine/driver.c): 10 ms steps while it keeps
+/* The media thread's clock (engine/media_pool.c): 10 ms steps while it keeps
  * up, and back on real time as soon as it falls a period behind, so media
  * time never runs behind the arrival times the network half stamps (a
  * listener once reported a jitter buffer delay of -1023 ms). */
