@@ -22,6 +22,7 @@
 
 #include "base/log.h"
 #include "engine/call/call.h"
+#include "engine/driver_turn.h"
 #include "engine/engine.h"
 #include "net/ice/ifaces.h"
 
@@ -38,14 +39,25 @@ struct pl_driver_call {
   uv_timer_t timer;
   bool open;
   int handles; /* open handles; the call is freed when the last closes */
+  /* TURN over TCP or TLS: one connection per such server, opened at the
+   * first service after the call's agent exists (driver_turn.c). */
+  pl_turn_tcp *turn_tcp[4];
+  bool turn_tcp_opened;
 };
+
+
+
+/* ---- datagrams ----------------------------------------------------------- */
 
 static void send_all(pl_call *c) {
   pl_pkt *p;
   while ((p = pl_call_net_next_tx(c))) {
     uv_buf_t b = uv_buf_init((char *)p->data, (unsigned)p->len);
     int sock = pl_call_net_pkt_socket(c, p);
-    int rc = sock < c->n_socks
+    int t = sock - PL_CALL_TCP_SOCK;
+    int rc = sock >= PL_CALL_TCP_SOCK
+                 ? pl_driver_turn_send(t < 4 ? c->drv->turn_tcp[t] : NULL, p->data, p->len)
+             : sock < c->n_socks
                  ? uv_udp_try_send(&c->drv->udp[sock], &b, 1,
                                    (const struct sockaddr *)&p->addr.ss)
                  : UV_EBADF;
@@ -70,11 +82,15 @@ static void rearm(pl_call *c) {
 
 /* Drains one call: what it queued goes out, its events reach the app, its
  * timer follows its deadline. */
-static void service(pl_call *c) {
+void pl_driver_service_(pl_call *c) {
   if (!c->drv || !c->drv->open)
     return;
   pl_time_us now = mono_now();
   pl_call_start_clock_(c, now);
+  if (!c->drv->turn_tcp_opened && c->wrtc && c->wrtc->ice) {
+    c->drv->turn_tcp_opened = true;
+    c->drv->handles += pl_driver_turn_open(c, c->drv->turn_tcp);
+  }
   pl_call_net_flush(c, now);
   send_all(c);
   pl_call_emit_pending(c);
@@ -84,7 +100,7 @@ static void service(pl_call *c) {
 static void on_timer(uv_timer_t *t) {
   pl_call *c = t->data;
   pl_call_net_timeout(c, mono_now());
-  service(c);
+  pl_driver_service_(c);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
@@ -113,7 +129,7 @@ static void on_recv(uv_udp_t *u, ssize_t nread, const uv_buf_t *buf,
   pl_time_us now = mono_now();
   pl_call_start_clock_(c, now);
   pl_call_net_input(c, now, sock, &from, (uint8_t *)buf->base, (size_t)nread);
-  service(c);
+  pl_driver_service_(c);
 }
 
 /* Sockets are made and bound before libuv sees them, so a port in use is a
@@ -227,14 +243,18 @@ int pl_driver_call_open(pl_call *c) {
   return 0;
 }
 
-static void on_call_handle_closed(uv_handle_t *h) {
-  pl_call *c = h->data;
+void pl_driver_handle_closed_(pl_call *c) {
   if (--c->drv->handles == 0) {
     free(c->drv);
     c->drv = NULL;
     pl_call_destroy_(c);
   }
 }
+
+bool pl_driver_is_open_(const pl_call *c) { return c->drv && c->drv->open; }
+
+static void on_call_handle_closed(uv_handle_t *h) { pl_driver_handle_closed_(h->data); }
+
 
 static void unmark(pl_call *c) {
   pl_engine *e = c->engine;
@@ -256,11 +276,16 @@ void pl_driver_call_close(pl_call *c) {
       pl_call_destroy_(c);
     return; /* already closing */
   }
-  service(c); /* the BYE and close_notify a hangup queued go out first */
+  pl_driver_service_(c); /* the BYE and close_notify a hangup queued go out first */
   d->open = false;
   uv_timer_stop(&d->timer);
   for (int i = 0; i < c->n_socks; i++)
     uv_close((uv_handle_t *)&d->udp[i], on_call_handle_closed);
+  for (int i = 0; i < 4; i++)
+    if (d->turn_tcp[i]) {
+      pl_driver_turn_close(d->turn_tcp[i]);
+      d->turn_tcp[i] = NULL;
+    }
   uv_close((uv_handle_t *)&d->timer, on_call_handle_closed);
 }
 
@@ -275,7 +300,7 @@ static void on_drain(uv_prepare_t *p) {
     pl_call *c = e->output;
     e->output = c->output_next;
     c->output_marked = false;
-    service(c);
+    pl_driver_service_(c);
   }
 }
 
@@ -285,7 +310,7 @@ static void on_wake(uv_async_t *a) {
   /* Only this thread changes the list, so walking it here needs no lock. */
   for (pl_call *c = e->calls; c; c = c->next)
     if (atomic_exchange(&c->media_out, false))
-      service(c);
+      pl_driver_service_(c);
 }
 
 int pl_driver_engine_start(pl_engine *e) {

@@ -408,6 +408,20 @@ typedef struct pl_call_config {
   bool ice_loopback;
   const char *stun_server; /* "IP:port": server-reflexive candidates */
   bool ice_lite;           /* answer checks only (RFC 8445 2.5) */
+  /* TURN (RFC 8656): up to 4 server URLs,
+   * "turn:USER:PASS@IP:PORT" (UDP to the server) or "...?transport=tcp",
+   * numeric addresses only, unused entries NULL; read (copied) by
+   * pl_call_new, like the rest of the config. A relayed candidate is
+   * gathered through each; UDP ones also yield a server-reflexive one.
+   * TURN over TCP and TLS ("turns:USER:PASS@IP:PORT", the server's
+   * certificate checked against turn_ca_file, else the system's CAs, and
+   * its IP address) needs an engine on a libuv loop. ice_relay_only offers
+   * and uses relayed candidates alone (W3C iceTransportPolicy "relay"). */
+  const char *turn_servers[4];
+  const char *turn_ca_file;
+  bool ice_relay_only;
+  /* (A password with ':' is written %3A; the last ':' before '@' splits
+   * user from password, so REST usernames "expiry:user" need no escape.) */
   /* Video: an m=video section with VP8 and VP9 (preferred first), their
    * RTX types, NACK, PLI and FIR feedback. */
   bool video;
@@ -423,6 +437,13 @@ typedef struct pl_call_config {
 } pl_call_config;
 
 #define PL_RED_AUTO (-1)
+
+/* TURN REST-API style time-limited credentials (coturn's use-auth-secret):
+ * username "expiry:user", password base64(HMAC-SHA1(secret, username));
+ * expiry is a Unix time in seconds. PL_EFULL when a buffer is too small
+ * (the password needs 29 bytes). Any thread. */
+PL_API int pl_turn_rest_credentials(const char *secret, const char *user, int64_t expiry,
+                             char *username, size_t ucap, char *password, size_t pcap);
 
 PL_API void pl_call_config_init(pl_call_config *cfg);
 PL_API int pl_call_new(pl_call **out, pl_engine *engine, const pl_call_config *cfg);
@@ -697,8 +718,15 @@ typedef struct pl_call_stats {
   uint64_t dtls_records_discarded; /* after the handshake: forged, broken,
                                       replayed or stale DTLS records dropped */
   uint64_t ice_checks_sent, ice_checks_received, consent_ok;
+  uint64_t ice_rebinds;         /* our NAT mapping changed mid-call (re-nominated) */
   int local_candidates, srflx_candidates, remote_candidates;
   char stun_mapped[64];         /* what the STUN server saw us as, or empty */
+  /* TURN, summed over the call's servers: allocations made, application
+   * bytes relayed each way, failed requests and the last allocation
+   * failure in words (empty if none). */
+  int relay_candidates;
+  uint64_t turn_allocations, turn_bytes_sent, turn_bytes_received, turn_errors;
+  char turn_error[96];
   /* video (webrtc-stats names in comments); zero without a video track */
   bool video;
   int video_codec;                  /* 8 or 9 once negotiated */

@@ -13,7 +13,7 @@ build_pkgs=(build-essential cmake pkg-config libuv1-dev libsrtp2-dev libopus-dev
   libyuv-dev libspeexdsp-dev libxnnpack-dev libpthreadpool-dev codec2-examples dpkg-dev
   libpulse-dev)
 test_pkgs=(clang libclang-rt-14-dev python3 python3-numpy python3-torch sox
-  ffmpeg chromium nodejs npm coturn
+  ffmpeg chromium nodejs npm coturn nftables conntrack iproute2
   python3-gi python3-aiortc gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-nice gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
   gir1.2-gst-plugins-bad-1.0 gir1.2-nice-0.1 pulseaudio pulseaudio-utils janus)

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -43,7 +44,11 @@ typedef struct app {
   int video_codec, video_bitrate, video_w, video_h;
   bool video;
   char ice_hosts[256];
-  bool sdes, ice_all, ice_loopback, ice_lite;
+  bool sdes, ice_all, ice_loopback, ice_lite, relay_only;
+  const char *turn[4];
+  int n_turn;
+  const char *turn_secret, *turn_ca;
+  char turn_rest[4][640]; /* --turn URLs with REST credentials filled in */
   double tone_hz;
   bool mic, speaker;                 /* --mic / --speaker: sound devices */
   const char *mic_name, *speaker_name; /* NULL: the server's default */
@@ -114,6 +119,13 @@ static void usage(FILE *f) {
           "  --ice-all            host candidates on every interface that is up\n"
           "  --ice-loopback       with --ice-all, loopback interfaces too\n"
           "  --ice-lite           ICE-lite: answer checks only\n"
+          "  --turn turn:USER:PASS@IP:PORT[?transport=tcp]  a TURN server to relay\n"
+          "                       through (repeatable, up to 4; numeric addresses);\n"
+          "                       turns:... for TLS to the server\n"
+          "  --turn-ca PEM        CAs trusted for turns: (default: the system's)\n"
+          "  --ice-relay-only     offer and use relayed candidates only (needs --turn)\n"
+          "  --turn-secret S      REST-API credentials (coturn use-auth-secret) for each\n"
+          "                       --turn turn:USER@IP:PORT, valid for a day\n"
           "  --cert PEM --key PEM DTLS identity (default: a fresh ECDSA P-256 one)\n"
           "  --www DIR            page served on GET / (default: the source tree's www)\n"
           "  --send-video FILE.y4m|pattern  send video (pattern: the moving test picture)\n"
@@ -198,6 +210,10 @@ static void write_webrtc_json(app *a) {
     fprintf(stderr, "parley call: cannot write %s\n", a->webrtc_json);
     return;
   }
+  /* The selected pair's candidate types: the first word of "type addr". */
+  char lt[16] = "", rt[16] = "";
+  sscanf(st.local_candidate, "%15s", lt);
+  sscanf(st.remote_candidate, "%15s", rt);
   fprintf(f,
           "{\"iceState\": \"%s\", \"dtlsState\": \"%s\", \"connectionState\": \"%s\",\n"
           " \"localCandidate\": \"%s\", \"remoteCandidate\": \"%s\", \"srtpProfile\": \"%s\",\n"
@@ -206,7 +222,11 @@ static void write_webrtc_json(app *a) {
           " \"localCandidates\": %d, \"srflxCandidates\": %d, \"remoteCandidates\": %d,\n"
           " \"stunMapped\": \"%s\", \"packetsReceived\": %llu, \"packetsSent\": %llu,\n"
           " \"srtpAuthFailures\": %llu, \"srtpReplays\": %llu, \"packetsDropped\": %llu,\n"
-          " \"dtlsRecordsDiscarded\": %llu}\n",
+          " \"dtlsRecordsDiscarded\": %llu,\n"
+          " \"localCandidateType\": \"%s\", \"remoteCandidateType\": \"%s\",\n"
+          " \"relayCandidates\": %d, \"turnAllocations\": %llu, \"turnBytesSent\": %llu,\n"
+          " \"turnBytesReceived\": %llu, \"turnErrors\": %llu, \"turnError\": \"%s\",\n"
+          " \"iceRebinds\": %llu}\n",
           pl_ice_connection_state_name(st.ice_state), pl_dtls_transport_state_name(st.dtls_state),
           pl_connection_state_name(st.connection_state), st.local_candidate, st.remote_candidate,
           st.srtp_profile, st.dtls_connected_s, (unsigned long long)st.stun_bad_integrity,
@@ -215,7 +235,10 @@ static void write_webrtc_json(app *a) {
           st.remote_candidates, st.stun_mapped, (unsigned long long)st.packets_received,
           (unsigned long long)st.packets_sent, (unsigned long long)st.srtp_auth_failures,
           (unsigned long long)st.srtp_replays, (unsigned long long)st.packets_dropped,
-          (unsigned long long)st.dtls_records_discarded);
+          (unsigned long long)st.dtls_records_discarded, lt, rt, st.relay_candidates,
+          (unsigned long long)st.turn_allocations, (unsigned long long)st.turn_bytes_sent,
+          (unsigned long long)st.turn_bytes_received, (unsigned long long)st.turn_errors,
+          st.turn_error, (unsigned long long)st.ice_rebinds);
   fclose(f);
 }
 
@@ -352,6 +375,24 @@ static int setup_call(app *a, const char *bind) {
   cfg.ice_all_interfaces = a->ice_all || !strncmp(bind, "0.0.0.0:", 8) || !strncmp(bind, "[::]:", 5);
   cfg.ice_loopback = a->ice_loopback;
   cfg.ice_lite = a->ice_lite;
+  for (int i = 0; i < a->n_turn; i++) {
+    cfg.turn_servers[i] = a->turn[i];
+    /* turn:USER@HOST with --turn-secret: "expiry:USER" and its HMAC. */
+    const char *at = strrchr(a->turn[i], '@');
+    int pre = a->turn[i][4] == 's' ? 6 : 5; /* "turns:" or "turn:" */
+    if (a->turn_secret && at && !memchr(a->turn[i] + pre, ':', (size_t)(at - a->turn[i] - pre))) {
+      char user[300], name[340], pass[64];
+      snprintf(user, sizeof user, "%.*s", (int)(at - a->turn[i] - pre), a->turn[i] + pre);
+      if (pl_turn_rest_credentials(a->turn_secret, user, (int64_t)time(NULL) + 86400, name,
+                                   sizeof name, pass, sizeof pass) == 0) {
+        snprintf(a->turn_rest[i], sizeof a->turn_rest[i], "%.*s%s:%s%s", pre, a->turn[i], name,
+                 pass, at);
+        cfg.turn_servers[i] = a->turn_rest[i];
+      }
+    }
+  }
+  cfg.ice_relay_only = a->relay_only;
+  cfg.turn_ca_file = a->turn_ca;
   cfg.video = a->video;
   cfg.cc = a->cc;
   cfg.data_channels = pl_call_data_enabled(&a->data);
@@ -361,7 +402,10 @@ static int setup_call(app *a, const char *bind) {
     cfg.video_bitrate = a->video_bitrate;
   int rc = pl_call_new(&a->call, a->engine, &cfg);
   if (rc) {
-    fprintf(stderr, "parley call: cannot create call on %s: %s\n", bind, pl_strerror(rc));
+    fprintf(stderr, "parley call: cannot create call on %s: %s%s\n", bind, pl_strerror(rc),
+            a->n_turn && (rc == PL_EINVAL || rc == PL_ENOTSUP)
+                ? " (check --turn: turn:USER:PASS@IP:PORT[?transport=tcp])"
+                : "");
     return rc;
   }
   rc = pl_call_data_setup(&a->data, a->call);
@@ -488,6 +532,26 @@ static void on_dialed(pl_call *call, int err, int http_status, void *user) {
   }
 }
 
+/* A WebRTC call that ends without ever carrying media found no path: say
+ * what was tried, and what usually helps, rather than only "failed". */
+static void no_path_note(app *a) {
+  pl_call_stats st;
+  if (a->connected || a->dial_failed || a->sdes || pl_call_get_stats(a->call, &st) != 0 ||
+      st.connection_state == PL_CONNECTION_CONNECTED || st.packets_received > 0)
+    return;
+  fprintf(stderr,
+          "parley call: no media path to the peer: ICE %s with %d local candidate(s) "
+          "(%d server-reflexive, %d relayed) and %d remote%s%s\n",
+          pl_ice_connection_state_name(st.ice_state), st.local_candidates, st.srflx_candidates,
+          st.relay_candidates, st.remote_candidates, st.turn_error[0] ? "; " : "",
+          st.turn_error);
+  if (!a->n_turn)
+    fprintf(stderr, "parley call: behind a firewall or a symmetric NAT, relay through a TURN "
+                    "server: --turn turn:USER:PASS@IP:PORT[?transport=tcp]\n");
+  if (!a->exit_code)
+    a->exit_code = 1;
+}
+
 static void on_stop_timer(uv_timer_t *t) { stop(t->data, 0); }
 static void on_signal(uv_signal_t *s, int signum) {
   (void)signum;
@@ -511,6 +575,7 @@ static void stop(app *a, int code) {
     }
     write_webrtc_json(a);
     write_video_json(a);
+    no_path_note(a);
     pl_call_hangup(a->call);
     pl_call_free(a->call);
     a->call = NULL;
@@ -662,6 +727,22 @@ int pl_cmd_call(int argc, char **argv) {
     else if (!strcmp(o, "--ice-all")) a.ice_all = true;
     else if (!strcmp(o, "--ice-loopback")) a.ice_loopback = true;
     else if (!strcmp(o, "--ice-lite")) a.ice_lite = true;
+    else if (!strcmp(o, "--ice-relay-only")) a.relay_only = true;
+    else if (!strcmp(o, "--turn-secret")) { NEED_ARG(); a.turn_secret = v; }
+    else if (!strcmp(o, "--turn-ca")) { NEED_ARG(); a.turn_ca = v; }
+    else if (!strcmp(o, "--turn")) {
+      NEED_ARG();
+      if ((strncmp(v, "turn:", 5) != 0 && strncmp(v, "turns:", 6) != 0) || !strchr(v, '@') ||
+          strlen(v) > 400) {
+        fprintf(stderr, "parley call: --turn wants turn[s]:USER:PASS@IP:PORT[?transport=tcp]\n");
+        return 2;
+      }
+      if (a.n_turn == 4) {
+        fprintf(stderr, "parley call: at most 4 --turn servers\n");
+        return 2;
+      }
+      a.turn[a.n_turn++] = v;
+    }
     else if (!strcmp(o, "--quiet")) a.quiet = true;
     else if (!strcmp(o, "--help") || !strcmp(o, "-h")) { usage(stdout); return 0; }
     else {

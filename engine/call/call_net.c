@@ -45,6 +45,14 @@ pl_pkt *pl_call_net_next_tx(pl_call *c) { return pl_pkt_queue_pop(&c->txq); }
 
 /* The pool is one slab, so a packet's index names its socket slot. */
 void pl_call_net_queue(pl_call *c, pl_pkt *p, int sock) {
+  if (pl_call_turn_is_relay(c, sock)) {
+    sock = pl_call_turn_wrap(c, p, sock); /* framed for the TURN server */
+    if (sock < 0) {
+      c->send_failed++;
+      pl_pkt_put(&c->pool, p);
+      return;
+    }
+  }
   c->pkt_sock[p - c->pool.slab] = (uint8_t)sock;
   pl_pkt_queue_push(&c->txq, p);
 }
@@ -366,6 +374,21 @@ int pl_call_net_input(pl_call *c, pl_time_us now, int sock, const pl_addr *from,
 static int net_input(pl_call *c, pl_time_us now, int sock, const pl_addr *from, uint8_t *data,
                      size_t len) {
   int st = atomic_load(&c->state);
+  if (c->webrtc && c->wrtc->n_turn && sock < PL_CALL_RELAY_SOCK) {
+    /* A TURN server's datagram: its control, or a peer's datagram relayed,
+     * which goes on as if it came in on the relayed candidate's socket. */
+    pl_turn_rx rx;
+    int relay = -1;
+    int r = pl_call_turn_input(c, now, sock, from, data, len, &relay, &rx);
+    if (r == 1)
+      return net_input(c, now, relay, &rx.peer, (uint8_t *)rx.data, rx.len);
+    if (r == 0)
+      return 0;
+  }
+  if (c->webrtc && c->cfg.ice_relay_only && sock < PL_CALL_RELAY_SOCK) {
+    c->dropped++; /* relay-only: nothing but the servers on real sockets */
+    return PL_EAUTH;
+  }
   if (c->webrtc && st != PL_CALL_IDLE && st != PL_CALL_CLOSED) {
     /* ICE and DTLS first; what comes back is SRTP from the selected path. */
     int r = pl_wrtc_input(c, now, sock, from, data, len);

@@ -63,7 +63,7 @@ int pl_wrtc_init(pl_call *c) {
       return PL_EINVAL;
     w->has_stun = true;
   }
-  return 0;
+  return pl_call_turn_init(c);
 }
 
 void pl_wrtc_free(pl_call *c) {
@@ -75,6 +75,7 @@ void pl_wrtc_free(pl_call *c) {
     pl_dtls_free(w->dtls);
   if (w->ice)
     pl_ice_free(w->ice);
+  pl_call_turn_free(c);
   free(w);
   c->wrtc = NULL;
 }
@@ -96,14 +97,24 @@ int pl_wrtc_prepare(pl_call *c, bool controlling) {
   ic.ufrag = w->ufrag;
   ic.pwd = w->pwd;
   ic.rng = &c->rng;
-  ic.stun_server = w->has_stun && !ic.lite ? &w->stun : NULL;
+  ic.stun_server = w->has_stun && !ic.lite && !c->cfg.ice_relay_only ? &w->stun : NULL;
+  /* A UDP TURN server that is also the STUN server maps us in its Allocate
+   * answer already. Asking both at once from one socket starts two flows
+   * with one 5-tuple, and a Linux NAT that sees the second before the
+   * first is confirmed gives it another port: the allocation would belong
+   * to a mapping the rest of our packets no longer use. */
+  for (int i = 0; i < w->n_turn && ic.stun_server; i++)
+    if (w->turn[i].url.transport == PL_TURN_UDP && pl_addr_equal(&w->turn[i].url.server, &w->stun))
+      ic.stun_server = NULL;
+  ic.relays_expected = (unsigned)w->n_turn;
   ic.consent_timeout = PL_MS(c->cfg.consent_timeout_ms); /* 0: ICE's default */
   w->ice = pl_ice_new(&ic);
   if (!w->ice)
     return PL_ENOMEM;
   /* Earlier sockets first: `bind` is the address the app asked for. A
-   * wildcard socket has no address a peer could reach: not a candidate. */
-  for (int i = 0; i < c->n_socks; i++) {
+   * wildcard socket has no address a peer could reach: not a candidate.
+   * Relay-only: no host candidate at all (the sockets still carry TURN). */
+  for (int i = 0; i < c->n_socks && !c->cfg.ice_relay_only; i++) {
     if (unspecified(&c->socks[i]))
       continue;
     int rc = pl_ice_add_host(w->ice, i, &c->socks[i], (unsigned)(65535 - i * 256));
@@ -162,7 +173,8 @@ int pl_wrtc_add_candidate(pl_call *c, const pl_sdp_candidate *sc) {
   case PL_SDP_CAND_HOST: ic.type = PL_ICE_HOST; break;
   case PL_SDP_CAND_SRFLX: ic.type = PL_ICE_SRFLX; break;
   case PL_SDP_CAND_PRFLX: ic.type = PL_ICE_PRFLX; break;
-  default: return 0; /* relay: the agent has no TURN allocations to pair it with */
+  case PL_SDP_CAND_RELAY: ic.type = PL_ICE_RELAY; break;
+  default: return 0;
   }
   int rc = pl_ice_add_remote_candidate(w->ice, w->now, &ic);
   if (rc == 0)
@@ -573,6 +585,16 @@ int pl_wrtc_input(pl_call *c, pl_time_us now, int sock, const pl_addr *from,
   return rc;
 }
 
+#define PROBE_QUIET PL_MS(500)
+
+static pl_time_us probe_at(const pl_call *c) {
+  const pl_wrtc *w = c->wrtc;
+  if (atomic_load(&c->state) != PL_CALL_ACTIVE || !w->have_sel || !c->last_heard)
+    return PL_TIME_NEVER;
+  pl_time_us a = c->last_heard + PROBE_QUIET, b = w->last_probe + PROBE_QUIET;
+  return a > b ? a : b;
+}
+
 void pl_wrtc_timeout(pl_call *c, pl_time_us now) {
   pl_wrtc *w = c->wrtc;
   w->now = now;
@@ -582,13 +604,22 @@ void pl_wrtc_timeout(pl_call *c, pl_time_us now) {
     w->start_pending = false;
     w->started = true;
     pl_ice_start(w->ice, now);
+    pl_call_turn_start(c, now);
   }
+  pl_call_turn_timeout(c, now);
   if (w->remote_desc && !w->t_negotiated)
     w->t_negotiated = now;
   if (w->await_peer && now >= w->await_until)
     activate(c, now); /* a peer that sends nothing still hears us */
   if (pl_ice_deadline(w->ice) <= now)
     pl_ice_timeout(w->ice, now);
+  /* Half a second without the peer's media: ask for consent now. If our
+   * NAT rebound, the answer shows it and the agent moves the path. */
+  pl_time_us quiet = probe_at(c);
+  if (quiet <= now) {
+    w->last_probe = now;
+    pl_ice_probe(w->ice, now);
+  }
   if (w->dtls && pl_dtls_deadline(w->dtls) <= now)
     pl_dtls_timeout(w->dtls, now);
   pl_dc_timeout(c, now);
@@ -607,6 +638,8 @@ pl_time_us pl_wrtc_deadline(const pl_call *c) {
     d = pl_time_min(d, w->await_until);
   if (w->dtls)
     d = pl_time_min(d, pl_dtls_deadline(w->dtls));
+  d = pl_time_min(d, pl_call_turn_deadline(c));
+  d = pl_time_min(d, probe_at(c));
   return pl_time_min(d, pl_dc_deadline(c));
 }
 
@@ -623,6 +656,7 @@ void pl_wrtc_close(pl_call *c) {
     pl_ice_close(w->ice);
     pump(c, w->now);
   }
+  pl_call_turn_close(c, w->now); /* after DTLS's close_notify went through it */
 }
 
 void pl_wrtc_fill_stats(pl_call *c, pl_call_stats *s) {
@@ -638,6 +672,7 @@ void pl_wrtc_fill_stats(pl_call *c, pl_call_stats *s) {
     s->ice_checks_sent = is.checks_sent;
     s->ice_checks_received = is.checks_received;
     s->consent_ok = is.consent_ok;
+    s->ice_rebinds = is.rebinds;
   }
   if (w->dtls)
     s->dtls_records_discarded = pl_dtls_get_stats(w->dtls).records_discarded;
@@ -654,4 +689,5 @@ void pl_wrtc_fill_stats(pl_call *c, pl_call_stats *s) {
   s->srflx_candidates = w->n_srflx;
   s->remote_candidates = w->n_remote;
   snprintf(s->stun_mapped, sizeof s->stun_mapped, "%s", w->stun_mapped);
+  pl_call_turn_fill_stats(c, s);
 }

@@ -10,6 +10,7 @@
 #include "net/dtls/dtls.h"
 #include "net/ice/ice.h"
 #include "net/sdp/sdp.h"
+#include "engine/call/call_turn.h"
 #include "parley.h"
 
 #define PL_CALL_MAX_SOCKETS 8
@@ -35,6 +36,7 @@ typedef struct pl_wrtc {
   bool remote_lite, remote_desc, start_pending, started, restart_pending;
   bool closing; /* we closed it: a CLOSED from DTLS is ours, not the peer's */
   pl_time_us now, t_negotiated, t_dtls_connected;
+  pl_time_us last_probe; /* media went quiet: consent checked then (NAT rebinding) */
   bool await_peer; /* keyed DTLS server waiting for the client's first packet */
   pl_time_us await_until;
   int ice_state, dtls_state, conn_state; /* public enums */
@@ -49,6 +51,9 @@ typedef struct pl_wrtc {
   pl_addr stun;
   bool has_stun;
   char stun_mapped[PL_ADDR_STRLEN];
+  pl_call_turn turn[4]; /* cfg.turn_servers, in order (call_turn.c) */
+  int n_turn, n_relay;
+  char turn_ca[512]; /* cfg.turn_ca_file, copied: the driver reads it later */
   pl_wrtc_cand cands[PL_WRTC_MAX_CANDS];
   int n_cands, n_srflx, n_remote;
   bool gathering_done, eoc_signaled;

@@ -146,6 +146,8 @@ pl_ice *pl_ice_new(const pl_ice_config *cfg) {
   ice->first_valid = ice->nomination_since = PL_TIME_NEVER;
   ice->pace_idle = true;
   ice->last_paced = -c->ta;
+  ice->last_probe = -PL_SEC(3600);
+  ice->relay_pending = cfg->lite ? 0 : cfg->relays_expected;
   ice->max_tx = c->max_pairs + c->max_local + 8;
   ice->ev_cap = 64 + 4 * c->max_local;
   ice->locals = calloc(c->max_local, sizeof *ice->locals);
@@ -232,16 +234,70 @@ int pl_ice_add_host(pl_ice *ice, int socket_id, const pl_addr *addr,
   return (int)ice->n_locals - 1;
 }
 
+int pl_ice_add_relay(pl_ice *ice, int socket_id, const pl_addr *relayed,
+                     unsigned local_pref) {
+  if (!relayed || (pl_addr_family(relayed) != AF_INET &&
+                   pl_addr_family(relayed) != AF_INET6) ||
+      local_pref > 0xFFFF)
+    return PL_EINVAL;
+  if (ice->closed)
+    return PL_ESTATE;
+  if (ice->n_locals == ice->cfg.max_local)
+    return PL_EFULL;
+  ice_local *l = &ice->locals[ice->n_locals];
+  memset(l, 0, sizeof *l);
+  l->c.type = PL_ICE_RELAY;
+  l->c.component = 1;
+  l->c.addr = l->c.base = *relayed;
+  l->c.priority = pl_ice_candidate_priority(PL_ICE_RELAY, local_pref, 1);
+  l->c.socket_id = socket_id;
+  l->local_pref = local_pref;
+  l->host = (int)ice->n_locals;
+  pl_ice_assign_foundation_(ice, &l->c);
+  ice->n_locals++;
+  emit_candidate(ice, &l->c);
+  for (size_t r = 0; r < ice->n_remotes; r++)
+    if (pl_addr_family(&ice->remotes[r].addr) == pl_addr_family(relayed))
+      pl_ice_add_pair_(ice, (int)ice->n_locals - 1, (int)r);
+  if (ice->relay_pending) {
+    ice->relay_pending--;
+    pl_ice_gather_finished_(ice);
+  }
+  ice->pace_idle = false;
+  return (int)ice->n_locals - 1;
+}
+
+void pl_ice_relay_failed(pl_ice *ice) {
+  if (ice->relay_pending) {
+    ice->relay_pending--;
+    pl_ice_gather_finished_(ice);
+  }
+}
+
+int pl_ice_add_server_reflexive(pl_ice *ice, int socket_id,
+                                const pl_addr *mapped) {
+  if (!mapped || ice->closed)
+    return PL_EINVAL;
+  for (size_t i = 0; i < ice->n_locals; i++)
+    if (ice->locals[i].c.type == PL_ICE_HOST && ice->locals[i].c.socket_id == socket_id &&
+        pl_addr_family(&ice->locals[i].c.base) == pl_addr_family(mapped)) {
+      pl_ice_learn_srflx_(ice, (int)i, mapped);
+      return 0;
+    }
+  return PL_ENOENT;
+}
+
 static void begin_gathering(pl_ice *ice) {
   ice->gather_outstanding = 0;
   ice->gathering_done = false;
   for (size_t i = 0; i < ice->n_hosts; i++) {
-    bool want = ice->has_stun_server &&
+    bool want = ice->has_stun_server && ice->locals[i].c.type == PL_ICE_HOST &&
                 pl_addr_family(&ice->locals[i].c.base) ==
                     pl_addr_family(&ice->stun_server);
     ice->gather_pending[i] = want;
     ice->gather_outstanding += want;
   }
+  ice->gather_outstanding += ice->relay_pending;
   if (!ice->gather_outstanding) {
     ice->gathering_done = true;
     emit_kind(ice, PL_ICE_EV_GATHERING_DONE);
@@ -313,8 +369,8 @@ int pl_ice_find_pair_(const pl_ice *ice, int local, int remote) {
 
 int pl_ice_host_by_socket_(const pl_ice *ice, int socket_id,
                            const pl_addr *from) {
-  for (size_t i = 0; i < ice->n_hosts; i++)
-    if (ice->locals[i].c.socket_id == socket_id &&
+  for (size_t i = 0; i < ice->n_locals; i++)
+    if (pl_ice_is_base_(&ice->locals[i]) && ice->locals[i].c.socket_id == socket_id &&
         pl_addr_family(&ice->locals[i].c.base) == pl_addr_family(from))
       return (int)i;
   return -1;
@@ -337,8 +393,6 @@ int pl_ice_add_remote_candidate(pl_ice *ice, pl_time_us now,
     return PL_EINVAL;
   if (c->component != 1)
     return PL_ENOTSUP;
-  if (c->type == PL_ICE_RELAY)
-    return PL_ENOTSUP; /* no TURN: a relay address is just unreachable */
   if (ice->closed)
     return PL_ESTATE;
   int i = pl_ice_find_remote_(ice, &c->addr);
@@ -490,6 +544,14 @@ bool pl_ice_poll(pl_ice *ice, pl_ice_output *out) {
   return true;
 }
 
+void pl_ice_probe(pl_ice *ice, pl_time_us now) {
+  if (ice->closed || ice->lite || ice->selected < 0 || now < ice->last_probe + PL_MS(500))
+    return;
+  ice->last_probe = now;
+  pl_ice_send_check_(ice, now, ice->selected, TX_CONSENT);
+  ice->consent_next = now + pl_ice_consent_jitter_(ice);
+}
+
 int pl_ice_restart(pl_ice *ice, pl_time_us now, const char *ufrag,
                    const char *pwd) {
   char u[sizeof ice->lufrag], p[sizeof ice->lpwd];
@@ -506,7 +568,16 @@ int pl_ice_restart(pl_ice *ice, pl_time_us now, const char *ufrag,
   pl_ice_cancel_txs_(ice);
   ice->have_remote_creds = false;
   ice->n_remotes = ice->n_pairs = 0;
-  ice->n_locals = ice->n_hosts;
+  /* Bases survive (host and relayed: the allocation lives on); reflexive
+   * ones are learned again. */
+  size_t keep = 0;
+  for (size_t i = 0; i < ice->n_locals; i++)
+    if (pl_ice_is_base_(&ice->locals[i])) {
+      ice->locals[keep] = ice->locals[i];
+      ice->locals[keep].host = (int)keep;
+      keep++;
+    }
+  ice->n_locals = ice->n_hosts = keep;
   ice->trig_head = ice->trig_count = 0;
   ice->selected = ice->nominating = -1;
   ice->first_valid = ice->nomination_since = PL_TIME_NEVER;

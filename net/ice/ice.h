@@ -76,6 +76,9 @@ typedef struct pl_ice_config {
    * better one before nominating the best valid pair; 0 = 1 s. */
   pl_time_us nomination_wait;
   size_t max_local, max_remote, max_pairs; /* 0 = 16, 32, 64 */
+  /* TURN allocations under way (the driver's): gathering is done only once
+   * each has ended in pl_ice_add_relay or pl_ice_relay_failed. */
+  unsigned relays_expected;
 } pl_ice_config;
 
 typedef struct pl_ice_selected {
@@ -118,6 +121,7 @@ typedef struct pl_ice_stats {
   uint64_t role_conflicts;  /* 487s sent or received */
   uint64_t prflx_remote, prflx_local;
   uint64_t consent_sent, consent_ok;
+  uint64_t rebinds;         /* our NAT mapping of the selected pair changed */
   uint64_t pairs_refused;   /* pairs beyond max_pairs */
   uint64_t tx_dropped;      /* outgoing datagrams lost to a full queue */
   uint64_t events_dropped;  /* events lost to a full queue */
@@ -145,6 +149,18 @@ void pl_ice_free(pl_ice *ice);
  * LOCAL_CANDIDATE event with the computed priority and foundation. */
 int pl_ice_add_host(pl_ice *ice, int socket_id, const pl_addr *addr,
                     unsigned local_pref);
+/* A relayed candidate (RFC 8445 5.1.1.2) from a TURN allocation: its own
+ * base, on a socket id the driver maps to the allocation (datagrams to and
+ * from peers through it are the driver's to wrap and unwrap). May come
+ * after pl_ice_start; pairs with every remote candidate of its family. */
+int pl_ice_add_relay(pl_ice *ice, int socket_id, const pl_addr *relayed,
+                     unsigned local_pref);
+/* An expected allocation failed: gathering need not wait for it. */
+void pl_ice_relay_failed(pl_ice *ice);
+/* A server-reflexive address learned outside the agent (a TURN server's
+ * XOR-MAPPED-ADDRESS) for the host candidate on socket_id. */
+int pl_ice_add_server_reflexive(pl_ice *ice, int socket_id,
+                                const pl_addr *mapped);
 /* Starts gathering (server-reflexive through the STUN server) and, once
  * remote credentials are known, connectivity checks. */
 int pl_ice_start(pl_ice *ice, pl_time_us now);
@@ -172,6 +188,13 @@ bool pl_ice_classify(const pl_ice *ice, int socket_id, const pl_addr *from);
 int pl_ice_timeout(pl_ice *ice, pl_time_us now);
 bool pl_ice_poll(pl_ice *ice, pl_ice_output *out);
 pl_time_us pl_ice_deadline(const pl_ice *ice);
+
+/* The application stopped hearing the peer: check consent on the selected
+ * pair now (at most every 500 ms) rather than at the next 5 s tick, so a
+ * NAT that rebound our port is noticed from the answer's mapped address;
+ * a controlling agent then nominates the pair again, which moves the
+ * controlled peer onto our new address (it selects the prflx pair). */
+void pl_ice_probe(pl_ice *ice, pl_time_us now);
 
 /* ICE restart (RFC 8445 9): new local credentials; remote candidates and
  * pairs are dropped (set the new remote credentials and trickle again), host

@@ -51,8 +51,9 @@ int pl_ice_add_pair_(pl_ice *ice, int local, int remote) {
 
 void pl_ice_pair_remote_(pl_ice *ice, int remote) {
   const pl_ice_candidate *r = &ice->remotes[remote];
-  for (size_t i = 0; i < ice->n_hosts; i++)
-    if (pl_addr_family(&ice->locals[i].c.base) == pl_addr_family(&r->addr))
+  for (size_t i = 0; i < ice->n_locals; i++)
+    if (pl_ice_is_base_(&ice->locals[i]) &&
+        pl_addr_family(&ice->locals[i].c.base) == pl_addr_family(&r->addr))
       pl_ice_add_pair_(ice, (int)i, remote);
 }
 

@@ -24,6 +24,8 @@ typedef struct ice_pair {
   bool nominate;      /* controlling: next check carries USE-CANDIDATE */
   bool queued;        /* sits in the triggered-check queue */
   int active_tx;      /* newest transaction for this pair, -1 none */
+  bool have_mapped;   /* what the peer saw our checks come from */
+  pl_addr mapped;
 } ice_pair;
 
 typedef enum { TX_CHECK, TX_GATHER, TX_CONSENT } ice_tx_kind;
@@ -82,6 +84,7 @@ struct pl_ice {
   bool *gather_pending;
   size_t gather_outstanding;
   bool gathering_done, remote_eoc;
+  unsigned relay_pending; /* TURN allocations not yet ended */
 
   pl_ice_state state;
   int selected;          /* pair index, -1 none */
@@ -96,12 +99,19 @@ struct pl_ice {
   bool disconnected, consent_failed;
   pl_time_us consent_next, consent_last; /* next check; last reply */
   pl_time_us lite_last;   /* lite: last valid check on the selected pair */
+  pl_time_us last_probe;  /* pl_ice_probe's last consent check */
 
   ice_event *events;
   size_t ev_cap, ev_head, ev_count;
   pl_stun_txq txq;
   pl_ice_stats stats;
 };
+
+/* Host and relayed candidates are bases (RFC 8445 5.1.1.3): checks are
+ * sent from them and pairs formed with them; reflexive ones are not. */
+static inline bool pl_ice_is_base_(const ice_local *l) {
+  return l->c.type == PL_ICE_HOST || l->c.type == PL_ICE_RELAY;
+}
 
 /* ice.c */
 void pl_ice_emit_(pl_ice *ice, const ice_event *e);
@@ -133,6 +143,8 @@ void pl_ice_fill_selected_(const pl_ice *ice, int pair, pl_ice_selected *s);
 int pl_ice_send_check_(pl_ice *ice, pl_time_us now, int pair,
                        ice_tx_kind kind);
 int pl_ice_send_gather_(pl_ice *ice, pl_time_us now, int host);
+void pl_ice_gather_finished_(pl_ice *ice);
+void pl_ice_learn_srflx_(pl_ice *ice, int host, const pl_addr *mapped);
 int pl_ice_handle_stun_(pl_ice *ice, pl_time_us now, int socket_id,
                         const pl_addr *from, const pl_stun_msg *m);
 void pl_ice_tx_timers_(pl_ice *ice, pl_time_us now);

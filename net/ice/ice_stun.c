@@ -130,7 +130,7 @@ int pl_ice_send_check_(pl_ice *ice, pl_time_us now, int pair,
   return 0;
 }
 
-static void gather_finished(pl_ice *ice) {
+void pl_ice_gather_finished_(pl_ice *ice) {
   if (ice->gather_outstanding && --ice->gather_outstanding == 0 &&
       !ice->gathering_done) {
     ice->gathering_done = true;
@@ -144,7 +144,7 @@ static void gather_finished(pl_ice *ice) {
 int pl_ice_send_gather_(pl_ice *ice, pl_time_us now, int host) {
   int ti = alloc_tx(ice);
   if (ti < 0) {
-    gather_finished(ice);
+    pl_ice_gather_finished_(ice);
     return PL_EFULL;
   }
   ice_tx *t = &ice->txs[ti];
@@ -194,7 +194,7 @@ void pl_ice_tx_timers_(pl_ice *ice, pl_time_us now) {
       bool active = kind == TX_CHECK && ice->pairs[pair].active_tx == (int)i;
       tx_done(ice, (int)i);
       if (kind == TX_GATHER)
-        gather_finished(ice);
+        pl_ice_gather_finished_(ice);
       else if (active)
         pl_ice_pair_failed_(ice, now, pair);
     }
@@ -217,7 +217,7 @@ pl_time_us pl_ice_tx_deadline_(const pl_ice *ice) {
 void pl_ice_cancel_txs_(pl_ice *ice) {
   for (size_t i = 0; i < ice->max_tx; i++) {
     if (ice->txs[i].used && ice->txs[i].kind == TX_GATHER)
-      gather_finished(ice);
+      pl_ice_gather_finished_(ice);
     ice->txs[i].used = false;
   }
   for (size_t i = 0; i < ice->n_pairs; i++)
@@ -376,7 +376,7 @@ static int find_tx(const pl_ice *ice, const uint8_t *txid) {
   return -1;
 }
 
-static void learn_srflx(pl_ice *ice, int host, const pl_addr *mapped) {
+void pl_ice_learn_srflx_(pl_ice *ice, int host, const pl_addr *mapped) {
   for (size_t i = 0; i < ice->n_locals; i++)
     if (pl_addr_equal(&ice->locals[i].c.addr, mapped))
       return; /* a host behind no NAT, or already known */
@@ -438,9 +438,9 @@ static int handle_response(pl_ice *ice, pl_time_us now, int socket_id,
     if (!pl_addr_equal(from, &t->to) || socket_id != t->socket_id)
       return PL_ENOENT;
     if (m->cls == PL_STUN_SUCCESS && mapped)
-      learn_srflx(ice, t->local, mapped);
+      pl_ice_learn_srflx_(ice, t->local, mapped);
     tx_done(ice, ti);
-    gather_finished(ice);
+    pl_ice_gather_finished_(ice);
     return 0;
   }
   if (pl_stun_check_integrity(m, (const uint8_t *)ice->rpwd,
@@ -485,6 +485,22 @@ static int handle_response(pl_ice *ice, pl_time_us now, int socket_id,
   if (kind == TX_CONSENT) {
     tx_done(ice, ti);
     if (pair == ice->selected) {
+      ice_pair *p = &ice->pairs[pair];
+      if (mapped && p->have_mapped && !pl_addr_equal(mapped, &p->mapped)) {
+        /* Our NAT rebound: the peer answers a new address, but sends its
+         * media to the old one until it selects a pair with the new one.
+         * Nominating again makes our next check carry USE-CANDIDATE from
+         * there: a controlled peer selects that (peer-reflexive) pair. */
+        ice->stats.rebinds++;
+        if (ice->role == PL_ICE_CONTROLLING && !ice->lite) {
+          p->nominate = true;
+          pl_ice_enqueue_triggered_(ice, pair);
+        }
+      }
+      if (mapped) {
+        p->mapped = *mapped;
+        p->have_mapped = true;
+      }
       ice->consent_last = now;
       ice->disconnected = false;
       ice->stats.consent_ok++;
@@ -494,8 +510,11 @@ static int handle_response(pl_ice *ice, pl_time_us now, int socket_id,
   }
   bool nominated = t->nominate && t->role == PL_ICE_CONTROLLING &&
                    ice->role == PL_ICE_CONTROLLING;
-  if (mapped)
+  if (mapped) {
     learn_prflx_local(ice, t, mapped);
+    ice->pairs[pair].mapped = *mapped;
+    ice->pairs[pair].have_mapped = true;
+  }
   tx_done(ice, ti);
   pl_ice_pair_succeeded_(ice, now, pair, nominated);
   return 0;

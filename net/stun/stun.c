@@ -328,6 +328,36 @@ int pl_stun_parse(pl_stun_msg *m, const uint8_t *p, size_t n) {
   return 0;
 }
 
+int pl_stun_decode_addr(pl_addr *a, const uint8_t *v, size_t n, bool xored,
+                        const uint8_t txid[PL_STUN_TXID_LEN]) {
+  return parse_addr(a, v, n, xored, txid);
+}
+
+int pl_stun_attr_find(const pl_stun_msg *m, uint16_t type, const uint8_t **v,
+                      size_t *n) {
+  if (!m->raw || m->len < PL_STUN_HEADER_LEN)
+    return PL_ENOENT;
+  pl_reader r;
+  pl_reader_init(&r, m->raw + PL_STUN_HEADER_LEN, m->len - PL_STUN_HEADER_LEN);
+  while (pl_reader_left(&r) >= 4) {
+    uint16_t t = pl_reader_be16(&r);
+    uint16_t alen = pl_reader_be16(&r);
+    const uint8_t *val = pl_reader_take(&r, alen);
+    pl_reader_take(&r, (4 - (alen & 3)) & 3);
+    if (r.bad)
+      return PL_ENOENT;
+    if (t == type) {
+      *v = val;
+      *n = alen;
+      return 0;
+    }
+    if (t == PL_STUN_ATTR_MESSAGE_INTEGRITY ||
+        t == PL_STUN_ATTR_MESSAGE_INTEGRITY_SHA256)
+      break; /* what follows is not covered by the integrity check */
+  }
+  return PL_ENOENT;
+}
+
 int pl_stun_check_integrity(const pl_stun_msg *m, const uint8_t *key,
                             size_t key_len) {
   if (!(m->has & PL_STUN_HAS_INTEGRITY))

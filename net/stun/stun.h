@@ -129,6 +129,15 @@ int pl_stun_check_integrity(const pl_stun_msg *m, const uint8_t *key,
 int pl_stun_check_integrity_sha256(const pl_stun_msg *m, const uint8_t *key,
                                    size_t key_len);
 
+/* The value of the first attribute of `type` in a parsed message (any
+ * attribute, including those the view above does not keep: TURN's). 0, or
+ * PL_ENOENT. Attributes after MESSAGE-INTEGRITY are not looked at. */
+int pl_stun_attr_find(const pl_stun_msg *m, uint16_t type, const uint8_t **v,
+                      size_t *n);
+/* Decodes a (XOR-)MAPPED-ADDRESS-style value; txid is the message's. */
+int pl_stun_decode_addr(pl_addr *a, const uint8_t *v, size_t n, bool xored,
+                        const uint8_t txid[PL_STUN_TXID_LEN]);
+
 /* Writes one message into a caller buffer. Every put after an error is a
  * no-op; pl_stun_build_end reports the first error. The header length is
  * kept current so integrity and fingerprint cover what precedes them. */
