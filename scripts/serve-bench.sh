@@ -5,11 +5,13 @@
 # The server is pinned to CPU 0, the generator to CPU 1; a size is
 # "sustained" when the echoed audio shows no concealment (< 0.5 % overall,
 # < 2 % on the worst call: on 127.0.0.1 nothing is lost, so concealment is
-# lateness), the generator kept up (under 0.5 % of its 10 ms ticks late: a
+# lateness), the mouth-to-ear delay steady (the echo's mean jitter-buffer
+# delay under 50 ms: ~30 ms on an idle loopback; it grows when the server's
+# media thread starts to lag), the generator kept up (under 0.5 % of its 10 ms ticks late: a
 # generator that falls behind shows lateness that is not the server's), and
 # the server used under 95 % of its core.
 #
-#   scripts/serve-bench.sh [BUILD_DIR] [SIZES] [SECONDS]
+#   scripts/serve-bench.sh [BUILD_DIR] [SIZES] [SECONDS] [KINDS]
 #   scripts/serve-bench.sh build "16 32 48 64 80" 10
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,6 +19,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build}
 sizes=${2:-16 32 48 64 80}
 secs=${3:-10}
+kinds=${4:-parley parley+denoise aiortc}
 parley=$build/bin/parley
 gen=$build/bench/bench_serve
 [ -x "$parley" ] && [ -x "$gen" ] || { echo "build first: cmake --build $build"; exit 1; }
@@ -44,14 +47,17 @@ start_server() { # kind port
 
 echo "| server | calls | server CPU (share of a core) | CPU per call | concealed (all / worst call) | jitter buffer mean / max (ms) | generator late ticks | sustained |"
 echo "|---|---|---|---|---|---|---|---|"
-for kind in parley parley+denoise aiortc; do
+for kind in $kinds; do
   for n in $sizes; do
     port=$(pl_free_port)
     start_server $kind $port
     line=$(taskset -c 1 "$gen" --connect 127.0.0.1:$port --calls $n --seconds $secs \
              --server-pid $spid 2>"$out/gen.err" || true)
     [ -s "$out/gen.err" ] && sed 's/^/    generator: /' "$out/gen.err" | sort | uniq -c | head -3 >&2
+    # aiortc may hang in its shutdown: a few seconds, then SIGKILL.
     kill -INT $spid 2>/dev/null || true
+    for _ in $(seq 30); do kill -0 $spid 2>/dev/null || break; sleep 0.1; done
+    kill -9 $spid 2>/dev/null || true
     wait $spid 2>/dev/null || true
     spid=
     sleep 1
@@ -64,6 +70,7 @@ except ValueError:
     print("| %s | %d | - | - | - | - | - | no (the generator failed) |" % (kind, n))
     sys.exit()
 ok = (r["connected"] == n and r["concealedShare"] < 0.005 and r["worstCallConcealedShare"] < 0.02
+      and r["jitterBufferDelayMeanMs"] < 50
       and r["generatorLateTicks"] <= 0.005 * r["generatorTicks"] and 0 <= r["serverCpuShare"] < 0.95)
 print("| %s | %d | %.2f | %.2f %% | %.2f %% / %.2f %% | %.0f / %.0f | %d | %s |" % (
     kind, n, r["serverCpuShare"], 100 * r["serverCpuShare"] / n, 100 * r["concealedShare"],
