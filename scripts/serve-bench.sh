@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Calls per core for an echo server: `parley serve --echo` (AI stages off,
-# then denoise on) and Debian's python3-aiortc (tests/bench/aiortc_echo.py)
+# Calls per core for an echo server: `parley serve --echo` (defaults: no
+# media-graph stage, libopus 1.5's NoLACE on; then with libopus's neural
+# tools off too; then denoise on) and Debian's python3-aiortc (tests/bench/aiortc_echo.py)
 # answering the same load from bench_serve (two-way Opus, 32 kbit/s, 20 ms).
 # The server is pinned to CPU 0, the generator to CPU 1; a size is
 # "sustained" when the echoed audio shows no concealment (< 0.5 % overall,
@@ -19,7 +20,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build}
 sizes=${2:-16 32 48 64 80}
 secs=${3:-10}
-kinds=${4:-parley parley+denoise aiortc}
+kinds=${4:-parley parley-ai-off parley+denoise aiortc}
 parley=$build/bin/parley
 gen=$build/bench/bench_serve
 [ -x "$parley" ] && [ -x "$gen" ] || { echo "build first: cmake --build $build"; exit 1; }
@@ -34,6 +35,8 @@ start_server() { # kind port
               >"$out/server.out" 2>&1 & ;;
     parley+denoise) taskset -c 0 "$parley" serve --listen 127.0.0.1:$2 --echo --max-calls 1024 \
               --max-conns-per-ip 256 --stage denoise=on --quiet >"$out/server.out" 2>&1 & ;;
+    parley-ai-off) taskset -c 0 "$parley" serve --listen 127.0.0.1:$2 --echo --max-calls 1024 \
+              --max-conns-per-ip 256 --opus-neural off --quiet >"$out/server.out" 2>&1 & ;;
     aiortc) taskset -c 0 /usr/bin/python3 "$root/tests/bench/aiortc_echo.py" $2 \
               >"$out/server.out" 2>&1 & ;;
   esac

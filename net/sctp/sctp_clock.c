@@ -59,7 +59,11 @@ void pl_sctp_clock_add(int64_t us) {
     g_virt_us += us;
 }
 
-int gettimeofday(struct timeval *restrict tv, void *restrict tz) {
+/* Default visibility: the library is built -fvisibility=hidden, and a
+ * hidden definition is not the one libusrsctp (a shared library) binds to.
+ * tests/install/test_exports.sh lets this one name through. */
+__attribute__((visibility("default"))) int gettimeofday(struct timeval *restrict tv,
+                                                        void *restrict tz) {
   if (tz) /* as glibc: an obsolete timezone, always zero */
     memset(tz, 0, sizeof(struct timezone));
   uintptr_t ra = (uintptr_t)__builtin_return_address(0);
