@@ -82,16 +82,6 @@ bool pl_call_turn_is_relay(const pl_call *c, int sock) {
   return c->wrtc && sock >= PL_CALL_RELAY_SOCK && sock < PL_CALL_RELAY_SOCK + c->wrtc->n_turn;
 }
 
-static void send_raw(pl_call *c, int sock, const pl_addr *to, const uint8_t *p, size_t n) {
-  pl_pkt *pkt = pl_pkt_from(&c->pool, p, n);
-  if (!pkt) {
-    c->dropped++;
-    return;
-  }
-  pkt->addr = *to;
-  pl_call_net_queue(c, pkt, sock);
-}
-
 static void on_event(pl_call *c, int i, const pl_turn_output *o) {
   pl_wrtc *w = c->wrtc;
   pl_call_turn *ct = &w->turn[i];
@@ -130,7 +120,7 @@ static void drain(pl_call *c, int i) {
   pl_turn_output o;
   while (pl_turn_poll(ct->t, &o)) {
     if (o.kind == PL_TURN_OUT_TRANSMIT)
-      send_raw(c, ct->sock, &ct->url.server, o.transmit.data, o.transmit.len);
+      pl_wrtc_queue_raw(c, ct->sock, &ct->url.server, o.transmit.data, o.transmit.len);
     else
       on_event(c, i, &o);
   }

@@ -307,7 +307,7 @@ void pl_wrtc_peer_keyed(pl_call *c, pl_time_us now) {
 
 /* ---- output pumps -------------------------------------------------------- */
 
-static void queue_raw(pl_call *c, int sock, const pl_addr *to, const uint8_t *p, size_t n) {
+void pl_wrtc_queue_raw(pl_call *c, int sock, const pl_addr *to, const uint8_t *p, size_t n) {
   pl_pkt *pkt = pl_pkt_from(&c->pool, p, n);
   if (!pkt) {
     c->dropped++;
@@ -323,9 +323,9 @@ static void dtls_pump(pl_call *c, pl_time_us now) {
   while (w->dtls && pl_dtls_poll(w->dtls, &o)) {
     if (o.kind == PL_DTLS_OUT_TRANSMIT) {
       if (w->have_sel)
-        queue_raw(c, w->sel.socket_id, &w->sel.remote, o.data, o.len);
+        pl_wrtc_queue_raw(c, w->sel.socket_id, &w->sel.remote, o.data, o.len);
       else if (w->have_dtls_peer)
-        queue_raw(c, w->dtls_peer_sock, &w->dtls_peer, o.data, o.len);
+        pl_wrtc_queue_raw(c, w->dtls_peer_sock, &w->dtls_peer, o.data, o.len);
       else
         c->dropped++;
     } else if (o.kind == PL_DTLS_OUT_DATA) {
@@ -434,7 +434,7 @@ static void pump(pl_call *c, pl_time_us now) {
     while (w->ice && pl_ice_poll(w->ice, &o)) {
       any = true;
       if (o.kind == PL_ICE_OUT_TRANSMIT)
-        queue_raw(c, o.transmit.socket_id, &o.transmit.to, o.transmit.data, o.transmit.len);
+        pl_wrtc_queue_raw(c, o.transmit.socket_id, &o.transmit.to, o.transmit.data, o.transmit.len);
       else
         ice_event(c, now, &o);
     }

@@ -86,6 +86,10 @@ void pl_wrtc_pump(struct pl_call *c);
 /* `now` for an API call (call_jsep.c): the real clock on a loop, else the
  * time the sans-IO driver last gave the call. */
 pl_time_us pl_wrtc_api_now(struct pl_call *c);
+/* Copies a datagram into the call's pool and queues it on socket `sock`
+ * (a full pool is a counted drop). */
+void pl_wrtc_queue_raw(struct pl_call *c, int sock, const pl_addr *to, const uint8_t *p,
+                       size_t n);
 /* A datagram on socket `sock`. Returns 1 when it is SRTP/SRTCP from the
  * selected path (the caller unprotects it), 0 when consumed, or a negative
  * PL_E* code for a drop. */
