@@ -2,12 +2,16 @@
  * that reaps sessions which never connect, and the dial side: POST the
  * call's offer, apply the answer, trickle (RFC 8838) our late candidates
  * with PATCH and take the server's from the replies, and DELETE the session
- * when the call goes (RFC 9725 4.2). Sessions live at /whip/<128-bit hex>. */
+ * when the call goes (RFC 9725 4.2). When the media path breaks for good
+ * the dialer (ICE-controlling) restarts ICE through a PATCH carrying new
+ * credentials (RFC 9725 4.3.2) and takes the server's from the answer.
+ * Sessions live at /whip/<128-bit hex>. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/log.h"
+#include "base/time.h"
 #include "engine/call/call.h"
 #include "engine/engine.h"
 #include "engine/whip.h"
@@ -100,6 +104,11 @@ typedef struct dial {
   uv_timer_t timer;
   bool timer_inited, timer_on, in_flight, remote_eoc, local_eoc, local_eoc_sent, established;
   bool patch_warned;
+  bool trickle_done; /* the timer only watches the path now */
+  bool restarting;   /* the PATCH in flight is an ICE restart */
+  pl_whip_restart rs;
+  char etag[64];     /* the session's entity-tag, for If-Match */
+  char hdrs[PL_WHIP_TOKEN_MAX + 40 + 80];
   int tries, eoc_polls;
   int post_retries; /* POSTs answered 429 and sent again */
   char *offer;      /* kept for those */
@@ -152,6 +161,40 @@ void pl_whip_dial_detach_(pl_call *call) {
   dial_free(d);
 }
 
+/* Authorization and If-Match (RFC 9725 4.3.1: the ETag the server gave). */
+static const char *dial_headers(dial *d) {
+  if (d->etag[0])
+    snprintf(d->hdrs, sizeof d->hdrs, "%sIf-Match: %s\r\n", d->auth, d->etag);
+  else
+    snprintf(d->hdrs, sizeof d->hdrs, "%s", d->auth);
+  return d->hdrs;
+}
+
+static void take_etag(dial *d, const pl_http_msg *resp) {
+  const char *e = resp ? pl_http_msg_header(resp, "ETag") : NULL;
+  if (e && strlen(e) < sizeof d->etag && !strpbrk(e, "\r\n"))
+    snprintf(d->etag, sizeof d->etag, "%s", e);
+}
+
+/* The server's answer to our restart: its new credentials first (they
+ * must be in place before its candidates are paired). */
+static bool take_server_credentials(dial *d, const char *body) {
+  pl_wrtc *w = d->call->wrtc;
+  const char *u = body ? strstr(body, "a=ice-ufrag:") : NULL;
+  const char *p = body ? strstr(body, "a=ice-pwd:") : NULL;
+  if (!u || !p || !w->ice)
+    return false;
+  char ufrag[PL_SDP_ICE_LEN], pwd[PL_SDP_ICE_LEN];
+  snprintf(ufrag, sizeof ufrag, "%.*s", (int)strcspn(u + 12, "\r\n"), u + 12);
+  snprintf(pwd, sizeof pwd, "%.*s", (int)strcspn(p + 10, "\r\n"), p + 10);
+  if (pl_ice_set_remote_credentials(w->ice, ufrag, pwd) != 0)
+    return false;
+  snprintf(w->remote_ufrag, sizeof w->remote_ufrag, "%s", ufrag);
+  w->restart_pending = false;
+  pl_call_mark_output_(d->call);
+  return true;
+}
+
 static void take_server_fragment(dial *d, const pl_http_msg *resp) {
   const char *p = resp->body ? resp->body : "";
   while (*p) {
@@ -181,6 +224,23 @@ static void on_patched(void *user, int err, const pl_http_msg *resp) {
     return;
   }
   int status = !err && resp ? resp->status : 0;
+  d->restarting = false;
+  if (status >= 200 && status < 300)
+    take_etag(d, resp);
+  if (d->call->wrtc->restart_pending) {
+    /* Only the server's new credentials make the restart's checks pass;
+     * until they come, trickling our new ones would be taken for another
+     * restart: wait for the next attempt. */
+    if (status == 200 && take_server_credentials(d, resp->body)) {
+      PL_INFO("whip", "ICE restart answered: checking the new path");
+    } else {
+      PL_WARN("whip", "ICE restart PATCH %s: %s", d->location,
+              err ? pl_strerror(err) : status == 200 ? "no credentials in the answer"
+                                                     : pl_http_reason(status));
+      d->trickle_done = true;
+      return;
+    }
+  }
   if (status == 200)
     take_server_fragment(d, resp);
   if (status == 405 || status == 501) {
@@ -197,14 +257,75 @@ static void on_patched(void *user, int err, const pl_http_msg *resp) {
   }
 }
 
+/* The path broke for good: new credentials, a PATCH with them and our
+ * candidates; the server restarts too and answers with its own. DTLS and
+ * SRTP are untouched: the same association goes on over the new pair. */
+static void restart_ice(dial *d) {
+  pl_call *c = d->call;
+  int rc = pl_call_restart_ice(c, d->offer, PL_WHIP_SDP_CAP);
+  if (rc) {
+    PL_WARN("whip", "ICE restart: %s", pl_strerror(rc));
+    return;
+  }
+  PL_INFO("whip", "media path lost: ICE restart %d of %d through %s", d->rs.attempts,
+          PL_WHIP_RESTARTS, d->location);
+  /* Trickle starts over for the new generation of candidates. */
+  d->tries = d->eoc_polls = 0;
+  d->local_eoc = d->local_eoc_sent = d->remote_eoc = d->trickle_done = false;
+  char ufrag[PL_ICE_UFRAG_MAX], pwd[PL_ICE_PWD_MAX];
+  if (pl_call_ice_credentials(c, ufrag, sizeof ufrag, pwd, sizeof pwd) != 0)
+    return;
+  int n = snprintf(d->body, sizeof d->body,
+                   "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:%s\r\n",
+                   ufrag, pwd, c->wrtc->mid[0] ? c->wrtc->mid : "0");
+  if (n < 0 || (size_t)n >= sizeof d->body)
+    return;
+  int k = pl_call_local_candidates(c, true, d->body + n, sizeof d->body - (size_t)n);
+  if (k < 0)
+    k = 0;
+  if (pl_http_request2(d->loop, d->addr, "PATCH", d->location, dial_headers(d),
+                       "application/trickle-ice-sdpfrag", d->body, (size_t)n + (size_t)k,
+                       on_patched, d) == 0) {
+    d->in_flight = d->restarting = true;
+  }
+}
+
+static bool path_restart_due(dial *d) {
+  pl_call *c = d->call;
+  pl_wrtc *w = c->wrtc;
+  if (!w->ice || pl_ice_get_role(w->ice) != PL_ICE_CONTROLLING)
+    return false;
+  pl_whip_path p = {
+      .active = atomic_load(&c->state) == PL_CALL_ACTIVE && w->have_sel,
+      .failed = pl_ice_get_state(w->ice) == PL_ICE_FAILED,
+      .last_heard = c->last_heard,
+      .consent_ok = pl_ice_get_stats(w->ice).consent_ok,
+  };
+  bool gave_up = d->rs.gave_up;
+  bool due = pl_whip_restart_due(&d->rs, pl_wrtc_api_now(c), &p);
+  if (d->rs.gave_up && !gave_up)
+    PL_WARN("whip", "media path still lost after %d ICE restarts: giving up", PL_WHIP_RESTARTS);
+  return due;
+}
+
 static void on_trickle_timer(uv_timer_t *t) {
   dial *d = t->data;
   if (!d->call || d->in_flight)
     return;
   int st = atomic_load(&d->call->state);
-  if ((d->local_eoc_sent && (d->remote_eoc || d->eoc_polls >= EOC_POLLS)) ||
-      ++d->tries > TRICKLE_TRIES || st == PL_CALL_CLOSED) {
+  if (st == PL_CALL_CLOSED) {
     dial_stop_timer(d);
+    return;
+  }
+  if (path_restart_due(d)) {
+    restart_ice(d);
+    return;
+  }
+  if (d->trickle_done)
+    return;
+  if ((d->local_eoc_sent && (d->remote_eoc || d->eoc_polls >= EOC_POLLS)) ||
+      ++d->tries > TRICKLE_TRIES) {
+    d->trickle_done = true; /* the timer goes on watching the path */
     return;
   }
   char ufrag[PL_ICE_UFRAG_MAX], pwd[PL_ICE_PWD_MAX];
@@ -234,7 +355,7 @@ static void on_trickle_timer(uv_timer_t *t) {
   }
   if (d->local_eoc)
     d->local_eoc_sent = true;
-  if (pl_http_request2(d->loop, d->addr, "PATCH", d->location, d->auth,
+  if (pl_http_request2(d->loop, d->addr, "PATCH", d->location, dial_headers(d),
                        "application/trickle-ice-sdpfrag", d->body, (size_t)n + (size_t)k,
                        on_patched, d) == 0)
     d->in_flight = true;
@@ -327,6 +448,7 @@ static void on_response(void *user, int err, const pl_http_msg *resp) {
   if (!err && loc && loc[0] == '/' && strlen(loc) < sizeof d->location) {
     snprintf(d->location, sizeof d->location, "%s", loc);
     d->established = true;
+    take_etag(d, resp);
     if (!d->timer_inited) {
       uv_timer_init(d->loop, &d->timer);
       d->timer.data = d;

@@ -60,6 +60,31 @@ void pl_whip_tick(pl_whip_server *s, pl_time_us now);
 /* Lets go of every session (on_end is not called: the app frees its calls). */
 void pl_whip_core_clear(pl_whip_server *s);
 
+/* The dialer's automatic ICE restart (RFC 9725 4.3.2): when the path broke
+ * for good (nothing heard and no consent answer for PL_WHIP_BROKEN_MS while
+ * probing every 500 ms, or consent failed), the controlling dialer restarts
+ * ICE through a PATCH. At most PL_WHIP_RESTARTS in a row without the path
+ * coming back, each waiting twice as long as the one before (2, 4, 8 s):
+ * a peer that is gone is not asked forever. Sans-IO, the dialer's 100 ms
+ * timer feeds it. */
+#define PL_WHIP_BROKEN_MS 2000
+#define PL_WHIP_RESTARTS 3
+typedef struct pl_whip_restart {
+  uint64_t consent_ok;   /* the count seen last */
+  pl_time_us consent_at; /* when it last moved */
+  pl_time_us restarted;  /* the last restart */
+  int attempts;          /* in a row, for this outage */
+  bool gave_up;
+} pl_whip_restart;
+typedef struct pl_whip_path {
+  bool active;           /* the call is up (media was flowing) */
+  bool failed;           /* ICE failed or consent expired */
+  pl_time_us last_heard; /* the peer's last media, 0: never */
+  uint64_t consent_ok;   /* consent answers so far */
+} pl_whip_path;
+/* True when a restart is due now (and counts it). */
+bool pl_whip_restart_due(pl_whip_restart *r, pl_time_us now, const pl_whip_path *p);
+
 /* The dial side's trickle: after the answer, PATCH our late candidates and
  * collect the server's from the responses. Detached when the call goes
  * (and then DELETEs the session). */

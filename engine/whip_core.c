@@ -501,3 +501,35 @@ int pl_whip_server_stats(const pl_whip_server *s, pl_whip_stats *out) {
   out->forbidden_origin = s->forbidden_origin;
   return 0;
 }
+
+/* ---- the dialer's restart decision ----------------------------------------------- */
+
+bool pl_whip_restart_due(pl_whip_restart *r, pl_time_us now, const pl_whip_path *p) {
+  if (p->consent_ok != r->consent_ok) {
+    r->consent_ok = p->consent_ok;
+    r->consent_at = now;
+  }
+  if (!p->active || !p->last_heard)
+    return false;
+  const pl_time_us broken = PL_MS(PL_WHIP_BROKEN_MS);
+  /* Media, or a consent answer to the 500 ms probes: the path works (a peer
+   * that sends no media still answers consent). */
+  bool alive = !p->failed && (now < p->last_heard + broken || now < r->consent_at + broken);
+  if (alive) {
+    /* Heard since the last restart: that outage is over. */
+    if (r->attempts && p->last_heard > r->restarted) {
+      r->attempts = 0;
+      r->gave_up = false;
+    }
+    return false;
+  }
+  if (r->attempts >= PL_WHIP_RESTARTS) {
+    r->gave_up = true;
+    return false;
+  }
+  if (r->attempts && now < r->restarted + (broken << r->attempts))
+    return false;
+  r->attempts++;
+  r->restarted = now;
+  return true;
+}

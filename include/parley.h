@@ -719,6 +719,7 @@ typedef struct pl_call_stats {
                                       replayed or stale DTLS records dropped */
   uint64_t ice_checks_sent, ice_checks_received, consent_ok;
   uint64_t ice_rebinds;         /* our NAT mapping changed mid-call (re-nominated) */
+  uint64_t ice_restarts;        /* ICE restarts, ours or the peer's (RFC 8445 9) */
   int local_candidates, srflx_candidates, remote_candidates;
   char stun_mapped[64];         /* what the STUN server saw us as, or empty */
   /* TURN, summed over the call's servers: allocations made, application

@@ -226,7 +226,7 @@ static void write_webrtc_json(app *a) {
           " \"localCandidateType\": \"%s\", \"remoteCandidateType\": \"%s\",\n"
           " \"relayCandidates\": %d, \"turnAllocations\": %llu, \"turnBytesSent\": %llu,\n"
           " \"turnBytesReceived\": %llu, \"turnErrors\": %llu, \"turnError\": \"%s\",\n"
-          " \"iceRebinds\": %llu}\n",
+          " \"iceRebinds\": %llu, \"iceRestarts\": %llu}\n",
           pl_ice_connection_state_name(st.ice_state), pl_dtls_transport_state_name(st.dtls_state),
           pl_connection_state_name(st.connection_state), st.local_candidate, st.remote_candidate,
           st.srtp_profile, st.dtls_connected_s, (unsigned long long)st.stun_bad_integrity,
@@ -238,7 +238,8 @@ static void write_webrtc_json(app *a) {
           (unsigned long long)st.dtls_records_discarded, lt, rt, st.relay_candidates,
           (unsigned long long)st.turn_allocations, (unsigned long long)st.turn_bytes_sent,
           (unsigned long long)st.turn_bytes_received, (unsigned long long)st.turn_errors,
-          st.turn_error, (unsigned long long)st.ice_rebinds);
+          st.turn_error, (unsigned long long)st.ice_rebinds,
+          (unsigned long long)st.ice_restarts);
   fclose(f);
 }
 

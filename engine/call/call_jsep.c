@@ -338,6 +338,7 @@ int pl_jsep_restart_remote(pl_call *c, const char *ufrag, const char *pwd) {
   if (rc)
     return rc;
   snprintf(w->remote_ufrag, sizeof w->remote_ufrag, "%s", ufrag);
+  w->ice_restarts++;
   w->n_cands = 0;
   w->gathering_done = w->eoc_signaled = false;
   pl_wrtc_timeout(c, now); /* collects the re-announced host candidates */
@@ -606,6 +607,7 @@ int pl_call_restart_ice(pl_call *c, char *out, size_t cap) {
     rc = pl_ice_restart(w->ice, now, w->ufrag, w->pwd);
   if (rc)
     return rc;
+  w->ice_restarts++;
   w->n_cands = 0;
   w->gathering_done = w->eoc_signaled = false;
   pl_wrtc_timeout(c, now); /* collects the re-announced host candidates */

@@ -674,6 +674,7 @@ void pl_wrtc_fill_stats(pl_call *c, pl_call_stats *s) {
     s->consent_ok = is.consent_ok;
     s->ice_rebinds = is.rebinds;
   }
+  s->ice_restarts = w->ice_restarts;
   if (w->dtls)
     s->dtls_records_discarded = pl_dtls_get_stats(w->dtls).records_discarded;
   snprintf(s->local_candidate, sizeof s->local_candidate, "%s", w->sel_local);

@@ -65,6 +65,7 @@ typedef struct pl_wrtc {
   bool dc_negotiated, dc_started, dc_in_pump;
   uint16_t dc_remote_port;
   uint64_t dc_remote_max;
+  uint64_t ice_restarts; /* ours and the peer's (pl_call_stats.ice_restarts) */
   char dc_mid[PL_SDP_TOKEN_LEN];
 } pl_wrtc;
 

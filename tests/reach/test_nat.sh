@@ -28,12 +28,12 @@
 # when it connects, each side's tone in the other's recording.
 # Exit 77 (skip) where namespaces, nft or coturn are missing.
 set -euo pipefail
-case_=${1:?usage: test_nat.sh cone|symmetric|udp|udp-noturn|ula|rebind}
+case_=${1:?usage: test_nat.sh cone|symmetric|udp|udp-noturn|ula|rebind|restart}
 . "$(dirname "$0")/../lib/port.sh"
 parley=${PARLEY:?}
 skip() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "network namespaces need root"
-for t in ip nft turnserver python3 $([ "$case_" = rebind ] && echo conntrack); do
+for t in ip nft turnserver python3 $(case $case_ in rebind|restart) echo conntrack;; esac); do
   command -v $t >/dev/null || skip "$t missing (scripts/install-deps.sh test)"
 done
 # Names unique to this run: parallel runs (and leftovers) never collide.
@@ -187,6 +187,9 @@ turn_a=$turn_b
 case $case_ in
   udp) turn_a="--turn turn:alice:s3cret@198.51.100.1:$tport?transport=tcp" ;;
   udp-noturn) turn_a="" ;;
+  # The caller's srflx must be learned again after the restart: from a STUN
+  # Binding (with --turn it comes from the Allocate, whose mapping is gone).
+  restart) turn_a="" ;;
 esac
 ip netns exec $B "$parley" call --listen 10.0.2.2:$port $stun $turn_b --tone 440 \
   ${v6hosts[1]:+--ice-host ${v6hosts[1]}} \
@@ -199,7 +202,7 @@ for i in $(seq 50); do
   sleep 0.1
 done
 t0=$(date +%s.%N)
-if [ "$case_" = rebind ]; then
+if [ "$case_" = rebind ] || [ "$case_" = restart ]; then
   # New UDP mappings from 20000-20999, and natA forgets the ones it has.
   ( sleep 3
     ip netns exec $na nft insert rule ip nat post oifname "wan" meta l4proto udp \
@@ -211,7 +214,7 @@ fi
 set +e
 ip netns exec $A "$parley" call --connect 198.51.100.20:$port $stun $turn_a --tone 1000 \
   ${v6hosts[0]:+--ice-host ${v6hosts[0]}} \
-  --stats-json "$dir/caller_stats.json" --record "$dir/rx_caller.wav" --duration $([ "$case_" = rebind ] && echo 9 || echo 6) --webrtc-json "$dir/caller.json" \
+  --stats-json "$dir/caller_stats.json" --record "$dir/rx_caller.wav" --duration $(case $case_ in rebind) echo 9;; restart) echo 12;; *) echo 6;; esac) --webrtc-json "$dir/caller.json" \
   >"$dir/caller.out" 2>&1
 rc=$?
 set -e
@@ -289,6 +292,28 @@ elif case == "rebind":
           "listener now at %s" % (gap, st["concealmentEvents"], st["packetsLost"],
                                   w["iceRebinds"], wl["remoteCandidate"]))
     assert gap < 2.0, gap
+elif case == "restart":
+    # natB forwards only the WHIP port: the listener cannot hear the caller's
+    # new mapping until an ICE restart through WHIP tells it where to send.
+    w = json.load(open("%s/caller.json" % d))
+    wl = json.load(open("%s/listener.json" % d))
+    rs, rsl = w.get("iceRestarts", 0), wl.get("iceRestarts", 0)
+    st = json.load(open("%s/caller_stats.json" % d))
+    gap = st["concealedSamples"] / 48000.0
+    # The call resumed: the listener's tone is back in the caller's last seconds.
+    wf = wave.open("%s/rx_caller.wav" % d)
+    x = np.frombuffer(wf.readframes(wf.getnframes()), dtype=np.int16).astype(float) / 32768
+    x = x.reshape(-1, wf.getnchannels())[:, 0][48000 * 8:48000 * 11]
+    spec = np.abs(np.fft.rfft(x * np.hanning(len(x))))
+    peak = np.fft.rfftfreq(len(x), 1 / 48000)[np.argmax(spec)]
+    rms = np.sqrt((x ** 2).mean())
+    print("restart: caller concealed %.2f s in %d event(s), %d packets lost; %d restart(s) "
+          "(listener %d), after it %.1f Hz rms %.3f, pair %s -> %s"
+          % (gap, st["concealmentEvents"], st["packetsLost"], rs,
+             rsl, peak, rms, w["localCandidate"], w["remoteCandidate"]))
+    assert abs(peak - 440) < 3 and rms > 0.02, (peak, rms)
+    assert gap < 5.0, gap
+    assert rs >= 1 and rsl >= 1, (rs, rsl)
 elif case == "udp":
     assert c[0] == "relay" and l[1] == "relay", (c, l)
     w = json.load(open("%s/caller.json" % d))

@@ -3,7 +3,7 @@
 # LANs behind nftables NAT routers, coturn on the public side). Needs root,
 # nft and coturn; exits 77 (skipped) where it cannot make namespaces.
 set(PL_REACH_ENV "PARLEY=${CMAKE_BINARY_DIR}/bin/parley;PL_SOURCE_DIR=${CMAKE_SOURCE_DIR}")
-foreach(c cone symmetric udp udp-noturn ula rebind)
+foreach(c cone symmetric udp udp-noturn ula rebind restart)
   add_test(NAME reach/nat_${c} COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_nat.sh ${c})
   set_tests_properties(reach/nat_${c} PROPERTIES ENVIRONMENT "${PL_REACH_ENV}" TIMEOUT 60
                        LABELS interop SKIP_RETURN_CODE 77)
