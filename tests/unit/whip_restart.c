@@ -70,13 +70,13 @@ Test(whip_restart, a_recovered_path_gets_a_fresh_budget_for_the_next_outage) {
   pl_time_us at[8];
   cr_assert_eq(run(&r, &p, PL_SEC(10), PL_SEC(17), at), 2); /* 12 s and 16 s */
   /* The second restart worked: media again. */
-  for (pl_time_us t = PL_SEC(17); t < PL_SEC(40); t += PL_MS(100)) {
+  for (pl_time_us t = PL_SEC(17); t <= PL_SEC(40); t += PL_MS(100)) {
     p.last_heard = t;
     cr_assert_not(pl_whip_restart_due(&r, t, &p));
   }
   cr_assert_eq(r.attempts, 0);
   /* A later outage gets all three again, the first 2 s in. */
-  int n = run(&r, &p, PL_SEC(40), PL_SEC(90), at);
+  int n = run(&r, &p, PL_SEC(40) + PL_MS(100), PL_SEC(90), at);
   cr_assert_eq(n, PL_WHIP_RESTARTS);
   cr_assert_eq(at[0], PL_SEC(42));
 }
