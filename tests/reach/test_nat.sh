@@ -314,6 +314,10 @@ elif case == "restart":
     assert abs(peak - 440) < 3 and rms > 0.02, (peak, rms)
     assert gap < 5.0, gap
     assert rs >= 1 and rsl >= 1, (rs, rsl)
+    # The same DTLS association goes on over the new path: one handshake each.
+    for side in ("caller", "listener"):
+        n = open("%s/%s.out" % (d, side)).read().count("DTLS connected")
+        assert n == 1, (side, "DTLS connected %d times" % n)
 elif case == "udp":
     assert c[0] == "relay" and l[1] == "relay", (c, l)
     w = json.load(open("%s/caller.json" % d))
