@@ -105,7 +105,6 @@ typedef struct dial {
   bool timer_inited, timer_on, in_flight, remote_eoc, local_eoc, local_eoc_sent, established;
   bool patch_warned;
   bool trickle_done; /* the timer only watches the path now */
-  bool restarting;   /* the PATCH in flight is an ICE restart */
   pl_whip_restart rs;
   char etag[64];     /* the session's entity-tag, for If-Match */
   char hdrs[PL_WHIP_TOKEN_MAX + 40 + 80];
@@ -224,7 +223,6 @@ static void on_patched(void *user, int err, const pl_http_msg *resp) {
     return;
   }
   int status = !err && resp ? resp->status : 0;
-  d->restarting = false;
   if (status >= 200 && status < 300)
     take_etag(d, resp);
   if (d->call->wrtc->restart_pending) {
@@ -286,7 +284,7 @@ static void restart_ice(dial *d) {
   if (pl_http_request2(d->loop, d->addr, "PATCH", d->location, dial_headers(d),
                        "application/trickle-ice-sdpfrag", d->body, (size_t)n + (size_t)k,
                        on_patched, d) == 0) {
-    d->in_flight = d->restarting = true;
+    d->in_flight = true;
   }
 }
 
@@ -302,7 +300,8 @@ static bool path_restart_due(dial *d) {
       .consent_ok = pl_ice_get_stats(w->ice).consent_ok,
   };
   bool gave_up = d->rs.gave_up;
-  bool due = pl_whip_restart_due(&d->rs, pl_wrtc_api_now(c), &p);
+  /* The call's clock in libuv mode (last_heard is on it). */
+  bool due = pl_whip_restart_due(&d->rs, pl_time_now_real(), &p);
   if (d->rs.gave_up && !gave_up)
     PL_WARN("whip", "media path still lost after %d ICE restarts: giving up", PL_WHIP_RESTARTS);
   return due;
