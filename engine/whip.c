@@ -236,6 +236,8 @@ static void on_patched(void *user, int err, const pl_http_msg *resp) {
               err ? pl_strerror(err) : status == 200 ? "no credentials in the answer"
                                                      : pl_http_reason(status));
       d->trickle_done = true;
+      if (status == 404 || status == 401 || status == 403 || status == 405 || status == 501)
+        dial_stop_timer(d); /* gone, not ours, or no PATCH here: no more tries */
       return;
     }
   }
