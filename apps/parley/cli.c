@@ -230,3 +230,38 @@ int pl_cli_write_stats_json(const char *path, const pl_call_stats *st) {
   fputc('\n', f);
   return fclose(f) == 0 ? 0 : -1;
 }
+
+int pl_cli_set_sources(pl_call *call, const char *cmd, double tone_hz, const char *wav,
+                       bool loop, const char *video, int w, int h) {
+  pl_audio_io src;
+  const char *send = wav ? wav : pl_cli_sample_path();
+  int rc = tone_hz > 0 ? pl_audio_io_tone_source(&src, tone_hz, 0.3)
+                       : pl_audio_io_wav_source(&src, send, loop);
+  if (rc) {
+    fprintf(stderr, "parley %s: cannot read %s: %s\n", cmd, send, pl_strerror(rc));
+    return rc;
+  }
+  pl_call_set_audio_source(call, &src);
+  if (!video)
+    return 0;
+  pl_video_io v;
+  rc = !strcmp(video, "pattern") ? pl_video_io_pattern_source(&v, w, h)
+                                 : pl_video_io_y4m_source(&v, video, true);
+  if (rc) {
+    fprintf(stderr, "parley %s: cannot read %s: %s\n", cmd, video, pl_strerror(rc));
+    return rc;
+  }
+  pl_call_set_video_source(call, &v);
+  return 0;
+}
+
+int pl_cli_set_stages(pl_call *call, const char *cmd, const pl_cli_stage *stages, int n) {
+  for (int i = 0; i < n; i++) {
+    int rc = pl_call_set_stage(call, stages[i].name, stages[i].on);
+    if (rc) {
+      fprintf(stderr, "parley %s: no stage '%s' in this build\n", cmd, stages[i].name);
+      return rc;
+    }
+  }
+  return 0;
+}

@@ -26,6 +26,15 @@ int pl_cli_parse_size(const char *text, int min_w, int min_h, int max_w, int max
 const char *pl_cli_sample_path(void);
 /* Local bind address in the same family as a peer address ("127.0.0.1:0"). */
 void pl_cli_bind_for(const char *peer, char *out, size_t cap);
+/* What a call sends, as `parley call` and `parley room` take it: a sine of
+ * tone_hz (> 0), else the WAV at wav (NULL: the bundled sample), looped or
+ * not; and video from a Y4M file, or "pattern" (w x h), or none (NULL).
+ * What cannot be opened is printed as "parley CMD: cannot read ...". */
+int pl_cli_set_sources(pl_call *call, const char *cmd, double tone_hz, const char *wav,
+                       bool loop, const char *video, int w, int h);
+/* Switches each stage on the call; an unknown one is printed ("parley CMD:
+ * no stage 'x' in this build") and its error returned. */
+int pl_cli_set_stages(pl_call *call, const char *cmd, const pl_cli_stage *stages, int n);
 void pl_cli_print_summary(FILE *f, const pl_call_stats *st);
 int pl_cli_write_stats_json(const char *path, const pl_call_stats *st);
 /* Writes the stats object (no trailing newline) to an open stream. */

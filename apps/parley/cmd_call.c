@@ -412,18 +412,21 @@ static int setup_call(app *a, const char *bind) {
   rc = pl_call_data_setup(&a->data, a->call);
   if (rc)
     return rc;
-  pl_audio_io src, sink;
-  const char *send = a->send_path ? a->send_path : pl_cli_sample_path();
-  if (a->mic)
-    send = a->mic_name ? a->mic_name : "the default capture device";
-  rc = a->mic           ? pl_audio_io_pulse_source(&src, a->mic_name)
-       : a->tone_hz > 0 ? pl_audio_io_tone_source(&src, a->tone_hz, 0.3)
-                        : pl_audio_io_wav_source(&src, send, a->loop_source);
-  if (rc) {
-    fprintf(stderr, "parley call: cannot read %s: %s\n", send, pl_strerror(rc));
+  pl_audio_io sink;
+  rc = pl_cli_set_sources(a->call, "call", a->tone_hz, a->send_path, a->loop_source,
+                          a->send_video, a->video_w, a->video_h);
+  if (rc)
     return rc;
+  if (a->mic) { /* the microphone replaces the file or tone */
+    pl_audio_io src;
+    rc = pl_audio_io_pulse_source(&src, a->mic_name);
+    if (rc) {
+      fprintf(stderr, "parley call: cannot read %s: %s\n",
+              a->mic_name ? a->mic_name : "the default capture device", pl_strerror(rc));
+      return rc;
+    }
+    pl_call_set_audio_source(a->call, &src);
   }
-  pl_call_set_audio_source(a->call, &src);
   if (a->speaker) {
     rc = pl_audio_io_pulse_sink(&sink, a->speaker_name);
     if (rc) {
@@ -440,17 +443,6 @@ static int setup_call(app *a, const char *bind) {
     }
     pl_call_set_audio_sink(a->call, &sink);
   }
-  if (a->send_video) {
-    pl_video_io vsrc;
-    rc = !strcmp(a->send_video, "pattern")
-             ? pl_video_io_pattern_source(&vsrc, a->video_w, a->video_h)
-             : pl_video_io_y4m_source(&vsrc, a->send_video, true);
-    if (rc) {
-      fprintf(stderr, "parley call: cannot read %s: %s\n", a->send_video, pl_strerror(rc));
-      return rc;
-    }
-    pl_call_set_video_source(a->call, &vsrc);
-  }
   if (a->record_video) {
     pl_video_io vsink;
     rc = pl_video_io_y4m_sink(&vsink, a->record_video, 30);
@@ -460,14 +452,7 @@ static int setup_call(app *a, const char *bind) {
     }
     pl_call_set_video_sink(a->call, &vsink);
   }
-  for (int i = 0; i < a->n_stages; i++) {
-    rc = pl_call_set_stage(a->call, a->stages[i].name, a->stages[i].on);
-    if (rc) {
-      fprintf(stderr, "parley call: no stage '%s' in this build\n", a->stages[i].name);
-      return rc;
-    }
-  }
-  return 0;
+  return pl_cli_set_stages(a->call, "call", a->stages, a->n_stages);
 }
 
 /* The listener's side of the WHIP server (listener.c decides; these keep

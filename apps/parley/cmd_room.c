@@ -443,39 +443,18 @@ static int setup_publisher(app *a) {
     fprintf(stderr, "parley room: cannot create a call on %s: %s\n", a->bind, pl_strerror(rc));
     return rc;
   }
-  pl_audio_io src;
-  const char *send = a->send_path ? a->send_path : pl_cli_sample_path();
-  rc = a->tone_hz > 0 ? pl_audio_io_tone_source(&src, a->tone_hz, 0.3)
-                      : pl_audio_io_wav_source(&src, send, a->loop_source);
-  if (rc) {
-    fprintf(stderr, "parley room: cannot read %s: %s\n", send, pl_strerror(rc));
+  rc = pl_cli_set_sources(a->pub, "room", a->tone_hz, a->send_path, a->loop_source, a->send_video,
+                          a->video_w, a->video_h);
+  if (rc)
     return rc;
-  }
-  pl_call_set_audio_source(a->pub, &src);
-  if (a->send_video) {
-    pl_video_io v;
-    rc = !strcmp(a->send_video, "pattern") ? pl_video_io_pattern_source(&v, a->video_w, a->video_h)
-                                           : pl_video_io_y4m_source(&v, a->send_video, true);
-    if (rc) {
-      fprintf(stderr, "parley room: cannot read %s: %s\n", a->send_video, pl_strerror(rc));
-      return rc;
-    }
-    pl_call_set_video_source(a->pub, &v);
-  }
   /* A send stage (denoise) runs once, on what we publish; the concealer
    * (plc) on each feed, where its stream's losses are. Which side a stage
    * is on cannot be asked of a call that has not run yet (its stage list
    * comes from the media thread), so the one receive-side name is known
    * here. Every name is checked on the publisher, which has them all. */
-  for (int i = 0; i < a->n_stages; i++) {
-    rc = pl_call_set_stage(a->pub, a->stages[i].name, a->stages[i].on);
-    if (rc) {
-      fprintf(stderr, "parley room: no stage '%s' in this build\n", a->stages[i].name);
-      return rc;
-    }
+  for (int i = 0; i < a->n_stages; i++)
     a->stage_recv[i] = !strcmp(a->stages[i].name, "plc");
-  }
-  return 0;
+  return pl_cli_set_stages(a->pub, "room", a->stages, a->n_stages);
 }
 
 int pl_cmd_room(int argc, char **argv) {
