@@ -24,16 +24,20 @@
 #              3 s into the call natA forgets its mappings and maps anew from
 #              other ports: the caller's NAT rebinds; the call must go on,
 #              with the gap in the caller's audio < 2 s
+#   chromium   cone, and the caller is headless Chromium in A with
+#              iceTransportPolicy 'relay' and coturn in its iceServers: it
+#              connects through its relayed candidate and carries audio both
+#              ways (issue 22: Chromium inside a namespace through coturn)
 # Each case checks the selected pair's candidate types (--webrtc-json) and,
 # when it connects, each side's tone in the other's recording.
 # Exit 77 (skip) where namespaces, nft or coturn are missing.
 set -euo pipefail
-case_=${1:?usage: test_nat.sh cone|symmetric|udp|udp-noturn|ula|rebind|restart}
+case_=${1:?usage: test_nat.sh cone|symmetric|udp|udp-noturn|ula|rebind|restart|chromium}
 . "$(dirname "$0")/../lib/port.sh"
 parley=${PARLEY:?}
 skip() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "network namespaces need root"
-for t in ip nft turnserver python3 $(case $case_ in rebind|restart) echo conntrack;; esac); do
+for t in ip nft turnserver python3 $(case $case_ in rebind|restart) echo conntrack;; chromium) echo chromium node;; esac); do
   command -v $t >/dev/null || skip "$t missing (scripts/install-deps.sh test)"
 done
 # Names unique to this run: parallel runs (and leftovers) never collide.
@@ -201,6 +205,47 @@ for i in $(seq 50); do
   ip netns exec $A bash -c "exec 3<>/dev/tcp/198.51.100.20/$port" 2>/dev/null && break
   sleep 0.1
 done
+if [ "$case_" = chromium ]; then
+  # Chromium behind natA loads the listener's page through natB's forward
+  # and calls with relayed candidates only (chromium_relay.js, as in
+  # reach/chromium_relay on loopback).
+  here=$(cd "$(dirname "$0")" && pwd)
+  . "$here/../interop/lib.sh"
+  pl_browser_ready "$here/../interop"
+  rtc="{\"iceTransportPolicy\":\"relay\",\"iceServers\":[{\"urls\":\"turn:198.51.100.1:$tport\",\"username\":\"alice\",\"credential\":\"s3cret\"}]}"
+  ip netns exec $A env NODE_PATH="$here/../interop/node_modules" HOME="$dir" \
+    timeout 90 node "$here/chromium_relay.js" "http://198.51.100.20:$port/" "$dir/browser.json" 5 \
+    "$rtc" >"$dir/node.out" 2>&1 || { cat "$dir/node.out"; echo "--- listener"; cat "$dir/listener.out"; exit 1; }
+  for i in $(seq 100); do kill -0 $lpid 2>/dev/null || break; sleep 0.1; done
+  wait $lpid || { cat "$dir/listener.out"; exit 1; }
+  /usr/bin/python3 - "$dir" <<'PY'
+import json, sys, wave
+import numpy as np
+d = sys.argv[1]
+b = json.load(open(d + "/browser.json"))
+w = json.load(open(d + "/listener.json"))
+assert b["ok"], b
+s = b["stats"]
+print("chromium in natA's LAN:", {k: s.get(k) for k in ("connectionState", "localCandidateType",
+      "remoteCandidateType", "packetsReceived", "totalAudioEnergy")})
+print("engine in natB's LAN:", {k: w[k] for k in ("localCandidate", "remoteCandidate",
+      "turnAllocations", "packetsReceived")})
+assert b["connectionStateAtConnect"] == "connected", b
+assert s["localCandidateType"] == "relay", s
+assert s["packetsReceived"] > 100 and s["totalAudioEnergy"] > 0.01, s
+assert w["remoteCandidateType"] == "relay", w  # Chromium's relayed address on coturn
+assert w["srtpAuthFailures"] == 0 and w["packetsReceived"] > 100, w
+wf = wave.open(d + "/rx_listener.wav")
+x = np.frombuffer(wf.readframes(wf.getnframes()), dtype=np.int16).astype(float) / 32768
+x = x.reshape(-1, wf.getnchannels())[:, 0][48000:]
+spec = np.abs(np.fft.rfft(x * np.hanning(len(x))))
+peak = np.fft.rfftfreq(len(x), 1 / 48000)[np.argmax(spec)]
+print("engine decoded Chromium's beep at %.1f Hz" % peak)
+assert abs(peak - 400) < 5, peak
+print("ok: Chromium behind a NAT, relay only through coturn, audio both ways")
+PY
+  exit 0
+fi
 t0=$(date +%s.%N)
 if [ "$case_" = rebind ] || [ "$case_" = restart ]; then
   # New UDP mappings from 20000-20999, and natA forgets the ones it has.

@@ -8,6 +8,11 @@ foreach(c cone symmetric udp udp-noturn ula rebind restart)
   set_tests_properties(reach/nat_${c} PROPERTIES ENVIRONMENT "${PL_REACH_ENV}" TIMEOUT 60
                        LABELS interop SKIP_RETURN_CODE 77)
 endforeach()
+# Headless Chromium behind natA, relay only through coturn, calling the
+# engine behind natB (issue 22).
+add_test(NAME reach/nat_chromium COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_nat.sh chromium)
+set_tests_properties(reach/nat_chromium PROPERTIES ENVIRONMENT "${PL_REACH_ENV}" TIMEOUT 120
+                     LABELS interop SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
 # IPv6 host candidates over ::1 (no namespaces needed).
 add_test(NAME reach/ipv6 COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_ipv6.sh)
 set_tests_properties(reach/ipv6 PROPERTIES ENVIRONMENT "${PL_REACH_ENV}" TIMEOUT 60
