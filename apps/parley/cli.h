@@ -13,6 +13,18 @@ typedef struct pl_cli_stage {
   bool on;
 } pl_cli_stage;
 
+/* In a command's option loop (with `i` and the option `o`; `val` is the
+ * next argument, NULL past the end): takes the value, or says "parley CMD:
+ * --x needs a value" and returns 2 (a usage error) from the command. */
+#define PL_CLI_NEED_ARG(cmd, val)                                              \
+  do {                                                                         \
+    if (!(val)) {                                                              \
+      fprintf(stderr, "parley " cmd ": %s needs a value\n", o);              \
+      return 2;                                                                \
+    }                                                                          \
+    i++;                                                                       \
+  } while (0)
+
 /* "denoise=on", "plc=off", or "denoise" (on). Prints an error, returns -1. */
 int pl_cli_parse_stage(const char *text, pl_cli_stage *out);
 /* Strict number in [lo, hi]; prints an error and returns -1 otherwise. */

@@ -601,14 +601,7 @@ int pl_cmd_call(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     const char *o = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define NEED_ARG()                                                             \
-  do {                                                                         \
-    if (!v) {                                                                  \
-      fprintf(stderr, "parley call: %s needs a value\n", o);                  \
-      return 2;                                                                \
-    }                                                                          \
-    i++;                                                                       \
-  } while (0)
+#define NEED_ARG() PL_CLI_NEED_ARG("call", v)
     if (!strcmp(o, "--listen")) { NEED_ARG(); a.listen = v; }
     else if (!strcmp(o, "--connect")) { NEED_ARG(); a.connect = v; }
     else if (!strcmp(o, "--send")) { NEED_ARG(); a.send_path = v; }

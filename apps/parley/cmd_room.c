@@ -300,6 +300,13 @@ static void on_rejoin_timer(uv_timer_t *t) {
   fprintf(stderr, "parley room: joining room %" PRIu64 " again\n", a->room_id);
 }
 
+/* A feed's stats: its call's now, or the last seen before the call went. */
+static void feed_stats(const feed *f, pl_call_stats *st) {
+  *st = f->last;
+  if (f->call)
+    pl_call_get_stats(f->call, st);
+}
+
 static void write_feeds_json(app *a) {
   if (!a->record_dir)
     return;
@@ -326,9 +333,8 @@ static void write_feeds_json(app *a) {
     feed *f = &a->feeds[i];
     if (!f->had_call)
       continue;
-    pl_call_stats st = f->last;
-    if (f->call)
-      pl_call_get_stats(f->call, &st);
+    pl_call_stats st;
+    feed_stats(f, &st);
     /* Display names are the peers' own text: only safe characters pass. */
     char disp[64];
     size_t k = 0;
@@ -372,9 +378,8 @@ static void finish(app *a) {
     feed *f = &a->feeds[i];
     if (!f->had_call)
       continue;
-    pl_call_stats st = f->last;
-    if (f->call)
-      pl_call_get_stats(f->call, &st);
+    pl_call_stats st;
+    feed_stats(f, &st);
     printf("feed %" PRIu64 " (%s): %llu packets, %lld lost, %.2f%% concealed%s\n", f->id,
            f->display, (unsigned long long)st.packets_received, (long long)st.packets_lost,
            st.total_samples_received
@@ -463,14 +468,7 @@ int pl_cmd_room(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     const char *o = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define NEED_ARG()                                                             \
-  do {                                                                         \
-    if (!v) {                                                                  \
-      fprintf(stderr, "parley room: %s needs a value\n", o);                  \
-      return 2;                                                                \
-    }                                                                          \
-    i++;                                                                       \
-  } while (0)
+#define NEED_ARG() PL_CLI_NEED_ARG("room", v)
     if (!strcmp(o, "--janus")) { NEED_ARG(); a.url = v; }
     else if (!strcmp(o, "--room")) {
       NEED_ARG();

@@ -336,14 +336,7 @@ int pl_cmd_serve(int argc, char **argv) {
     const char *o = argv[i];
     const char *a = i + 1 < argc ? argv[i + 1] : NULL;
     double d;
-#define NEED_ARG()                                                             \
-  do {                                                                         \
-    if (!a) {                                                                  \
-      fprintf(stderr, "parley serve: %s needs a value\n", o);                 \
-      return 2;                                                                \
-    }                                                                          \
-    i++;                                                                       \
-  } while (0)
+#define NEED_ARG() PL_CLI_NEED_ARG("serve", a)
     if (!strcmp(o, "--listen")) { NEED_ARG(); v.listen = a; }
     else if (!strcmp(o, "--echo")) v.echo = true;
     else if (!strcmp(o, "--record")) { NEED_ARG(); v.record_dir = a; }
