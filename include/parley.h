@@ -382,6 +382,9 @@ typedef struct pl_call_config {
   bool opus_neural;        /* libopus >= 1.5's tools (default on; nothing on 1.3.1):
                             * deep PLC and NoLACE in the decoder, DRED on the encoder
                             * sized by the loss the peer reports, and DRED decoding */
+  bool opus_bwe;           /* with opus_neural and libopus >= 1.6: the decoder's neural
+                            * bandwidth extension of wideband SILK to full band
+                            * (default on where built; docs/audio.md has the measurements) */
   int opus_dred_ms;        /* with opus_neural: DRED history sent at least, whatever the
                             * reported loss (default 0: as the loss asks) */
   int opus_complexity;     /* encoder complexity + 1: 1..11 for 0..10; 0 keeps the

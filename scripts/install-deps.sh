@@ -4,7 +4,7 @@
 #   scripts/install-deps.sh test    - build + everything `make check` uses
 #   scripts/install-deps.sh data    - what ai/data/ builds training corpora from
 # build and test also build libopus 1.5 (deep PLC, DRED) from Debian 13's source
-# into build-deps/opus-1.5 (scripts/build-opus.sh; once per checkout).
+# into build-deps/opus (scripts/build-opus.sh; once per checkout).
 # As root it runs apt-get; otherwise it prints the exact command and fails.
 set -euo pipefail
 

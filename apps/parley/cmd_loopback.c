@@ -283,6 +283,8 @@ static void usage(FILE *f) {
           "  --red 0|1|2|auto    RED (RFC 2198) both ways: distance, or adaptive\n"
           "  --opus-neural on|off  libopus 1.5's deep PLC, NoLACE and DRED (default on;\n"
           "                      nothing on 1.3.1)\n"
+          "  --opus-bwe on|off   libopus 1.6's bandwidth extension of wideband SILK in the\n"
+          "                      decoder, with --opus-neural (default on; absent before 1.6)\n"
           "  --seed N            emulator and engine seed (default 1)\n"
           "  --out DIR           where rx_*.wav, stats.json, report.html go (default out/loopback)\n"
           "  --video SRC         video both ways too: pattern or FILE.y4m (looped)\n"
@@ -460,7 +462,7 @@ int pl_cmd_loopback(int argc, char **argv) {
   double duration = 0, bitrate = 32000;
   int red = 0;
   uint64_t seed = 1;
-  bool quiet = false, opus_neural = true;
+  bool quiet = false, opus_neural = true, opus_bwe = true;
   double data_kbps = 0;
   pl_lab_data *ld = NULL;
   pl_cli_stage stages[PL_MAX_STAGES];
@@ -512,6 +514,12 @@ int pl_cmd_loopback(int argc, char **argv) {
         return 2;
       }
       opus_neural = !strcmp(v, "on");
+    } else if (!strcmp(o, "--opus-bwe")) {
+      if (strcmp(v, "on") && strcmp(v, "off")) {
+        fprintf(stderr, "parley loopback: --opus-bwe on|off\n");
+        return 2;
+      }
+      opus_bwe = !strcmp(v, "on");
     } else if (!strcmp(o, "--seed")) {
       double d;
       if (pl_cli_parse_double(v, 0, 1e15, &d)) return 2;
@@ -625,6 +633,7 @@ int pl_cmd_loopback(int argc, char **argv) {
   ca.opus_bitrate = cb.opus_bitrate = (int)bitrate;
   ca.red = cb.red = red;
   ca.opus_neural = cb.opus_neural = opus_neural;
+  ca.opus_bwe = cb.opus_bwe = opus_bwe;
   ca.cc = cb.cc = cc;
   if (video) {
     ca.video = cb.video = true;

@@ -50,6 +50,8 @@ pl_jitter *pl_jitter_new(const pl_jitter_config *c) {
   /* Without libopus 1.5 both neural tools are simply absent (classic PLC). */
   if (jb->dec && pl_opus_neural())
     pl_opus_dec_set_complexity(jb->dec, c->decoder_complexity);
+  if (jb->dec && c->decoder_bwe && pl_opus_bwe_available())
+    pl_opus_dec_set_bwe(jb->dec, true);
   if (c->use_dred && pl_opus_neural() && !(jb->dred = pl_opus_dred_new())) {
     pl_jitter_free(jb);
     return NULL;

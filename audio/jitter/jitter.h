@@ -31,6 +31,9 @@ typedef struct pl_jitter_config {
                              >= 1.5, 5 deep PLC, 6 LACE, 7 NoLACE (audio/opus) */
   bool use_dred;        /* rebuild lost audio from the DRED of the first packet
                            after a gap (libopus >= 1.5; ignored without) */
+  bool decoder_bwe;     /* libopus >= 1.6's bandwidth extension of wideband
+                           SILK (needs decoder_complexity >= 4; ignored
+                           without it or on older libopus) */
 } pl_jitter_config;
 
 /* Replaces Opus PLC for lost packets when set (the neural PLC plugs in

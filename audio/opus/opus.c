@@ -28,6 +28,7 @@ struct pl_opus_dec {
   OpusDecoder *dec;
   int channels;
   int complexity;
+  bool bwe;
 };
 
 struct pl_opus_dred {
@@ -389,6 +390,38 @@ int pl_opus_dec_set_complexity(pl_opus_dec *d, int complexity) {
 }
 
 int pl_opus_dec_complexity(const pl_opus_dec *d) { return d ? d->complexity : PL_EINVAL; }
+
+/* The header tells: OPUS_SET_OSCE_BWE exists from 1.6, and our build always
+ * configures --enable-osce, which compiles the BWE in with it. */
+#if defined(PL_OPUS_NEURAL) && defined(OPUS_SET_OSCE_BWE_REQUEST)
+#define PL_OPUS_HAVE_BWE 1
+#endif
+
+bool pl_opus_bwe_available(void) {
+#ifdef PL_OPUS_HAVE_BWE
+  return true;
+#else
+  return false;
+#endif
+}
+
+int pl_opus_dec_set_bwe(pl_opus_dec *d, bool on) {
+  if (!d)
+    return PL_EINVAL;
+  if (on && !pl_opus_bwe_available())
+    return PL_ENOTSUP;
+  if (on == d->bwe)
+    return 0;
+#ifdef PL_OPUS_HAVE_BWE
+  int r = opus_decoder_ctl(d->dec, OPUS_SET_OSCE_BWE(on ? 1 : 0));
+  if (r != OPUS_OK)
+    return map_err(r);
+#endif
+  d->bwe = on;
+  return 0;
+}
+
+bool pl_opus_dec_bwe(const pl_opus_dec *d) { return d && d->bwe; }
 
 int pl_opus_enc_set_dred(pl_opus_enc *e, int dred_ms) {
   if (!e || dred_ms < 0 || dred_ms > PL_OPUS_DRED_MAX_MS)

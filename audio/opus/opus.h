@@ -114,6 +114,16 @@ const char *pl_opus_version(void);   /* libopus's own version string */
  * pl_opus_neural (1.3.1 ignores it: no decoder tool depends on it there). */
 int pl_opus_dec_set_complexity(pl_opus_dec *d, int complexity);
 int pl_opus_dec_complexity(const pl_opus_dec *d);
+/* libopus >= 1.6's blind bandwidth extension (OSCE BWE): a small network in
+ * the decoder that extends wideband SILK (8 kHz of audio, what Opus codes
+ * below about 16 kbit/s) to full band when decoding at 48 kHz; hybrid and
+ * CELT packets pass unchanged, and libopus cross-fades in and out when the
+ * coded bandwidth changes. It runs at decoder complexity >= 4 only.
+ * pl_opus_bwe_available: built in (false with 1.5 or 1.3.1). */
+bool pl_opus_bwe_available(void);
+/* PL_ENOTSUP when not available (on = false is always accepted). */
+int pl_opus_dec_set_bwe(pl_opus_dec *d, bool on);
+bool pl_opus_dec_bwe(const pl_opus_dec *d);
 /* DRED history the encoder puts in each packet (0 turns it off); the encoder
  * spends on it a share of the bitrate that grows with packet_loss_pct (set
  * by pl_opus_enc_set_fec). PL_ENOTSUP without pl_opus_neural. */

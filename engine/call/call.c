@@ -21,6 +21,7 @@ void pl_call_config_init(pl_call_config *cfg) {
   cfg->opus_frame_ms = 20;
   cfg->opus_fec = true;
   cfg->opus_neural = true;
+  cfg->opus_bwe = true;
   cfg->crypto = PL_CRYPTO_AES_CM_128_HMAC_SHA1_80;
   cfg->jitter_min_ms = 20;
   cfg->jitter_max_ms = 500;
