@@ -92,6 +92,12 @@ if [ "$neural" = 1 ]; then
     rows+=("opus --dred $d:Opus PLC + DRED $d ms" "deep --dred $d:deep PLC + DRED $d ms"
       "neural --dred $d:neural PLC + DRED $d ms")
   done
+  # DRED's quality follows the bitrate (libopus quantises it finer above
+  # 24 kbit/s): the same at 32 kbit/s, against FEC at 32 kbit/s.
+  d=${dreds%%,*}
+  rows+=("deep --fec --bitrate 32000:deep PLC + FEC, 32 kbit/s"
+    "deep --dred $d --bitrate 32000:deep PLC + DRED $d ms, 32 kbit/s"
+    "deep --fec --dred $d --bitrate 32000:deep PLC + FEC + DRED $d ms, 32 kbit/s")
 fi
 # RED (RFC 2198): a copy at the table's rate, and copies paid out of one
 # stream's budget (FEC's, about the table's rate on the wire).
