@@ -281,7 +281,7 @@ static void usage(FILE *f) {
           "  --stage NAME=on|off switch a media-graph stage on both ends\n"
           "  --bitrate BPS       Opus bitrate (default 32000)\n"
           "  --red 0|1|2|auto    RED (RFC 2198) both ways: distance, or adaptive\n"
-          "  --opus-neural on|off  libopus 1.5's deep PLC, NoLACE and DRED (default on;\n"
+          "  --opus-neural on|off  libopus's deep PLC, NoLACE, DRED, 1.6's BWE (default on;\n"
           "                      nothing on 1.3.1)\n"
           "  --opus-bwe on|off   libopus 1.6's bandwidth extension of wideband SILK in the\n"
           "                      decoder, with --opus-neural (default on; absent before 1.6)\n"

@@ -312,7 +312,7 @@ static void usage(FILE *f) {
           "  --record DIR         write what each caller sends to DIR/call-N.wav (with\n"
           "                       --echo or --play, or alone: callers then hear silence)\n"
           "  --stage NAME=on|off  switch a media-graph stage on every call (e.g. denoise=on)\n"
-          "  --opus-neural on|off libopus 1.5's NoLACE, deep PLC and DRED on every call\n"
+          "  --opus-neural on|off libopus's NoLACE, deep PLC, DRED (1.6: BWE) on every call\n"
           "                       (default on; off saves ~15 %% of a call's CPU)\n"
           "  --complexity N       Opus encoder complexity 0..10 (default 9; lower is cheaper)\n"
           "  --max-calls N        concurrent calls, 1..1024 (default 64); more get 503\n"
