@@ -25,6 +25,23 @@ typedef struct enc_stream {
   float pcm[NP * SPP];
 } enc_stream;
 
+/* Codes s->pcm (VOIP, 20 ms, no FEC) into s's packets. */
+static void encode_pcm(enc_stream *s, int bitrate, int loss_pct, int dred_ms) {
+  pl_opus_enc_config ec;
+  pl_opus_enc_config_default(&ec, 1);
+  ec.bitrate = bitrate;
+  ec.fec = false;
+  ec.packet_loss_pct = loss_pct;
+  ec.dred_ms = dred_ms;
+  pl_opus_enc *e = pl_opus_enc_new(&ec);
+  cr_assert_not_null(e);
+  for (int i = 0; i < NP; i++) {
+    s->len[i] = pl_opus_enc_encode(e, s->pcm + i * SPP, s->pkt[i], PL_OPUS_MAX_PACKET);
+    cr_assert_gt(s->len[i], 0);
+  }
+  pl_opus_enc_free(e);
+}
+
 /* Speech-like audio, 24 kbit/s VOIP, 20 ms; DRED of dred_ms (0: off). */
 static enc_stream *encode(int dred_ms) {
   enc_stream *s = calloc(1, sizeof *s);
@@ -35,19 +52,7 @@ static enc_stream *encode(int dred_ms) {
   pl_siggen g;
   pl_siggen_init(&g, &sc);
   pl_siggen_fill(&g, s->pcm, NP * SPP);
-  pl_opus_enc_config ec;
-  pl_opus_enc_config_default(&ec, 1);
-  ec.bitrate = 24000;
-  ec.fec = false;
-  ec.packet_loss_pct = 20;
-  ec.dred_ms = dred_ms;
-  pl_opus_enc *e = pl_opus_enc_new(&ec);
-  cr_assert_not_null(e);
-  for (int i = 0; i < NP; i++) {
-    s->len[i] = pl_opus_enc_encode(e, s->pcm + i * SPP, s->pkt[i], PL_OPUS_MAX_PACKET);
-    cr_assert_gt(s->len[i], 0);
-  }
-  pl_opus_enc_free(e);
+  encode_pcm(s, 24000, 20, dred_ms);
   return s;
 }
 
@@ -369,17 +374,7 @@ static enc_stream *encode_at(int bitrate) {
     double env = 0.5 + 0.5 * sin(2 * M_PI * 4 * t);
     s->pcm[i] = (float)(0.25 * env * (2 * ph - 1));
   }
-  pl_opus_enc_config ec;
-  pl_opus_enc_config_default(&ec, 1);
-  ec.bitrate = bitrate;
-  ec.fec = false;
-  pl_opus_enc *e = pl_opus_enc_new(&ec);
-  cr_assert_not_null(e);
-  for (int i = 0; i < NP; i++) {
-    s->len[i] = pl_opus_enc_encode(e, s->pcm + i * SPP, s->pkt[i], PL_OPUS_MAX_PACKET);
-    cr_assert_gt(s->len[i], 0);
-  }
-  pl_opus_enc_free(e);
+  encode_pcm(s, bitrate, 10, 0);
   return s;
 }
 
