@@ -1,0 +1,18 @@
+# Bandwidth extension: tools and script tests (included by tests/CMakeLists.txt).
+set(PL_EXTEND_TESTS ${CMAKE_CURRENT_LIST_DIR})
+
+# The table of docs/extend.md: none / folding / model on held-out speech.
+add_executable(extend_eval ${PL_EXTEND_TESTS}/extend_eval.c)
+target_link_libraries(extend_eval PRIVATE parley)
+set_target_properties(extend_eval PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+
+# Pieces of ai/extend on raw float files, for the PyTorch/numpy parity test.
+add_executable(extend_run ${PL_EXTEND_TESTS}/extend_run.c)
+target_link_libraries(extend_run PRIVATE parley)
+set_target_properties(extend_run PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+
+add_test(NAME extend/parity
+         COMMAND /usr/bin/python3 ${PL_EXTEND_TESTS}/test_extend_parity.py --extend-run $<TARGET_FILE:extend_run>)
+set_tests_properties(extend/parity PROPERTIES
+  ENVIRONMENT "PYTHONPATH=${CMAKE_SOURCE_DIR};OMP_NUM_THREADS=2"
+  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} TIMEOUT 300 LABELS "extend;ai")
