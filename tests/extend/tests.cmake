@@ -16,3 +16,9 @@ add_test(NAME extend/parity
 set_tests_properties(extend/parity PROPERTIES
   ENVIRONMENT "PYTHONPATH=${CMAKE_SOURCE_DIR};OMP_NUM_THREADS=2"
   WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} TIMEOUT 300 LABELS "extend;ai")
+
+# parley extend on bad and unusual files.
+add_test(NAME extend/cli
+         COMMAND /usr/bin/python3 ${PL_EXTEND_TESTS}/test_cli.py --parley $<TARGET_FILE:parley_app>)
+set_tests_properties(extend/cli PROPERTIES WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} TIMEOUT 300
+  LABELS "extend")
