@@ -490,7 +490,7 @@ PL_API int pl_call_restart_ice(pl_call *call, char *offer, size_t cap);
  * PL_ENOENT when the call has no such stage. */
 PL_API int pl_call_set_stage(pl_call *call, const char *name, bool on);
 /* Stages that can decide for themselves ("extend": on while the received
- * audio is band-limited, docs/extend.md) take a mode; "extend" is AUTO from
+ * audio is band-limited, docs/bwe.md) take a mode; "extend" is AUTO from
  * the start, and pl_call_set_stage(call, "extend", true) means AUTO. For
  * other stages ON/OFF are pl_call_set_stage and AUTO is PL_ENOTSUP. */
 typedef enum pl_stage_mode { PL_STAGE_OFF = 0, PL_STAGE_ON = 1, PL_STAGE_AUTO = 2 } pl_stage_mode;

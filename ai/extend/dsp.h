@@ -1,4 +1,4 @@
-/* Signal processing of the bandwidth extender (docs/extend.md), the C twin
+/* Signal processing of the bandwidth extender (docs/bwe.md), the C twin
  * of ai/train/extend/dsp.py: 20 ms Vorbis windows every 10 ms at 48 kHz,
  * 960-point FFT (50 Hz bins), triangular bands every 500 Hz, the excitation
  * copied up from the existing band, its shaping to band energies, and the

@@ -1,4 +1,4 @@
-/* The bandwidth extender (see extend.h, docs/extend.md). */
+/* The bandwidth extender (see extend.h, docs/bwe.md). */
 #include "ai/extend/extend.h"
 
 #include <math.h>
@@ -19,7 +19,7 @@ extern const size_t pl_model_extend_len;
  * triangular bands: speech 0.5-3 kHz (bands 1-6) against 5-7.5 kHz (10-15)
  * and 9-11.5 kHz (18-23), 1 kHz clear of the band edges they test so a
  * strong partial just under an edge does not leak in; averaged over active
- * frames with a 0.5 s time constant. Measured (docs/extend.md): real
+ * frames with a 0.5 s time constant. Measured (docs/bwe.md): real
  * full-band speech sits 17-40 dB under its 0.5-3 kHz level at 9-11.5 kHz;
  * 16 kHz speech resampled to 48 kHz 99-121 dB under. Limited under -50 dB,
  * full again over -45 dB (hysteresis). */

@@ -1,6 +1,6 @@
 /* The bandwidth extender as a media-graph stage ("extend", audio, receive
  * side, after decoding and concealment): 10 ms 48 kHz frames, mono or
- * stereo. Mode auto by default (docs/extend.md). The call tells it the
+ * stereo. Mode auto by default (docs/bwe.md). The call tells it the
  * Opus bandwidth of the packets it plays (pl_extend_stage_hint). */
 #ifndef PL_AI_EXTEND_STAGE_H
 #define PL_AI_EXTEND_STAGE_H

@@ -1,4 +1,4 @@
-/* The bandwidth extender's weights (extend.plmd, docs/extend.md), linked
+/* The bandwidth extender's weights (extend.plmd, docs/bwe.md), linked
  * into libparley so the `extend` stage needs no model file at run time. */
 #include "incbin.h"
 

@@ -134,6 +134,8 @@ void pl_cli_print_summary(FILE *f, const pl_call_stats *st) {
     fprintf(f, "  mouth-to-ear delay %.1f ms\n", st->mouth_to_ear_s * 1000);
   if (st->voice_activity >= 0)
     fprintf(f, "  voice       %8.2f probability (denoise, last second)\n", st->voice_activity);
+  if (st->extend_cutoff_hz)
+    fprintf(f, "  extend      %8d Hz band received, restored to 20 kHz\n", st->extend_cutoff_hz);
   if (st->dtx_packets_sent)
     fprintf(f, "  dtx         %8llu packets (%llu gated by the voice detector)\n",
             (unsigned long long)st->dtx_packets_sent,
@@ -206,6 +208,7 @@ void pl_cli_stats_json(FILE *f, const pl_call_stats *st) {
   stages_json(f, st->send_stages, st->n_send_stages);
   fprintf(f, ",\"recvStages\":");
   stages_json(f, st->recv_stages, st->n_recv_stages);
+  fprintf(f, ",\"extendCutoffHz\":%d", st->extend_cutoff_hz);
   fprintf(f,
           ",\"cc\":{\"controller\":\"%s\",\"targetBitrate\":%.0f,\"pacingBitrate\":%.0f,"
           "\"audioBitrate\":%.0f,\"videoBitrate\":%.0f,\"delayState\":%d,\"inAlr\":%s,"

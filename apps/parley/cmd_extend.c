@@ -1,5 +1,5 @@
 /* `parley extend IN.wav OUT.wav`: bandwidth extension of a file (any rate
- * and format in, 48 kHz out), with the two baselines of docs/extend.md:
+ * and format in, 48 kHz out), with the two baselines of docs/bwe.md:
  * plain resampling (--method none) and spectral folding (--method fold).
  * The file runs through the same stream as a call's `extend` stage, so what
  * it writes is what a call plays (the added band 10 ms behind). */

@@ -1,6 +1,6 @@
 /* Log-spectral distance over a frequency band with a chosen frame length:
  * the bandwidth-extension tables score the added band (e.g. 8-24 kHz) on
- * its own, with the 32 ms frames usual in that literature (docs/extend.md).
+ * its own, with the 32 ms frames usual in that literature (docs/bwe.md).
  * Same floor and activity rules as pl_lsd_db. */
 #include <math.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* The bandwidth-extension table (scripts/bwe-table.sh, docs/extend.md):
+/* The bandwidth-extension table (scripts/bwe-table.sh, docs/bwe.md):
  * every utterance of a 48 kHz reference directory against its band-limited
  * copies (the 16 kHz file: 8 kHz band; the 8 kHz file: 4 kHz band),
  * resampled to 48 kHz and extended by none (plain resampling), spectral

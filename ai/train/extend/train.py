@@ -11,7 +11,7 @@ same window (the stage plays the input 10 ms late to meet its added band;
 --offset 1, the next window, is the zero-delay variant, 2.7 dB worse on the
 dev split at 300 steps: 11.07 against 8.39) on the bands from the
 cutoff to the utterance's real band edge (at most 15 kHz: no training
-speech reaches higher, see docs/extend.md), frames more than 40 dB under
+speech reaches higher, see docs/bwe.md), frames more than 40 dB under
 the utterance's loudest weighted 0.25. Above the trained bands the stage
 continues the top trained band with the slope measured on the training
 targets (`extend.top_band`, `extend.slope`). Level augmentation +-15 dB is
@@ -33,7 +33,7 @@ from ai.train.export import export, run_metadata
 from ai.train.extend import dsp
 from ai.train.extend.model import ExtendNet, N_OUT, N_STD
 
-INT8 = ()  # f32: the model is small (see docs/extend.md)
+INT8 = ()  # f32: the model is small (see docs/bwe.md)
 TOP_BAND = 30  # 15 kHz: the highest band any training utterance really has
 
 
