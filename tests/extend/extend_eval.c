@@ -24,8 +24,11 @@
 #include "parley.h"
 
 #define MAXF 512
-enum { M_NONE, M_FOLD, M_MODEL, NM };
-static const char *mname[NM] = {"none", "fold", "model"};
+/* Folding at the dev split's level (pl_extend_fold_db_default), and at
+ * fixed levels for scale (not chosen on anything). */
+enum { M_NONE, M_FOLD, M_MODEL, M_F18, M_F24, M_F30, NM };
+static const char *mname[NM] = {"none", "fold", "model", "fold", "fold", "fold"};
+static const double mfold[NM] = {NAN, NAN, NAN, -18.0, -24.0, -30.0};
 
 typedef struct acc {
   double hi32, full32, full20, stoi;
@@ -122,8 +125,9 @@ int main(int argc, char **argv) {
           double re = 0, im = 0;
           for (size_t t = 0; t < N; t++) {
             double ph = 2 * M_PI * (double)k * (double)t / (double)N;
-            re += ref[s + t] * cos(ph);
-            im -= ref[s + t] * sin(ph);
+            double w = 0.5 - 0.5 * cos(2 * M_PI * (double)t / (double)N); /* Hann: no leakage */
+            re += w * ref[s + t] * cos(ph);
+            im -= w * ref[s + t] * sin(ph);
           }
           lo_p += re * re + im * im;
         }
@@ -131,8 +135,9 @@ int main(int argc, char **argv) {
           double re = 0, im = 0;
           for (size_t t = 0; t < N; t++) {
             double ph = 2 * M_PI * (double)k * (double)t / (double)N;
-            re += ref[s + t] * cos(ph);
-            im -= ref[s + t] * sin(ph);
+            double w = 0.5 - 0.5 * cos(2 * M_PI * (double)t / (double)N);
+            re += w * ref[s + t] * cos(ph);
+            im -= w * ref[s + t] * sin(ph);
           }
           hi_p += re * re + im * im;
         }
@@ -160,7 +165,8 @@ int main(int argc, char **argv) {
       size_t n = m < nr ? m : nr;
       float *y = malloc(sizeof(float) * (m ? m : 1));
       for (int k = 0; k < NM; k++) {
-        int rc = pl_extend_buffer(x48, y, m, 1, mname[k], cut[b], fold_db[b], false, model, NULL);
+        double fdb = isnan(mfold[k]) ? fold_db[b] : mfold[k];
+        int rc = pl_extend_buffer(x48, y, m, 1, mname[k], cut[b], fdb, false, model, NULL);
         if (rc) {
           fprintf(stderr, "extend_eval: %s: %s\n", mname[k], pl_strerror(rc));
           return 1;
@@ -171,7 +177,8 @@ int main(int argc, char **argv) {
         double st = NAN;
         int src = pl_stoi(ref, y, n, 48000, &st);
         if (list)
-          printf("%s\t%d\t%s\t%s\t%.3f\t%.3f\t%.3f\t%.4f\n", names[f], cut[b], mname[k],
+          printf("%s\t%d\t%s%s\t%s\t%.3f\t%.3f\t%.3f\t%.4f\n", names[f], cut[b], mname[k],
+                 isnan(mfold[k]) ? "" : (k == M_F18 ? "-18" : k == M_F24 ? "-24" : "-30"),
                  is_fb ? "fb" : "-", h32, f32, f20, src ? NAN : st);
         acc *a[2] = {&all[b][k], is_fb ? &fb[b][k] : NULL};
         for (int j = 0; j < 2; j++) {
@@ -197,13 +204,19 @@ int main(int argc, char **argv) {
   printf("|---|---|---|---|---|---|---|---|\n");
   for (int s = 0; s < 2; s++)
     for (int b = 0; b < 2; b++)
-      for (int k = 0; k < NM; k++) {
+      for (int o = 0; o < NM; o++) {
+        static const int order[NM] = {M_NONE, M_FOLD, M_F18, M_F24, M_F30, M_MODEL};
+        int k = order[o];
         acc *a = s ? &all[b][k] : &fb[b][k];
         if (!a->n)
           continue;
+        char fl[64];
+        snprintf(fl, sizeof fl, "spectral folding at %.0f dB%s",
+                 isnan(mfold[k]) ? pl_extend_fold_db_default(cut[b]) : mfold[k],
+                 isnan(mfold[k]) ? " (dev level)" : " (scale only)");
         printf("| %s | %d kHz | %s | %d | %.2f | %.2f | %.2f | %.4f |\n",
                s ? "all eval speech" : "full-band eval speech", cut[b] / 1000,
-               k == M_NONE ? "none (resampling)" : k == M_FOLD ? "spectral folding" : "**model**",
+               k == M_NONE ? "none (resampling)" : k == M_MODEL ? "**model**" : fl,
                a->n, a->hi32 / a->n, a->full32 / a->n, a->full20 / a->n,
                a->nstoi ? a->stoi / a->nstoi : NAN);
       }
