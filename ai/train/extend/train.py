@@ -42,7 +42,7 @@ class Config:
     hidden: int = 64
     seq: int = 48
     batch: int = 48
-    steps: int = 2500
+    steps: int = 3000
     lr: float = 3e-3
     lr_final: float = 1e-4
     offset: int = 0            # target window: 0 = the analysed one (the stage delays the input to meet it)
