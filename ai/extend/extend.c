@@ -28,6 +28,7 @@ extern const size_t pl_model_extend_len;
 #define DET_OFF_DB (-45.0f)
 #define DET_FIRST 20   /* active frames before the first decision */
 #define DET_HOLD 30    /* active frames a new decision must persist */
+#define DET_VETO 100   /* active full-band frames in a row before the spectrum overrules the packets */
 #define DET_ACTIVE_ABS 1e-4f
 #define DET_ACTIVE_REL 1e-3f
 
@@ -36,6 +37,7 @@ typedef struct detector {
   int active;             /* active frames seen */
   int state;              /* -1 undecided, 0 full, 4000, 8000 */
   int cand, cand_n;
+  int full_run; /* consecutive active frames that looked full band */
 } detector;
 
 struct pl_extend {
@@ -243,6 +245,7 @@ static void detect(detector *d, const float *logE) {
   float t4 = d->state == 4000 ? DET_OFF_DB : DET_ON_DB;
   float t8 = d->state == 8000 || d->state == 4000 ? DET_OFF_DB : DET_ON_DB;
   int c = l4 < t4 ? 4000 : l8 < t8 ? 8000 : 0;
+  d->full_run = c == 0 ? d->full_run + 1 : 0;
   if (d->active < DET_FIRST)
     return;
   if (d->state == -1) {
@@ -272,8 +275,12 @@ static int want_cutoff(const pl_extend *e) {
   int fc = 0;
   if (e->mode == PL_EXTEND_ON && e->forced)
     return e->forced;
+  /* The packets' band until the spectrum has spoken; then the spectrum
+   * lowers it (audio band-limited before encoding) or vetoes it: a decoder
+   * that restores the band itself (libopus 1.6's OSCE BWE) must not get a
+   * second one added. */
   if (hint)
-    fc = spec > 0 && spec < hint ? spec : hint;
+    fc = spec == 0 && e->det.full_run >= DET_VETO ? 0 : spec > 0 && spec < hint ? spec : hint;
   else if (spec > 0)
     fc = spec;
   if (e->mode == PL_EXTEND_ON && !fc)

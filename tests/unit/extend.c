@@ -135,6 +135,18 @@ Test(extend, packet_bandwidth_hint_starts_at_once_and_spectrum_overrides_a_wider
   pl_extend_get_stats(e, &st);
   cr_assert_eq(st.cutoff_hz, 8000);
   pl_extend_free(e);
+  /* WB packets whose decoded audio is full band (a decoder with its own
+   * bandwidth extension, libopus 1.6's OSCE BWE): the spectrum vetoes. */
+  e = mk();
+  pl_extend_set_hint(e, 8000);
+  float *full = voice(n, 20000.0, 0.05, 12);
+  run(e, full, n, 1);
+  pl_extend_get_stats(e, &st);
+  cr_assert_eq(st.detected_hz, 0);
+  cr_assert_eq(st.cutoff_hz, 0, "extended a full-band decode from %d Hz", st.cutoff_hz);
+  cr_assert_eq(st.delay, 0);
+  free(full);
+  pl_extend_free(e);
   /* NB packets, whatever the spectrum says: 4 kHz. */
   e = mk();
   pl_extend_set_hint(e, 4000);
