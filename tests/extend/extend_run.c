@@ -61,43 +61,10 @@ int main(int argc, char **argv) {
       pl_ext_log_energy(X, out + t * PL_EXT_NB);
     }
     pl_dn_fft_free(fft);
-    return writef(argv[3], out, T * PL_EXT_NB);
-  }
-  if (!strcmp(mode, "shape") && argc >= 5) { /* X (481 complex) + pred (33) -> Y */
-    size_t n;
-    float *v = readf(argv[2], &n);
-    if (!v || n != 2 * PL_EXT_NBIN + PL_EXT_OUT_BANDS)
-      return 1;
-    pl_dn_cpx X[PL_EXT_NBIN], E[PL_EXT_NBIN];
-    memcpy(X, v, sizeof X);
-    int fc = atoi(argv[4]);
-    pl_ext_excitation(X, fc, E);
-    pl_ext_shape(E, v + 2 * PL_EXT_NBIN, fc);
-    return writef(argv[3], (const float *)E, 2 * PL_EXT_NBIN);
-  }
-  if (!strcmp(mode, "window"))
-    return writef(argv[2], pl_ext_window(), PL_EXT_WIN);
-  if (!strcmp(mode, "fft")) { /* 960 -> 481 complex */
-    size_t n;
-    float *v = readf(argv[2], &n);
-    if (!v || n != PL_EXT_WIN)
-      return 1;
-    pl_dn_cpx X[PL_EXT_NBIN];
-    pl_dn_fft *fft = pl_dn_fft_new(PL_EXT_WIN);
-    pl_dn_fft_forward(fft, v, X);
-    pl_dn_fft_free(fft);
-    return writef(argv[3], (const float *)X, 2 * PL_EXT_NBIN);
-  }
-  if (!strcmp(mode, "ifft")) { /* 481 complex -> 960 */
-    size_t n;
-    float *v = readf(argv[2], &n);
-    if (!v || n != 2 * PL_EXT_NBIN)
-      return 1;
-    float out[PL_EXT_WIN];
-    pl_dn_fft *fft = pl_dn_fft_new(PL_EXT_WIN);
-    pl_dn_fft_inverse(fft, (const pl_dn_cpx *)v, out);
-    pl_dn_fft_free(fft);
-    return writef(argv[3], out, PL_EXT_WIN);
+    int rc = writef(argv[3], out, T * PL_EXT_NB);
+    free(x);
+    free(out);
+    return rc;
   }
   if (argc < 6)
     return 2;
@@ -122,6 +89,7 @@ int main(int argc, char **argv) {
     for (size_t t = 0; t < T; t++)
       pl_extend_debug_predict(e, x + t * PL_EXT_NB, fc, out + t * PL_EXT_OUT_BANDS);
     rc = writef(argv[4], out, T * PL_EXT_OUT_BANDS);
+    free(out);
   } else if (!strcmp(mode, "process")) {
     pl_extend_set_mode(e, PL_EXTEND_ON);
     pl_extend_set_cutoff(e, fc);
@@ -148,5 +116,6 @@ int main(int argc, char **argv) {
   }
   pl_extend_free(e);
   pl_model_free(m);
+  free(x);
   return rc;
 }
