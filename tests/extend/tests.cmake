@@ -28,3 +28,10 @@ add_test(NAME extend/loopback
          COMMAND /usr/bin/python3 ${PL_EXTEND_TESTS}/test_loopback.py --parley $<TARGET_FILE:parley_app>)
 set_tests_properties(extend/loopback PROPERTIES WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} TIMEOUT 300
   LABELS "extend")
+
+# Trainer -> PLMD -> C on a tiny synthetic corpus; two runs identical.
+add_test(NAME extend/train
+         COMMAND /usr/bin/python3 ${PL_EXTEND_TESTS}/test_train.py --extend-run $<TARGET_FILE:extend_run>)
+set_tests_properties(extend/train PROPERTIES
+  ENVIRONMENT "PYTHONPATH=${CMAKE_SOURCE_DIR};OMP_NUM_THREADS=2"
+  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} TIMEOUT 300 LABELS "extend;ai")

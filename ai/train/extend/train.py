@@ -23,6 +23,7 @@ import json
 import os
 import random
 import time
+import warnings
 
 import numpy as np
 import torch
@@ -109,8 +110,10 @@ def stats(sp, rng, n=600):
         ts.append(np.where(w >= 1, t, np.nan))
     X = np.concatenate(xs)
     Tt = np.concatenate(ts)
-    fm, fs = np.nanmean(X, 0), np.nanstd(X, 0)
-    om, os_ = np.nanmean(Tt, 0), np.nanstd(Tt, 0)
+    with warnings.catch_warnings():  # columns no frame reaches are NaN: handled below
+        warnings.simplefilter("ignore", RuntimeWarning)
+        fm, fs = np.nanmean(X, 0), np.nanstd(X, 0)
+        om, os_ = np.nanmean(Tt, 0), np.nanstd(Tt, 0)
     # Bands no training target reaches keep the last trained band's numbers.
     for arr in (om, os_):
         last = TOP_BAND - dsp.OUT_LO
