@@ -172,7 +172,12 @@ void pl_extend_reset(pl_extend *e) {
   e->gain = 0.0f;
   memset(e->dly, 0, sizeof e->dly);
   e->dly_ch = 1;
-  e->delayed = e->fixed_delay;
+  /* A stream starts delayed: most band-limited calls then never move their
+   * timeline (a 10 ms jump mid-call costs a metric with one alignment a lot,
+   * and a listener a repeated syllable if no quiet frame comes); a
+   * full-band one drops the delay on a quiet frame once the detector has
+   * decided, usually within its first second. */
+  e->delayed = e->fixed_delay || e->mode != PL_EXTEND_OFF;
   e->wait = 0;
   e->loud = 0.0f;
   int hint = e->stats.hint_hz;
@@ -351,11 +356,19 @@ int pl_extend_process(pl_extend *e, float *pcm, int samples, int channels) {
     s /= (float)channels;
     nb[i] = isfinite(s) ? fmaxf(-2.0f, fminf(2.0f, s)) : 0.0f;
   }
-  for (int i = 0; i < PL_EXT_WIN; i++)
-    e->tmp[i] = e->buf[i] * e->win[i];
-  pl_dn_fft_forward(e->fft, e->tmp, e->X);
-  pl_ext_log_energy(e->X, e->logE);
-  detect(&e->det, e->logE);
+  /* Settled pass-through (full band found, nothing to fade, no delay):
+   * the detector looks at every 4th frame only. It averages over 0.5 s
+   * anyway, and a call with full-band audio then pays a quarter of the
+   * analysis; packets that turn narrower still act at once (the hint). */
+  bool settled = !e->delayed && !e->fc && e->gain <= 0.0f && e->det.state == 0 &&
+                 e->mode == PL_EXTEND_AUTO && want_cutoff(e) == 0;
+  if (!settled || e->stats.frames % 4 == 0) {
+    for (int i = 0; i < PL_EXT_WIN; i++)
+      e->tmp[i] = e->buf[i] * e->win[i];
+    pl_dn_fft_forward(e->fft, e->tmp, e->X);
+    pl_ext_log_energy(e->X, e->logE);
+    detect(&e->det, e->logE);
+  }
   e->stats.frames++;
   e->stats.detected_hz = e->det.state;
 
@@ -368,7 +381,8 @@ int pl_extend_process(pl_extend *e, float *pcm, int samples, int channels) {
   bool quiet = fms < 1e-7f || fms < e->loud * 1e-4f; /* -70 dBFS, or 40 dB under the talker */
 
   int want = want_cutoff(e);
-  bool need_delay = e->fixed_delay || want != 0 || e->fc != 0 || e->gain > 0.0f;
+  bool need_delay = e->fixed_delay || want != 0 || e->fc != 0 || e->gain > 0.0f ||
+                    (e->det.state < 0 && e->mode != PL_EXTEND_OFF);
   int sw = 0; /* +1: start delaying this frame, -1: stop */
   if (need_delay != e->delayed) {
     if (quiet || ++e->wait >= 100) {

@@ -5,8 +5,9 @@
  * band, shaping a copy of the existing band's upper part. A crossover, not a
  * replacement: out = in + added band, the existing samples untouched. A
  * frame's added band is complete one frame later (20 ms windows,
- * overlap-added), so while extending the output is 10 ms behind the input;
- * the delay is taken on and dropped on quiet frames.
+ * overlap-added), so while extending the output is 10 ms behind the input.
+ * A stream starts delayed; once the detector finds full band the delay is
+ * dropped on a quiet frame and the audio passes bit for bit.
  *
  * In auto mode a band detector (the decoder's packet bandwidth when given,
  * and the spectrum for audio band-limited before encoding) switches the
@@ -58,8 +59,8 @@ void pl_extend_set_mode(pl_extend *e, pl_extend_mode mode);
  * 4000 NB, 6000 MB, 8000 WB, 12000 SWB, 20000 FB; 0 = unknown). */
 void pl_extend_set_hint(pl_extend *e, int band_hz);
 /* Keep the 10 ms delay all the time (files, or apps that want constant
- * latency); set before the first frame. Default: delay only while
- * extending, so full-band audio passes through bit-exact and undelayed. */
+ * latency); set before the first frame. Default: delayed from the start
+ * until full band is found, then undelayed and bit-exact. */
 void pl_extend_set_fixed_delay(pl_extend *e, bool on);
 /* Samples the output is behind the input now: 0 or PL_EXTEND_DELAY. */
 int pl_extend_delay(const pl_extend *e);
