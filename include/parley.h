@@ -492,6 +492,12 @@ PL_API int pl_call_restart_ice(pl_call *call, char *offer, size_t cap);
 /* Switch a media-graph stage ("denoise", "plc", ...) on or off mid-call.
  * PL_ENOENT when the call has no such stage. */
 PL_API int pl_call_set_stage(pl_call *call, const char *name, bool on);
+/* Stages that can decide for themselves ("extend": on while the received
+ * audio is band-limited, docs/bwe.md) take a mode; "extend" is AUTO from
+ * the start, and pl_call_set_stage(call, "extend", true) means AUTO. For
+ * other stages ON/OFF are pl_call_set_stage and AUTO is PL_ENOTSUP. */
+typedef enum pl_stage_mode { PL_STAGE_OFF = 0, PL_STAGE_ON = 1, PL_STAGE_AUTO = 2 } pl_stage_mode;
+PL_API int pl_call_set_stage_mode(pl_call *call, const char *name, pl_stage_mode mode);
 
 /* Switches the congestion controller mid-call ("gcc", "none"); the new
  * one starts from the current target. PL_ENOENT for an unknown name. */
@@ -760,6 +766,9 @@ typedef struct pl_call_stats {
    * 1 s average, -1 while no detector runs; DTX packets sent (1-2 bytes,
    * libopus's or gated by that detector when opus_dtx is on) */
   double voice_activity;
+  /* receive side: the band the "extend" stage restores from (Hz: 4000,
+   * 6000, 8000), 0 while it is not extending (full band, or off) */
+  int extend_cutoff_hz;
   uint64_t dtx_packets_sent, voice_gated_packets;
   /* media graph */
   int n_send_stages, n_recv_stages;

@@ -9,22 +9,28 @@ int pl_cli_parse_stage(const char *text, pl_cli_stage *out) {
   const char *eq = strchr(text, '=');
   size_t n = eq ? (size_t)(eq - text) : strlen(text);
   if (n == 0 || n >= sizeof out->name) {
-    fprintf(stderr, "parley: bad stage '%s' (want NAME=on|off)\n", text);
+    fprintf(stderr, "parley: bad stage '%s' (want NAME=on|off|auto)\n", text);
     return -1;
   }
   memcpy(out->name, text, n);
   out->name[n] = 0;
   out->on = true;
+  out->mode = PL_STAGE_ON;
   if (eq) {
     if (!strcmp(eq + 1, "on") || !strcmp(eq + 1, "1") || !strcmp(eq + 1, "neural"))
       out->on = true;
     else if (!strcmp(eq + 1, "off") || !strcmp(eq + 1, "0") || !strcmp(eq + 1, "opus"))
       out->on = false;
+    else if (!strcmp(eq + 1, "auto"))
+      out->mode = PL_STAGE_AUTO;
     else {
-      fprintf(stderr, "parley: bad stage value in '%s' (want on|off; plc also neural|opus)\n", text);
+      fprintf(stderr, "parley: bad stage value in '%s' (want on|off|auto; plc also neural|opus)\n",
+              text);
       return -1;
     }
   }
+  if (!out->on)
+    out->mode = PL_STAGE_OFF;
   return 0;
 }
 
@@ -128,6 +134,8 @@ void pl_cli_print_summary(FILE *f, const pl_call_stats *st) {
     fprintf(f, "  mouth-to-ear delay %.1f ms\n", st->mouth_to_ear_s * 1000);
   if (st->voice_activity >= 0)
     fprintf(f, "  voice       %8.2f probability (denoise, last second)\n", st->voice_activity);
+  if (st->extend_cutoff_hz)
+    fprintf(f, "  extend      %8d Hz band received, restored to 20 kHz\n", st->extend_cutoff_hz);
   if (st->dtx_packets_sent)
     fprintf(f, "  dtx         %8llu packets (%llu gated by the voice detector)\n",
             (unsigned long long)st->dtx_packets_sent,
@@ -200,6 +208,7 @@ void pl_cli_stats_json(FILE *f, const pl_call_stats *st) {
   stages_json(f, st->send_stages, st->n_send_stages);
   fprintf(f, ",\"recvStages\":");
   stages_json(f, st->recv_stages, st->n_recv_stages);
+  fprintf(f, ",\"extendCutoffHz\":%d", st->extend_cutoff_hz);
   fprintf(f,
           ",\"cc\":{\"controller\":\"%s\",\"targetBitrate\":%.0f,\"pacingBitrate\":%.0f,"
           "\"audioBitrate\":%.0f,\"videoBitrate\":%.0f,\"delayState\":%d,\"inAlr\":%s,"
@@ -255,9 +264,17 @@ int pl_cli_set_sources(pl_call *call, const char *cmd, double tone_hz, const cha
   return 0;
 }
 
+int pl_cli_set_stage(pl_call *call, const pl_cli_stage *st) {
+  return pl_call_set_stage_mode(call, st->name, st->mode);
+}
+
 int pl_cli_set_stages(pl_call *call, const char *cmd, const pl_cli_stage *stages, int n) {
   for (int i = 0; i < n; i++) {
-    int rc = pl_call_set_stage(call, stages[i].name, stages[i].on);
+    int rc = pl_cli_set_stage(call, &stages[i]);
+    if (rc == PL_ENOTSUP) {
+      fprintf(stderr, "parley %s: stage '%s' has no auto mode\n", cmd, stages[i].name);
+      return rc;
+    }
     if (rc) {
       fprintf(stderr, "parley %s: no stage '%s' in this build\n", cmd, stages[i].name);
       return rc;

@@ -11,6 +11,7 @@
 typedef struct pl_cli_stage {
   char name[24];
   bool on;
+  pl_stage_mode mode; /* OFF, ON, or AUTO ("extend=auto") */
 } pl_cli_stage;
 
 /* In a command's option loop (with `i` and the option `o`; `val` is the
@@ -25,7 +26,8 @@ typedef struct pl_cli_stage {
     i++;                                                                       \
   } while (0)
 
-/* "denoise=on", "plc=off", or "denoise" (on). Prints an error, returns -1. */
+/* "denoise=on", "plc=off", "extend=auto", or "denoise" (on). Prints an
+ * error, returns -1. */
 int pl_cli_parse_stage(const char *text, pl_cli_stage *out);
 /* Strict number in [lo, hi]; prints an error and returns -1 otherwise. */
 int pl_cli_parse_double(const char *text, double lo, double hi, double *out);
@@ -47,6 +49,8 @@ int pl_cli_set_sources(pl_call *call, const char *cmd, double tone_hz, const cha
 /* Switches each stage on the call; an unknown one is printed ("parley CMD:
  * no stage 'x' in this build") and its error returned. */
 int pl_cli_set_stages(pl_call *call, const char *cmd, const pl_cli_stage *stages, int n);
+/* One stage, with its mode: pl_call_set_stage_mode. */
+int pl_cli_set_stage(pl_call *call, const pl_cli_stage *st);
 void pl_cli_print_summary(FILE *f, const pl_call_stats *st);
 int pl_cli_write_stats_json(const char *path, const pl_call_stats *st);
 /* Writes the stats object (no trailing newline) to an open stream. */

@@ -104,7 +104,7 @@ static void usage(FILE *f) {
           "  --dred MS            send Opus DRED (libopus >= 1.5) from the start, not only\n"
           "                       once the peer reports loss\n"
           "  --crypto aes|gcm     SRTP suite to offer (default aes)\n"
-          "  --stage NAME=on|off  switch a media-graph stage\n"
+          "  --stage NAME=on|off|auto  a media-graph stage (extend: auto by default)\n"
           "  --stats-json FILE    write the final statistics as JSON\n"
           "  --webrtc-json FILE   write the final transport state (ICE, DTLS, pair) as JSON\n"
           "  --tone HZ            send a sine tone instead of a file\n"

@@ -278,7 +278,7 @@ static void usage(FILE *f) {
           "                      (looped); metrics stay against the clean talker\n"
           "  --snr DB            speech-to-noise ratio for --noise (default 10)\n"
           "  --duration S        simulated seconds (default: the scenario's, else 20)\n"
-          "  --stage NAME=on|off switch a media-graph stage on both ends\n"
+          "  --stage NAME=on|off|auto  a media-graph stage on both ends (extend: auto by default)\n"
           "  --bitrate BPS       Opus bitrate (default 32000)\n"
           "  --red 0|1|2|auto    RED (RFC 2198) both ways: distance, or adaptive\n"
           "  --opus-neural on|off  libopus's deep PLC, NoLACE, DRED, 1.6's BWE (default on;\n"
@@ -573,7 +573,7 @@ int pl_cmd_loopback(int argc, char **argv) {
   for (int i = 0; i < n_stages; i++) {
     size_t l = strlen(run->stages);
     snprintf(run->stages + l, sizeof run->stages - l, "%s%s=%s", i ? "," : "", stages[i].name,
-             stages[i].on ? "on" : "off");
+             stages[i].mode == PL_STAGE_AUTO ? "auto" : stages[i].on ? "on" : "off");
   }
   run->dir[0].send_path = send_a;
   run->dir[0].ref_path = ref_a;
@@ -687,8 +687,9 @@ int pl_cmd_loopback(int argc, char **argv) {
       pl_call_set_video_sink(calls[1 - d], &vk);
     }
     for (int i = 0; i < n_stages; i++) {
-      if (pl_call_set_stage(calls[d], stages[i].name, stages[i].on) != 0) {
-        fprintf(stderr, "parley loopback: no stage '%s' in this build\n", stages[i].name);
+      if (pl_cli_set_stage(calls[d], &stages[i]) != 0) {
+        fprintf(stderr, "parley loopback: no stage '%s' (with that mode) in this build\n",
+                stages[i].name);
         code = 2;
         goto done;
       }

@@ -166,7 +166,7 @@ static pl_call *make_feed_call(void *user, uint64_t id, const char *display) {
   pl_call_set_audio_sink(c, &sink);
   for (int i = 0; i < a->n_stages; i++)
     if (a->stage_recv[i])
-      pl_call_set_stage(c, a->stages[i].name, a->stages[i].on);
+      pl_cli_set_stage(c, &a->stages[i]);
   if (a->recv_video && a->record_dir) {
     char path[1024];
     pl_video_io vs;

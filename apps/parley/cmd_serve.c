@@ -183,7 +183,7 @@ static pl_call *on_offer(void *user) {
     rc = pl_call_set_audio_sink(c, &sink);
   }
   for (int i = 0; !rc && i < v->n_stages; i++)
-    rc = pl_call_set_stage(c, v->stages[i].name, v->stages[i].on);
+    rc = pl_cli_set_stage(c, &v->stages[i]);
   if (rc) {
     v->failed_setups++;
     pl_call_free(c);
@@ -456,7 +456,7 @@ int pl_cmd_serve(int argc, char **argv) {
     pl_call *probe;
     rc = pl_call_new(&probe, v.engine, &cc);
     for (int i = 0; !rc && i < v.n_stages; i++)
-      if (pl_call_set_stage(probe, v.stages[i].name, v.stages[i].on) != 0) {
+      if (pl_cli_set_stage(probe, &v.stages[i]) != 0) {
         fprintf(stderr, "parley serve: no stage '%s' in this build\n", v.stages[i].name);
         v.exit_code = 2;
       }

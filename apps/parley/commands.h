@@ -16,6 +16,7 @@ typedef struct pl_command {
   X(call, "a two-party audio call: --listen ADDR or --connect ADDR")          \
   X(conceal, "Opus over a lossy channel into the jitter buffer: PLC quality")  \
   X(denoise, "remove background noise from a speech WAV (or --speex)")       \
+  X(extend, "restore the high band of band-limited speech (any rate in, 48 kHz out)") \
   X(loopback, "both ends of a call through an emulated network, with metrics") \
   X(metrics, "compare a received WAV/Y4M with the sent one (quality metrics)") \
   X(room, "join a Janus VideoRoom: publish, and hear every other publisher")   \

@@ -39,6 +39,12 @@ int pl_stoi(const float *ref, const float *deg, size_t n, int rate,
  * = reference frame energy within 40 dB of the loudest. NAN when no frame
  * is active. */
 double pl_lsd_db(const float *ref, const float *deg, size_t n, int rate);
+/* The same over the bins in [f_lo, f_hi) Hz only, with frame_ms Hann frames
+ * (hop frame_ms / 2), zero-padded to a power of two: a bandwidth
+ * extension's added band on its own (lsd_band.c). NAN as above, or for an
+ * empty band. */
+double pl_lsd_band_db(const float *ref, const float *deg, size_t n, int rate, int frame_ms,
+                      double f_lo, double f_hi);
 
 /* Resamples mono float audio (speexdsp, quality 10) with the filter delay
  * removed, so out[k] lines up with in[k * rate_out / rate_in]. *out is

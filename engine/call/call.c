@@ -160,6 +160,17 @@ int pl_call_set_stage(pl_call *c, const char *name, bool on) {
   return a == 0 || b == 0 || d == 0 ? 0 : PL_ENOENT;
 }
 
+int pl_call_set_stage_mode(pl_call *c, const char *name, pl_stage_mode mode) {
+  if (!name || mode < PL_STAGE_OFF || mode > PL_STAGE_AUTO)
+    return PL_EINVAL;
+  int rc = pl_call_ai_set_mode(c, name, (int)mode);
+  if (rc != PL_ENOENT)
+    return rc;
+  if (mode == PL_STAGE_AUTO)
+    return pl_call_set_stage(c, name, true) == 0 ? PL_ENOTSUP : PL_ENOENT;
+  return pl_call_set_stage(c, name, mode == PL_STAGE_ON);
+}
+
 int pl_call_hangup(pl_call *c) {
   int st = atomic_load(&c->state);
   if (st == PL_CALL_ACTIVE || (c->webrtc && st != PL_CALL_CLOSED && st != PL_CALL_IDLE)) {
@@ -257,6 +268,7 @@ int pl_call_get_stats(pl_call *c, pl_call_stats *s) {
   pl_wrtc_fill_stats(c, s);
   pl_call_video_fill_stats(c, s);
   s->voice_activity = m.voice_activity;
+  s->extend_cutoff_hz = m.extend_cutoff_hz;
   s->dtx_packets_sent = m.dtx_packets;
   s->fec_packets_received = m.jb.fec_packets_received;
   s->fec_packets_discarded = m.jb.fec_packets_discarded;

@@ -76,6 +76,7 @@ typedef struct pl_media_snapshot {
   pl_stage_info send_stages[PL_MAX_STAGES], recv_stages[PL_MAX_STAGES];
   int n_send, n_recv;
   double voice_activity; /* send side, 1 s average; -1 without a detector */
+  int extend_cutoff_hz;  /* band the receive side extends from (0: none) */
   uint64_t dtx_packets, voice_gated_packets;
   int red_distance, red_protection;
   uint64_t red_packets_sent, red_rx_bad;
@@ -193,6 +194,7 @@ struct pl_call {
   /* AI stages (call_ai.c): the neural concealer and its switch/cost. */
   struct pl_plc *plc;
   _Atomic bool plc_on;
+  void *extend; /* the receive graph's "extend" stage (owned by the graph) */
   uint64_t plc_frames, plc_ns, plc_max_ns; /* media thread */
 
   /* Snapshot published by the media half once per tick. */
@@ -287,6 +289,10 @@ int pl_call_ai_init(pl_call *c);           /* at call creation */
 void pl_call_ai_start(pl_call *c);         /* once the jitter buffer exists */
 void pl_call_ai_destroy(pl_call *c);
 int pl_call_ai_set(pl_call *c, const char *name, bool on); /* "plc" */
+int pl_call_ai_set_mode(pl_call *c, const char *name, int mode); /* "extend" */
+/* Media thread: a received packet's Opus bandwidth for the extend stage. */
+void pl_call_ai_packet(pl_call *c, const pl_rx_item *it);
+void pl_call_ai_publish(pl_call *c);
 void pl_call_ai_info(pl_call *c, pl_stage_info *info);
 
 /* Events to the app (call.c). */

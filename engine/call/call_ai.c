@@ -7,9 +7,11 @@
 #include <time.h>
 
 #include "ai/denoise/stage.h"
+#include "ai/extend/stage.h"
 #include "ai/plc/plc.h"
 #include "base/log.h"
 #include "engine/call/call.h"
+#include "net/rtp/red.h"
 
 int pl_call_ai_init(pl_call *c) {
   const pl_stage_ops *ops;
@@ -21,6 +23,17 @@ int pl_call_ai_init(pl_call *c) {
     return rc;
   if (rc)
     PL_WARN("call", "noise suppression unavailable: %s", pl_strerror(rc));
+  /* Bandwidth extension: on (auto) from the start; it stays out of the way
+   * (bit-exact) while the received audio is full-band. */
+  rc = pl_extend_stage_new(&ops, &self, NULL);
+  if (rc == 0 && (rc = pl_graph_add(&c->recv_graph, ops, self, true)) != 0)
+    ops->free(self);
+  else if (rc == 0)
+    c->extend = self;
+  if (rc == PL_ENOMEM)
+    return rc;
+  if (rc)
+    PL_WARN("call", "bandwidth extension unavailable: %s", pl_strerror(rc));
   c->plc = pl_plc_new(NULL);
   if (!c->plc)
     PL_WARN("call", "neural PLC model unavailable: Opus PLC only");
@@ -87,7 +100,48 @@ void pl_call_ai_start(pl_call *c) {
     pl_jitter_set_concealer(c->jb, &ai_concealer, c);
 }
 
+int pl_call_ai_set_mode(pl_call *c, const char *name, int mode) {
+  if (strcmp(name, "extend") != 0 || !c->extend)
+    return PL_ENOENT;
+  if (mode != PL_STAGE_OFF)
+    pl_extend_stage_set_mode(c->extend, mode == PL_STAGE_ON ? PL_EXTEND_ON : PL_EXTEND_AUTO);
+  return pl_graph_request(&c->recv_graph, "extend", mode != PL_STAGE_OFF);
+}
+
+/* The Opus bandwidth of the packet (its TOC; a RED packet's primary block)
+ * tells the extender the decoded band before the spectrum can. Taken at
+ * arrival, a jitter-buffer delay ahead of playout: the 200 ms fade covers
+ * the difference. */
+void pl_call_ai_packet(pl_call *c, const pl_rx_item *it) {
+  if (!c->extend || it->len == 0)
+    return;
+  const uint8_t *p = it->payload;
+  int n = it->len;
+  if (it->red) {
+    pl_red_packet r;
+    if (pl_red_parse(&r, it->payload, it->len) != 0 || r.n < 1)
+      return;
+    p = r.blocks[r.n - 1].data;
+    n = (int)r.blocks[r.n - 1].len;
+  }
+  int hz = pl_extend_opus_band_hz(p, n);
+  if (hz)
+    pl_extend_stage_hint(c->extend, hz);
+}
+
+void pl_call_ai_publish(pl_call *c) {
+  pl_extend_stats st = {0};
+  if (c->extend)
+    pl_extend_stage_stats(c->extend, &st);
+  c->snap.extend_cutoff_hz = st.cutoff_hz;
+}
+
 int pl_call_ai_set(pl_call *c, const char *name, bool on) {
+  if (!strcmp(name, "extend") && c->extend) {
+    if (on) /* the graph switch is pl_call_set_stage's; "on" is auto here */
+      pl_extend_stage_set_mode(c->extend, PL_EXTEND_AUTO);
+    return 0;
+  }
   if (strcmp(name, "plc") != 0)
     return PL_ENOENT;
   if (!c->plc)

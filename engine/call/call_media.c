@@ -162,6 +162,7 @@ static void capture(pl_call *c, pl_time_us now) {
 static void playout(pl_call *c, pl_time_us now) {
   pl_rx_item *it;
   while ((it = pl_ring_peek(&c->rx_ring))) {
+    pl_call_ai_packet(c, it);
     pl_call_red_push(c, it);
     pl_ring_release(&c->rx_ring);
   }
@@ -197,6 +198,7 @@ static void publish(pl_call *c) {
   stage_infos(&c->send_graph, c->snap.send_stages, &c->snap.n_send);
   stage_infos(&c->recv_graph, c->snap.recv_stages, &c->snap.n_recv);
   c->snap.voice_activity = c->voice_avg;
+  pl_call_ai_publish(c);
   c->snap.dtx_packets = c->dtx_packets;
   c->snap.red_distance = c->red_pt >= 0 ? c->red.distance : 0;
   c->snap.red_protection = c->red_protection;
