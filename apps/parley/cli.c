@@ -15,13 +15,17 @@ int pl_cli_parse_stage(const char *text, pl_cli_stage *out) {
   memcpy(out->name, text, n);
   out->name[n] = 0;
   out->on = true;
+  out->mode = PL_STAGE_ON;
   if (eq) {
-    if (!strcmp(eq + 1, "on") || !strcmp(eq + 1, "1") || !strcmp(eq + 1, "neural"))
+    if (!strcmp(eq + 1, "auto"))
+      out->mode = PL_STAGE_AUTO;
+    else if (!strcmp(eq + 1, "on") || !strcmp(eq + 1, "1") || !strcmp(eq + 1, "neural"))
       out->on = true;
     else if (!strcmp(eq + 1, "off") || !strcmp(eq + 1, "0") || !strcmp(eq + 1, "opus"))
-      out->on = false;
+      out->on = false, out->mode = PL_STAGE_OFF;
     else {
-      fprintf(stderr, "parley: bad stage value in '%s' (want on|off; plc also neural|opus)\n", text);
+      fprintf(stderr, "parley: bad stage value in '%s' (want on|off; upscale also auto; "
+              "plc also neural|opus)\n", text);
       return -1;
     }
   }
@@ -257,7 +261,11 @@ int pl_cli_set_sources(pl_call *call, const char *cmd, double tone_hz, const cha
 
 int pl_cli_set_stages(pl_call *call, const char *cmd, const pl_cli_stage *stages, int n) {
   for (int i = 0; i < n; i++) {
-    int rc = pl_call_set_stage(call, stages[i].name, stages[i].on);
+    int rc = pl_call_set_stage_mode(call, stages[i].name, stages[i].mode);
+    if (rc == PL_ENOTSUP) {
+      fprintf(stderr, "parley %s: stage '%s' has no auto mode (on|off)\n", cmd, stages[i].name);
+      return rc;
+    }
     if (rc) {
       fprintf(stderr, "parley %s: no stage '%s' in this build\n", cmd, stages[i].name);
       return rc;

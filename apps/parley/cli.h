@@ -11,6 +11,7 @@
 typedef struct pl_cli_stage {
   char name[24];
   bool on;
+  pl_stage_mode mode; /* on -> PL_STAGE_ON, off -> PL_STAGE_OFF, or auto */
 } pl_cli_stage;
 
 /* In a command's option loop (with `i` and the option `o`; `val` is the

@@ -150,9 +150,21 @@ int pl_call_set_audio_sink(pl_call *c, const pl_audio_io *io) {
   return 0;
 }
 
+int pl_call_set_stage_mode(pl_call *c, const char *name, pl_stage_mode mode) {
+  if (!c || !name || mode < PL_STAGE_OFF || mode > PL_STAGE_AUTO)
+    return PL_EINVAL;
+  if (!strcmp(name, "upscale"))
+    return pl_call_video_set_upscale(c, (int)mode); /* same numbering */
+  if (mode == PL_STAGE_AUTO)
+    return pl_call_set_stage(c, name, true) == 0 ? PL_ENOTSUP : PL_ENOENT;
+  return pl_call_set_stage(c, name, mode == PL_STAGE_ON);
+}
+
 int pl_call_set_stage(pl_call *c, const char *name, bool on) {
   if (!name)
     return PL_EINVAL;
+  if (!strcmp(name, "upscale"))
+    return pl_call_video_set_upscale(c, on ? PL_UPSCALE_ON : PL_UPSCALE_OFF);
   int a = pl_graph_request(&c->send_graph, name, on);
   int b = pl_graph_request(&c->recv_graph, name, on);
   int d = pl_call_ai_set(c, name, on);
