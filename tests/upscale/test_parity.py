@@ -24,7 +24,7 @@ from ai.train import plmd  # noqa: E402
 from ai.train.upscale.common import UpscaleNet, read_y4m  # noqa: E402
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-PHOTO = "/usr/share/backgrounds/mate/nature/Aqua.jpg"
+PHOTO = "/usr/share/backgrounds/mate/nature/Wood.jpg"
 
 
 def nets():

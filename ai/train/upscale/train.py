@@ -83,6 +83,7 @@ def main():
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--init", help="start from this state_dict (.pt) instead of scratch")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     scale = 2 if a.scale == 2 else 1.5
@@ -92,6 +93,8 @@ def main():
     rng = np.random.default_rng(a.seed)
     hr, lr, dhr, dlr = load(os.path.join(a.data, "upscale", tag))
     net = UpscaleNet(scale, a.channels, a.depth)
+    if a.init:
+        net.load_state_dict(torch.load(a.init, map_location="cpu"))
     opt = torch.optim.Adam(net.parameters(), lr=a.lr)
     t0, step, log = time.time(), 0, []
     budget = a.minutes * 60
@@ -120,7 +123,7 @@ def main():
     meta = run_metadata({"scale": str(scale), "channels": str(a.channels),
                          "depth": str(a.depth), "steps": str(step),
                          "dev_psnr_y": json.dumps({str(r): ev[r] for r in RATES}),
-                         "seed": str(a.seed)})
+                         "seed": str(a.seed), "init": a.init or ""})
     path = os.path.join(a.out, "upscale_%s.plmd" % tag)
     export(path, "upscale_" + tag, "upscale", module_tensors(net), meta=meta)
     torch.save(net.state_dict(), os.path.join(a.out, "upscale_%s.pt" % tag))
