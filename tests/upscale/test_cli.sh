@@ -48,4 +48,18 @@ expect 2 "usage" -- "$parley" upscale "$dir/odd.y4m"
 # A 4:2:0 file with a second, cut-short frame: the first is written, then the error.
 { y4m 16 16; printf 'FRAME\n'; head -c 50 /dev/zero; } >"$dir/cut2.y4m"
 expect 1 "frame 1" -- "$parley" upscale "$dir/cut2.y4m" "$dir/x.y4m"
+# The lab: a 320x180 file sent at 160x90, each shown picture scored at 320x180.
+if command -v ffmpeg >/dev/null; then
+  ffmpeg -nostdin -v error -y -loop 1 -framerate 30 -i /usr/share/backgrounds/mate/nature/Wood.jpg \
+    -vf "scale=352:-2,crop=320:180:n*2:0,format=yuv420p" -frames:v 30 "$dir/clip.y4m"
+  out=$("$parley" loopback --video "$dir/clip.y4m" --video-size 160x90 --duration 2 --quiet \
+        --out "$dir/lab" 2>&1)
+  line=$(grep -m1 "upscale to 320x180" <<<"$out")
+  if [[ "$line" =~ bicubic\ PSNR-Y\ ([0-9.]+).*network\ PSNR-Y\ ([0-9.]+) ]] &&
+     [ "${BASH_REMATCH[1]%.*}" -gt 20 ] && [ "${BASH_REMATCH[2]%.*}" -gt 20 ]; then
+    echo "ok: loopback scores both: $line"
+  else
+    echo "FAIL: loopback --video-size smaller than the file: $out"; fail=1
+  fi
+fi
 exit $fail
