@@ -71,6 +71,8 @@ static int net_init(pl_upscale_net *n, pl_model *m, const char *p, int s2) {
   snprintf(name, sizeof name, "%s.act_in.weight", p);
   if ((rc = pl_nn_act_prelu(&act, m, name, C)))
     return rc;
+  if (act.nslope != C) /* prelu_clip reads one slope per channel */
+    return PL_EFORMAT;
   /* PReLU is applied by this file (prelu_clip), fused with the edge zeroing. */
   n->slope[0] = act.slope;
   pl_nn_act none = pl_nn_act_make(PL_NN_ACT_NONE, 0, 0);
@@ -82,6 +84,8 @@ static int net_init(pl_upscale_net *n, pl_model *m, const char *p, int s2) {
     snprintf(name, sizeof name, "%s.acts.%d.weight", p, i);
     if ((rc = pl_nn_act_prelu(&act, m, name, C)))
       return rc;
+    if (act.nslope != C)
+      return PL_EFORMAT;
     n->slope[i + 1] = act.slope;
     pl_nn_conv2d_cfg cb = {.in = C, .out = C, .kh = 3, .kw = 3};
     snprintf(name, sizeof name, "%s.body.%d", p, i);

@@ -337,3 +337,50 @@ Test(upscale_stage, worker_keeping_up_uses_the_network_every_frame) {
   pl_upscale_stage_free(s);
   pl_video_buffer_free(&b);
 }
+
+/* ---- model files that do not fit ---- */
+
+static int init_from(pl_model_writer *w, pl_upscale_model *um, pl_model **m) {
+  uint8_t *buf;
+  size_t n;
+  cr_assert_eq(pl_model_writer_finish(w, &buf, &n), 0);
+  pl_model_writer_free(w);
+  char why[128];
+  cr_assert_eq(pl_model_load_bytes(m, buf, n, why, sizeof why), 0, "%s", why);
+  free(buf);
+  return pl_upscale_model_init(um, *m);
+}
+
+Test(upscale, model_files_that_do_not_fit_are_refused) {
+  static float z[16 * 16 * 9];
+  pl_upscale_model um;
+  pl_model *m;
+  /* No nets at all. */
+  pl_model_writer *w = pl_model_writer_new("upscale", "upscale");
+  cr_assert_eq(init_from(w, &um, &m), PL_ENOENT);
+  pl_model_free(m);
+  /* Shapes announced, tensors missing. */
+  w = pl_model_writer_new("upscale", "upscale");
+  pl_model_writer_meta(w, "x2.channels", "16");
+  pl_model_writer_meta(w, "x2.depth", "1");
+  cr_assert_neq(init_from(w, &um, &m), 0);
+  pl_model_free(m);
+  /* Absurd shape in the metadata. */
+  w = pl_model_writer_new("upscale", "upscale");
+  pl_model_writer_meta(w, "x2.channels", "100000");
+  pl_model_writer_meta(w, "x2.depth", "1");
+  cr_assert_eq(init_from(w, &um, &m), PL_EFORMAT);
+  pl_model_free(m);
+  /* One shared PReLU slope where the code reads one per channel. */
+  w = pl_model_writer_new("upscale", "upscale");
+  pl_model_writer_meta(w, "x2.channels", "4");
+  pl_model_writer_meta(w, "x2.depth", "0");
+  int one[1] = {1}, win[4] = {4, 1, 5, 5}, b4[1] = {4}, wout[4] = {4, 4, 3, 3};
+  pl_model_writer_add_f32(w, "x2.act_in.weight", 1, one, z);
+  pl_model_writer_add_f32(w, "x2.conv_in.weight", 4, win, z);
+  pl_model_writer_add_f32(w, "x2.conv_in.bias", 1, b4, z);
+  pl_model_writer_add_f32(w, "x2.conv_out.weight", 4, wout, z);
+  pl_model_writer_add_f32(w, "x2.conv_out.bias", 1, b4, z);
+  cr_assert_eq(init_from(w, &um, &m), PL_EFORMAT);
+  pl_model_free(m);
+}
