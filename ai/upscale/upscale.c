@@ -27,8 +27,8 @@
 #include "parley.h"
 #include "base/log.h"
 
-#define DEF_TILE_W 96
-#define DEF_TILE_H 32
+#define DEF_TILE_W 160
+#define DEF_TILE_H 48
 
 typedef struct taps {
   int idx[4];

@@ -52,7 +52,7 @@ int pl_upscale_out_size(int n, int s2);
 typedef struct pl_upscaler pl_upscaler;
 
 /* Per-stream state: tile scratch and the bicubic taps of the last size.
- * model may be NULL (bicubic only). tile_w/tile_h 0: defaults (96 x 32). */
+ * model may be NULL (bicubic only). tile_w/tile_h 0: defaults (160 x 48). */
 int pl_upscaler_new(pl_upscaler **out, const pl_upscale_model *model, int tile_w,
                     int tile_h);
 void pl_upscaler_free(pl_upscaler *u);

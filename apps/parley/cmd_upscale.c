@@ -27,7 +27,7 @@ static void usage(FILE *f) {
           "                      nearer scale, then bilinear to WxH)\n"
           "  --bicubic           bicubic only (the network's base), to compare\n"
           "  --model FILE        a PLMD model instead of the built-in one\n"
-          "  --tile WxH          low-res tile size (default 96x32)\n"
+          "  --tile WxH          low-res tile size (default 160x48)\n"
           "  --ref HR.y4m        score the output against HR (same size): JSON\n"
           "                      line with psnr_y, ssim_y on stdout\n"
           "  --quiet             no summary on stderr\n"

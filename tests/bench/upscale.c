@@ -73,7 +73,7 @@ int main(int argc, char **argv) {
   } sz[] = {{640, 360, 1280, 720, 0}, {640, 360, 960, 540, 1}};
   struct {
     int w, h;
-  } tiles[] = {{96, 32}, {64, 32}, {160, 48}, {640, 16}};
+  } tiles[] = {{160, 48}, {96, 32}, {64, 32}, {640, 16}};
   for (size_t k = 0; k < sizeof sz / sizeof sz[0]; k++) {
     pl_video_buffer in, out;
     if (pl_video_buffer_alloc(&in, sz[k].w, sz[k].h) ||
