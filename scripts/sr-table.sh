@@ -21,6 +21,7 @@ pics=${SR_PICS:-$(/usr/bin/python3 -c "
 import sys; sys.path.insert(0, '$root/ai/data'); import sources as S
 print(' '.join(sorted(S.IMAGES_HELDOUT)))")}
 ff() { ffmpeg -nostdin -v error -y "$@"; }
+calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
 vp8() { # in.y4m out.y4m kbps
   ff -i "$1" -c:v libvpx -b:v "$3k" -minrate "$3k" -maxrate "$3k" -bufsize "$3k" \
      -deadline realtime -cpu-used 6 -lag-in-frames 0 -error-resilient 1 -qmin 2 -qmax 56 \
@@ -59,15 +60,15 @@ for cond in "x2 clean" "x2 vp8" "x1.5 clean" "x1.5 vp8"; do
     read -r lp ls < <(score_lanczos "$dir/lr.y4m" "$dir/hr.y4m")
     read -r np ns < <(score_up "$dir/lr.y4m" "$dir/hr.y4m")
     printf '%-6s %-5s %-36s bicubic %6.2f %.4f  lanczos %6.2f %.4f  network %6.2f %.4f (%+.2f dB)\n' \
-      "$scale" "$kind" "$name" "$bp" "$bs" "$lp" "$ls" "$np" "$ns" "$(echo "$np - $bp" | bc -l)" >&2
-    rows+="| $scale | $kind | $name | $bp / $bs | $lp / $ls | $np / $ns | $(printf '%+.2f' "$(echo "$np - $bp" | bc -l)") | $(printf '%+.2f' "$(echo "$np - $lp" | bc -l)") |"$'\n'
-    sum[bicubic.p]=$(echo "${sum[bicubic.p]} + $bp" | bc -l); sum[bicubic.s]=$(echo "${sum[bicubic.s]} + $bs" | bc -l)
-    sum[lanczos.p]=$(echo "${sum[lanczos.p]} + $lp" | bc -l); sum[lanczos.s]=$(echo "${sum[lanczos.s]} + $ls" | bc -l)
-    sum[network.p]=$(echo "${sum[network.p]} + $np" | bc -l); sum[network.s]=$(echo "${sum[network.s]} + $ns" | bc -l)
+      "$scale" "$kind" "$name" "$bp" "$bs" "$lp" "$ls" "$np" "$ns" "$(calc "$np - $bp")" >&2
+    rows+="| $scale | $kind | $name | $bp / $bs | $lp / $ls | $np / $ns | $(printf '%+.2f' "$(calc "$np - $bp")") | $(printf '%+.2f' "$(calc "$np - $lp")") |"$'\n'
+    sum[bicubic.p]=$(calc "${sum[bicubic.p]} + $bp"); sum[bicubic.s]=$(calc "${sum[bicubic.s]} + $bs")
+    sum[lanczos.p]=$(calc "${sum[lanczos.p]} + $lp"); sum[lanczos.s]=$(calc "${sum[lanczos.s]} + $ls")
+    sum[network.p]=$(calc "${sum[network.p]} + $np"); sum[network.s]=$(calc "${sum[network.s]} + $ns")
     n=$((n + 1))
   done
-  m() { printf '%.2f / %.4f' "$(echo "${sum[$1.p]} / $n" | bc -l)" "$(echo "${sum[$1.s]} / $n" | bc -l)"; }
-  d() { printf '%+.2f' "$(echo "(${sum[network.p]} - ${sum[$1.p]}) / $n" | bc -l)"; }
+  m() { printf '%.2f / %.4f' "$(calc "${sum[$1.p]} / $n")" "$(calc "${sum[$1.s]} / $n")"; }
+  d() { printf '%+.2f' "$(calc "(${sum[network.p]} - ${sum[$1.p]}) / $n")"; }
   rows+="| **$scale** | **$kind** | **mean of $n** | **$(m bicubic)** | **$(m lanczos)** | **$(m network)** | **$(d bicubic)** | **$(d lanczos)** |"$'\n'
 done
 table="| scale | input | picture | bicubic PSNR-Y / SSIM | Lanczos | network | network - bicubic (dB) | network - Lanczos (dB) |
