@@ -16,8 +16,12 @@ import subprocess
 import sys
 import tempfile
 
-import numpy as np
-import torch
+try:
+    import numpy as np
+    import torch
+except ImportError as e:  # the ai tests' convention: say what to install
+    sys.exit("upscale/parity needs /usr/bin/python3 with numpy and torch "
+             "(apt install python3-numpy python3-torch): %s" % e)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 from ai.train import plmd  # noqa: E402
