@@ -492,12 +492,17 @@ PL_API int pl_call_restart_ice(pl_call *call, char *offer, size_t cap);
 /* Switch a media-graph stage ("denoise", "plc", ...) on or off mid-call.
  * PL_ENOENT when the call has no such stage. */
 PL_API int pl_call_set_stage(pl_call *call, const char *name, bool on);
-/* Stages that can decide for themselves ("extend": on while the received
- * audio is band-limited, docs/bwe.md) take a mode; "extend" is AUTO from
- * the start, and pl_call_set_stage(call, "extend", true) means AUTO. For
- * other stages ON/OFF are pl_call_set_stage and AUTO is PL_ENOTSUP. */
+/* Stages that can decide for themselves take a third mode, AUTO: "extend"
+ * (on while the received audio is band-limited, docs/bwe.md) and "upscale"
+ * (enlarge when the display is bigger than the decoded picture, backing off
+ * to bicubic while the CPU cannot keep up; docs/upscale.md); both are AUTO
+ * from the start, and pl_call_set_stage(call, "extend", true) means AUTO.
+ * For other stages ON/OFF are pl_call_set_stage and AUTO is PL_ENOTSUP. */
 typedef enum pl_stage_mode { PL_STAGE_OFF = 0, PL_STAGE_ON = 1, PL_STAGE_AUTO = 2 } pl_stage_mode;
 PL_API int pl_call_set_stage_mode(pl_call *call, const char *name, pl_stage_mode mode);
+/* The size the app shows received video at, for the upscale stage; 0 x 0
+ * (the default): the sender's capture size. Any thread. */
+PL_API int pl_call_set_video_display(pl_call *call, int width, int height);
 
 /* Switches the congestion controller mid-call ("gcc", "none"); the new
  * one starts from the current target. PL_ENOENT for an unknown name. */
@@ -795,6 +800,11 @@ typedef struct pl_call_stats {
    * "PLCS" packet; 0 until one arrived. frame_width/height is what it
    * encodes at now, which the ladder may have made smaller. */
   int frame_width_capture, frame_height_capture;
+  /* The upscale stage (docs/upscale.md): pictures the sink got enlarged,
+   * how (network on every tile; some tiles bicubic because the worker was
+   * behind; all bicubic), and the last enlarged size. */
+  uint64_t frames_upscaled, frames_upscaled_model, upscale_fallbacks, frames_upscaled_bicubic;
+  int frame_width_upscaled, frame_height_upscaled;
 } pl_call_stats;
 
 PL_API int pl_call_get_stats(pl_call *call, pl_call_stats *out);

@@ -17,7 +17,9 @@ int pl_cli_parse_stage(const char *text, pl_cli_stage *out) {
   out->on = true;
   out->mode = PL_STAGE_ON;
   if (eq) {
-    if (!strcmp(eq + 1, "on") || !strcmp(eq + 1, "1") || !strcmp(eq + 1, "neural"))
+    if (!strcmp(eq + 1, "auto"))
+      out->mode = PL_STAGE_AUTO;
+    else if (!strcmp(eq + 1, "on") || !strcmp(eq + 1, "1") || !strcmp(eq + 1, "neural"))
       out->on = true;
     else if (!strcmp(eq + 1, "off") || !strcmp(eq + 1, "0") || !strcmp(eq + 1, "opus"))
       out->on = false;

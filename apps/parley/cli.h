@@ -11,7 +11,7 @@
 typedef struct pl_cli_stage {
   char name[24];
   bool on;
-  pl_stage_mode mode; /* OFF, ON, or AUTO ("extend=auto") */
+  pl_stage_mode mode; /* OFF, ON, or AUTO ("extend=auto", "upscale=auto") */
 } pl_cli_stage;
 
 /* In a command's option loop (with `i` and the option `o`; `val` is the

@@ -39,6 +39,7 @@ typedef struct app {
   const char *listen, *connect, *send_path, *record_path, *stats_json;
   const char *stun_server, *cert_path, *key_path, *www_dir, *webrtc_json, *bind;
   const char *send_video, *record_video, *video_json;
+  int display_w, display_h; /* --video-display: the upscale stage's target */
   const char *token, *allow_origins, *cc;
   double session_timeout;
   int video_codec, video_bitrate, video_w, video_h;
@@ -135,6 +136,9 @@ static void usage(FILE *f) {
           "  --video-size WxH               pattern size (default 640x480)\n"
           "  --video                        negotiate video even with neither of the above\n"
           "  --video-json FILE              write the final video statistics as JSON\n"
+          "  --video-display WxH            show received video at WxH: the upscale stage\n"
+          "                                 enlarges smaller pictures (default: the sender's\n"
+          "                                 capture size)\n"
           "  --token TOKEN        WHIP bearer token: required of callers (--listen),\n"
           "                       sent to the listener (--connect)\n"
           "  --allow-origin LIST  --listen: origins whose pages may call (comma-separated,\n"
@@ -243,6 +247,13 @@ static void write_webrtc_json(app *a) {
   fclose(f);
 }
 
+static double upscale_us(const pl_call_stats *st) {
+  for (int i = 0; i < st->n_recv_stages; i++)
+    if (!strcmp(st->recv_stages[i].name, "upscale"))
+      return st->recv_stages[i].avg_us;
+  return 0;
+}
+
 static void write_video_json(app *a) {
   pl_call_stats st;
   if (!a->video_json || !a->call || pl_call_get_stats(a->call, &st) != 0)
@@ -264,7 +275,10 @@ static void write_video_json(app *a) {
           " \"firsReceived\": %llu, \"retransmittedPacketsSent\": %llu,\n"
           " \"retransmittedPacketsReceived\": %llu, \"delaySeconds\": %.4f,\n"
           " \"resolutionSwitches\": %llu, \"framesPerSecondSent\": %d,\n"
-          " \"frameWidthCapture\": %d, \"frameHeightCapture\": %d}\n",
+          " \"frameWidthCapture\": %d, \"frameHeightCapture\": %d,\n"
+          " \"framesUpscaled\": %llu, \"framesUpscaledModel\": %llu, \"upscaleFallbacks\": %llu,\n"
+          " \"framesUpscaledBicubic\": %llu, \"frameWidthUpscaled\": %d, \"frameHeightUpscaled\": %d,\n"
+          " \"upscaleUsPerFrame\": %.1f}\n",
           st.video ? "true" : "false", st.video_codec == 9 ? "VP9" : st.video_codec == 8 ? "VP8" : "",
           (unsigned long long)st.video_packets_sent, (unsigned long long)st.video_packets_received,
           (long long)st.video_packets_lost, (unsigned long long)st.frames_encoded,
@@ -280,7 +294,10 @@ static void write_video_json(app *a) {
           (unsigned long long)st.retransmitted_packets_sent,
           (unsigned long long)st.retransmitted_packets_received, st.video_delay_s,
           (unsigned long long)st.resolution_switches, st.frames_per_second_sent,
-          st.frame_width_capture, st.frame_height_capture);
+          st.frame_width_capture, st.frame_height_capture,
+          (unsigned long long)st.frames_upscaled, (unsigned long long)st.frames_upscaled_model,
+          (unsigned long long)st.upscale_fallbacks, (unsigned long long)st.frames_upscaled_bicubic,
+          st.frame_width_upscaled, st.frame_height_upscaled, upscale_us(&st));
   fclose(f);
 }
 
@@ -452,6 +469,8 @@ static int setup_call(app *a, const char *bind) {
     }
     pl_call_set_video_sink(a->call, &vsink);
   }
+  if (a->display_w)
+    pl_call_set_video_display(a->call, a->display_w, a->display_h);
   return pl_cli_set_stages(a->call, "call", a->stages, a->n_stages);
 }
 
@@ -616,6 +635,11 @@ int pl_cmd_call(int argc, char **argv) {
     else if (!strcmp(o, "--send-video")) { NEED_ARG(); a.send_video = v; a.video = true; }
     else if (!strcmp(o, "--record-video")) { NEED_ARG(); a.record_video = v; a.video = true; }
     else if (!strcmp(o, "--video-json")) { NEED_ARG(); a.video_json = v; }
+    else if (!strcmp(o, "--video-display")) {
+      NEED_ARG();
+      if (pl_cli_parse_size(v, 16, 16, PL_VIDEO_CALL_MAX_WIDTH, PL_VIDEO_CALL_MAX_HEIGHT,
+                            &a.display_w, &a.display_h)) return 2;
+    }
     else if (!strcmp(o, "--token")) { NEED_ARG(); a.token = v; }
     else if (!strcmp(o, "--cc")) { NEED_ARG(); a.cc = v; }
     else if (!strcmp(o, "--send-data")) { NEED_ARG(); a.data.send_path = v; }

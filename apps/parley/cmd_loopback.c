@@ -27,7 +27,9 @@
 #include "engine/call/call.h"
 #include "engine/sim.h"
 #include "net/emu/scenario.h"
+#include "ai/upscale/upscale.h"
 #include "video/pattern/pattern.h"
+#include "video/scale/scale.h"
 #include "video/y4m/y4m.h"
 
 /* ---- video: sources that remember what they sent, sinks that score ---- */
@@ -54,6 +56,13 @@ typedef struct vlab {
   int32_t *scratch;
   int scratch_w;
   pl_lab_video *out;
+  /* --video FILE with a smaller --video-size: the sender gets the file
+   * scaled down (libyuv box, as the ladder scales); each shown picture is
+   * enlarged back to the file's size by bicubic and by the network
+   * (ai/upscale) and both are scored against the original. */
+  int send_w, send_h;
+  pl_video_buffer small, big;
+  pl_upscaler *up;
 } vlab;
 
 static int vlab_read(void *user, pl_video_picture *pic) {
@@ -83,7 +92,57 @@ static int vlab_read(void *user, pl_video_picture *pic) {
            (size_t)pic->width);
   v->ring_cap[slot] = v->sim->now;
   v->ring_idx[slot] = i;
+  if (v->send_w && (pic->width != v->send_w || pic->height != v->send_h)) {
+    if (v->small.f.width != v->send_w && pl_video_buffer_alloc(&v->small, v->send_w, v->send_h))
+      return PL_ENOMEM;
+    pl_video_frame src = {.y = (uint8_t *)pic->y, .u = (uint8_t *)pic->u,
+                          .v = (uint8_t *)pic->v, .stride_y = pic->stride_y,
+                          .stride_u = pic->stride_u, .stride_v = pic->stride_v,
+                          .width = pic->width, .height = pic->height};
+    int rc = pl_video_scale(&src, &v->small.f, PL_SCALE_BOX);
+    if (rc)
+      return rc;
+    pic->y = v->small.f.y, pic->u = v->small.f.u, pic->v = v->small.f.v;
+    pic->stride_y = v->small.f.stride_y, pic->stride_u = v->small.f.stride_u;
+    pic->stride_v = v->small.f.stride_v;
+    pic->width = v->send_w, pic->height = v->send_h;
+  }
   return 1;
+}
+
+/* A shown picture smaller than its original: bicubic and network scores at
+ * the original's size. */
+static int vlab_score_sr(vlab *v, const pl_video_frame *f, const uint8_t *ref, int rw, int rh,
+                         double psnr[2], double ssim[2]) {
+  pl_lab_video *o = v->out;
+  if (v->big.f.width != rw || v->big.f.height != rh) {
+    pl_video_buffer_free(&v->big);
+    if (pl_video_buffer_alloc(&v->big, rw, rh))
+      return PL_ENOMEM;
+  }
+  if (!v->up && pl_upscaler_new(&v->up, pl_upscale_model_default(), 0, 0))
+    return PL_ENOMEM;
+  if (v->scratch_w < rw) {
+    free(v->scratch);
+    v->scratch = malloc(pl_ssim_scratch_ints(rw) * sizeof(int32_t));
+    v->scratch_w = v->scratch ? rw : 0;
+  }
+  for (int m = 0; m < 2; m++) {
+    int rc = pl_upscale_frame(v->up, f, &v->big.f, m == 1, NULL, NULL);
+    if (rc)
+      return rc;
+    double p = pl_psnr_from_mse(pl_plane_mse(ref, rw, v->big.f.y, v->big.f.stride_y, rw, rh));
+    psnr[m] = p > 100 ? 100 : p;
+    ssim[m] = v->scratch ? pl_plane_ssim(ref, rw, v->big.f.y, v->big.f.stride_y, rw, rh,
+                                         v->scratch)
+                         : NAN;
+    o->sr_psnr[m] += psnr[m];
+    o->sr_ssim[m] += ssim[m];
+  }
+  o->sr_n++;
+  o->sr_width = rw;
+  o->sr_height = rh;
+  return 0;
 }
 
 static int vlab_write(void *user, const pl_video_picture *pic) {
@@ -111,7 +170,8 @@ static int vlab_write(void *user, const pl_video_picture *pic) {
     /* The capture time went out as abs-capture-time (NTP, ~1 us steps). */
     for (int s = 0; s < VRING && !ref; s++)
       if (v->ring[s].y && llabs(v->ring_cap[s] - pic->capture_us) < PL_MS(2) &&
-          v->ring[s].width == f.width && v->ring[s].height == f.height) {
+          ((v->ring[s].width == f.width && v->ring[s].height == f.height) ||
+           (v->send_w && v->ring[s].width >= f.width && v->ring[s].height >= f.height))) {
         ref = v->ring[s].y;
         ref_stride = v->ring[s].width;
         idx = v->ring_idx[s];
@@ -120,6 +180,19 @@ static int vlab_write(void *user, const pl_video_picture *pic) {
   if (!ref) {
     o->unmatched++;
     return 0;
+  }
+  /* The sender was scaled down: score at the original's size, the row
+   * below gets the bicubic view (what a plain display shows). */
+  double srp[2] = {0, 0}, srs[2] = {0, 0};
+  bool sr = false;
+  if (!v->pattern && ref_stride != f.width) {
+    for (int s = 0; s < VRING && !sr; s++)
+      if (v->ring[s].y == ref) {
+        int rc = vlab_score_sr(v, &f, ref, v->ring[s].width, v->ring[s].height, srp, srs);
+        if (rc)
+          return rc;
+        sr = true;
+      }
   }
   if (o->n == o->cap) {
     size_t cap = o->cap ? o->cap * 2 : 1024;
@@ -138,6 +211,11 @@ static int vlab_write(void *user, const pl_video_picture *pic) {
   r->index = idx;
   r->render_s = (double)(pic->render_us - PL_SIM_START_US) / 1e6;
   r->delay_ms = pic->capture_us ? (double)(pic->render_us - pic->capture_us) / 1e3 : -1;
+  if (sr) {
+    r->psnr = srp[0];
+    r->ssim = srs[0];
+    return 0;
+  }
   r->psnr = pl_psnr_from_mse(pl_plane_mse(ref, ref_stride, f.y, f.stride_y, f.width, f.height));
   if (r->psnr > 100)
     r->psnr = 100;
@@ -160,6 +238,10 @@ static void vlab_free(vlab *v) {
     v->ring[s] = (vluma){0};
   }
   pl_video_buffer_free(&v->ref);
+  pl_video_buffer_free(&v->small);
+  pl_video_buffer_free(&v->big);
+  pl_upscaler_free(v->up);
+  v->up = NULL;
   free(v->scratch);
   v->scratch = NULL;
 }
@@ -290,7 +372,10 @@ static void usage(FILE *f) {
           "  --video SRC         video both ways too: pattern or FILE.y4m (looped)\n"
           "  --video-codec C     vp8 (default) or vp9\n"
           "  --video-bitrate BPS video target (default 800000)\n"
-          "  --video-size WxH    pattern size (default 640x360)\n"
+          "  --video-size WxH    pattern size (default 640x360); with a FILE smaller\n"
+          "                      than it: the sender gets the file scaled down and\n"
+          "                      each shown picture is scored at the file's size,\n"
+          "                      enlarged by bicubic and by the upscale network\n"
           "  --cc NAME           congestion controller on both ends: gcc, learned or none\n"
           "                      (default: the engine's)\n"
           "  --data KBPS         a data channel A->B beside the call: a reliable bulk\n"
@@ -456,6 +541,7 @@ int pl_cmd_loopback(int argc, char **argv) {
   double snr = 10;
   char noisy_path[2][600];
   int video_codec = 8, vw = 640, vh = 360;
+  bool size_set = false;
   double video_bitrate = 800000;
   vlab vl[2];
   memset(vl, 0, sizeof vl);
@@ -501,6 +587,7 @@ int pl_cmd_loopback(int argc, char **argv) {
       if (pl_cli_parse_double(v, 30000, 20000000, &video_bitrate)) return 2;
     } else if (!strcmp(o, "--video-size")) {
       if (pl_cli_parse_size(v, 16, 16, 3840, 2160, &vw, &vh)) return 2;
+      size_set = true;
     }
     else if (!strcmp(o, "--duration")) {
       if (pl_cli_parse_double(v, 0.5, PL_LAB_MAX_SECONDS - 1, &duration)) return 2;
@@ -675,6 +762,10 @@ int pl_cmd_loopback(int argc, char **argv) {
       v->out->on = true;
       snprintf(v->out->source, sizeof v->out->source, "%s", video);
       v->pattern = !strcmp(video, "pattern");
+      if (!v->pattern && size_set) {
+        v->send_w = vw;
+        v->send_h = vh;
+      }
       rc = v->pattern ? pl_video_io_pattern_source(&v->inner, vw, vh)
                       : pl_video_io_y4m_source(&v->inner, video, true);
       if (rc) {
@@ -804,6 +895,12 @@ int pl_cmd_loopback(int argc, char **argv) {
              lv->timing.freeze_count, lv->timing.freeze_total_s, lv->timing.delay_mean_ms,
              lv->timing.delay_p95_ms, (unsigned long long)st->nack_count,
              (unsigned long long)st->pli_count);
+    if (lv->on && lv->sr_n)
+      printf("        upscale to %dx%d (%zu pictures): bicubic PSNR-Y %.2f dB SSIM %.4f; "
+             "network PSNR-Y %.2f dB SSIM %.4f (%+.2f dB)\n",
+             lv->sr_width, lv->sr_height, lv->sr_n, lv->sr_psnr[0] / (double)lv->sr_n,
+             lv->sr_ssim[0] / (double)lv->sr_n, lv->sr_psnr[1] / (double)lv->sr_n,
+             lv->sr_ssim[1] / (double)lv->sr_n, (lv->sr_psnr[1] - lv->sr_psnr[0]) / (double)lv->sr_n);
   }
   if (ld)
     pl_lab_data_report(ld, stdout, out_dir);

@@ -23,6 +23,7 @@ typedef struct pl_command {
   X(relay, "relay UDP between two peers through the network emulator")        \
   X(serve, "answer many WHIP callers at once: --echo, --record DIR, --play FILE") \
   X(stun_server, "STUN binding server: --listen ADDR")                        \
+  X(upscale, "enlarge Y4M video with the super-resolution network (or --bicubic)") \
   X(version, "print the engine version")
 
 #define PL_CMD_DECL_(name, summary) int pl_cmd_##name(int argc, char **argv);

@@ -61,6 +61,11 @@ typedef struct pl_lab_video {
   int64_t frames_sent; /* read from the source */
   pl_video_timing timing; /* fps, freezes, delay of what was shown */
   double psnr_mean, psnr_min, ssim_mean, ssim_min;
+  /* Sender scaled below the file (--video-size): sums over sr_n pictures
+   * enlarged to sr_width x sr_height, [0] bicubic, [1] the network. */
+  size_t sr_n;
+  double sr_psnr[2], sr_ssim[2];
+  int sr_width, sr_height;
 } pl_lab_video;
 
 typedef struct pl_lab_dir {

@@ -154,6 +154,8 @@ int pl_call_set_audio_sink(pl_call *c, const pl_audio_io *io) {
 int pl_call_set_stage(pl_call *c, const char *name, bool on) {
   if (!name)
     return PL_EINVAL;
+  if (!strcmp(name, "upscale"))
+    return pl_call_video_set_upscale(c, on ? PL_UPSCALE_ON : PL_UPSCALE_OFF);
   int a = pl_graph_request(&c->send_graph, name, on);
   int b = pl_graph_request(&c->recv_graph, name, on);
   int d = pl_call_ai_set(c, name, on);
@@ -161,8 +163,10 @@ int pl_call_set_stage(pl_call *c, const char *name, bool on) {
 }
 
 int pl_call_set_stage_mode(pl_call *c, const char *name, pl_stage_mode mode) {
-  if (!name || mode < PL_STAGE_OFF || mode > PL_STAGE_AUTO)
+  if (!c || !name || mode < PL_STAGE_OFF || mode > PL_STAGE_AUTO)
     return PL_EINVAL;
+  if (!strcmp(name, "upscale"))
+    return pl_call_video_set_upscale(c, (int)mode); /* same numbering */
   int rc = pl_call_ai_set_mode(c, name, (int)mode);
   if (rc != PL_ENOENT)
     return rc;

@@ -207,6 +207,8 @@ static void publish(pl_call *c) {
   c->snap.voice_gated_packets = pl_opus_enc_gated_packets(c->enc);
   if (c->plc && c->snap.n_recv < PL_MAX_STAGES)
     pl_call_ai_info(c, &c->snap.recv_stages[c->snap.n_recv++]);
+  if (c->video && c->video->up && c->snap.n_recv < PL_MAX_STAGES)
+    pl_call_video_stage_info(c, &c->snap.recv_stages[c->snap.n_recv++]);
   pl_call_video_publish(c);
   pthread_mutex_unlock(&c->snap_lock);
 }

@@ -7,6 +7,7 @@
 #ifndef PL_ENGINE_CALL_VIDEO_H
 #define PL_ENGINE_CALL_VIDEO_H
 
+#include "ai/upscale/stage.h"
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -78,6 +79,7 @@ typedef struct pl_video_snapshot {
   double delay_sum_us;
   uint64_t delay_n;
   pl_time_us render_delay;
+  pl_upscale_stats up; /* the upscale stage */
 } pl_video_snapshot;
 
 typedef struct pl_call_video {
@@ -122,6 +124,8 @@ typedef struct pl_call_video {
   _Atomic bool got_key;       /* media -> net: a keyframe decoded */
   _Atomic int64_t rtt_us;     /* net -> media, for the frame buffer */
   _Atomic uint32_t capture_size; /* media -> net: source w << 16 | h, 0 unknown */
+  _Atomic int upscale_mode;      /* app -> media: pl_upscale_mode */
+  _Atomic uint32_t display_size; /* app -> media: w << 16 | h shown, 0: peer's capture size */
 
   /* Media half. */
   pl_video_io source, sink;
@@ -146,6 +150,7 @@ typedef struct pl_call_video {
   /* Capture time of recent frames by RTP timestamp (from abs-capture-time). */
   uint32_t cap_ts[64];
   pl_time_us cap_us[64];
+  pl_upscale_stage *up; /* receive-side super-resolution (ai/upscale/stage.h) */
   pl_video_snapshot m; /* media-owned; copied to snap under the lock */
   pl_video_snapshot snap;
 } pl_call_video;
@@ -181,5 +186,9 @@ bool pl_call_video_write_capture_app(struct pl_call *c, pl_rtcp_writer *w);
 bool pl_call_video_media_tick(struct pl_call *c, pl_time_us now);
 void pl_call_video_publish(struct pl_call *c);
 void pl_call_video_fill_stats(struct pl_call *c, pl_call_stats *s);
+
+/* The upscale stage (call_video_media.c): mode is a pl_upscale_mode. */
+int pl_call_video_set_upscale(pl_call *c, int mode);
+void pl_call_video_stage_info(pl_call *c, pl_stage_info *info);
 
 #endif

@@ -3,11 +3,13 @@
  * ring at the source's frame rate; rx ring -> depacketizer -> assembler ->
  * frame buffer -> decoder -> sink at each frame's playout time (to the
  * tick). Everything is sized at setup; nothing here logs or blocks. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/call/call.h"
 #include "engine/call/call_video.h"
+#include "engine/engine.h"
 #include "video/payload/vp8.h"
 #include "video/payload/vp9.h"
 #include "video/scale/scale.h"
@@ -34,6 +36,8 @@ int pl_call_video_new(pl_call *c) {
   v->frame_no = 0;
   atomic_init(&v->rtt_us, 0);
   atomic_init(&v->capture_size, 0);
+  atomic_init(&v->display_size, 0);
+  atomic_init(&v->upscale_mode, PL_UPSCALE_AUTO);
   pl_ladder_config lc = {.codec = v->codec == PL_CODEC_VP9 ? 9 : 8};
   pl_ladder_init(&v->ladder, &lc);
   pl_rate_adjuster_init(&v->adj);
@@ -77,6 +81,7 @@ void pl_call_video_free(pl_call *c) {
     pl_frame_assembler_free(v->as);
   if (v->fb)
     pl_frame_buffer_free(v->fb);
+  pl_upscale_stage_free(v->up); /* a picture still at its worker is dropped */
   pl_video_buffer_free(&v->scaled);
   pl_ring_destroy(&v->rx_ring);
   pl_ring_destroy(&v->tx_ring);
@@ -92,6 +97,14 @@ int pl_call_video_start(pl_call *c) {
                      (uint16_t)pl_rng_u64(&c->rng));
   if (v->use_fir)
     v->kr.method = PL_KEYFRAME_FIR;
+  /* The upscale stage: a worker thread under a real clock; inline on the
+   * simulated one (tests, the lab), so runs stay deterministic. Without it
+   * (no memory) pictures go to the sink at their decoded size. */
+  if (!v->up) {
+    int urc = pl_upscale_stage_new(&v->up, pl_upscale_model_default(), c->engine->loop != NULL);
+    if (urc == 0)
+      pl_upscale_stage_set_mode(v->up, (pl_upscale_mode)atomic_load(&v->upscale_mode));
+  }
   pl_vpx_dec_config dc = {.codec = v->codec};
   return pl_vpx_decoder_new(&v->dec, &dc);
 }
@@ -383,6 +396,31 @@ static void ingest(pl_call *c, pl_call_video *v) {
   }
 }
 
+typedef struct emit_ctx {
+  pl_call_video *v;
+  pl_time_us now;
+} emit_ctx;
+
+typedef struct emit_meta {
+  uint32_t ts;
+  pl_time_us cap;
+} emit_meta;
+
+/* A picture to the sink: straight from the decoder, or out of the upscale
+ * stage (then possibly a tick later, at its display size). */
+static void emit(void *ctx, const pl_video_frame *out, void *user) {
+  const emit_ctx *e = ctx;
+  const emit_meta *m = user;
+  pl_call_video *v = e->v;
+  if (!v->has_sink)
+    return;
+  pl_video_picture pic = {.y = out->y, .u = out->u, .v = out->v, .stride_y = out->stride_y,
+                          .stride_u = out->stride_u, .stride_v = out->stride_v,
+                          .width = out->width, .height = out->height, .capture_us = m->cap,
+                          .render_us = e->now, .rtp_ts = m->ts};
+  v->sink.write(v->sink.user, &pic);
+}
+
 static void render(pl_call_video *v, pl_time_us now, const pl_video_frame *out, uint32_t ts) {
   v->m.frames_decoded++;
   if (out->flags & PL_VF_KEY)
@@ -397,14 +435,31 @@ static void render(pl_call_video *v, pl_time_us now, const pl_video_frame *out, 
   }
   if (!v->has_sink)
     return;
-  pl_video_picture pic = {.y = out->y, .u = out->u, .v = out->v, .stride_y = out->stride_y,
-                          .stride_u = out->stride_u, .stride_v = out->stride_v,
-                          .width = out->width, .height = out->height, .capture_us = cap,
-                          .render_us = now, .rtp_ts = ts};
-  v->sink.write(v->sink.user, &pic);
+  emit_ctx e = {v, now};
+  emit_meta m = {ts, cap};
+  if (v->up)
+    pl_upscale_stage_push(v->up, out, &m, sizeof m, emit, &e);
+  else
+    emit(&e, out, &m);
+}
+
+/* Where the upscale stage enlarges to: the app's display size, else the
+ * sender's capture size (its RTCP APP "PLCS"); then collect a picture its
+ * worker finished. */
+static void upscale_tick(pl_call_video *v, pl_time_us now) {
+  if (!v->up)
+    return;
+  uint32_t d = atomic_load(&v->display_size);
+  if (d)
+    pl_upscale_stage_set_display(v->up, (int)(d >> 16), (int)(d & 0xffff));
+  else
+    pl_upscale_stage_set_display(v->up, v->remote_capture_w, v->remote_capture_h);
+  emit_ctx e = {v, now};
+  pl_upscale_stage_pump(v->up, emit, &e);
 }
 
 static void playout(pl_call *c, pl_call_video *v, pl_time_us now) {
+  upscale_tick(v, now);
   ingest(c, v);
   pl_frame_assembler_timeout(v->as, now);
   pl_time_us rtt = atomic_load(&v->rtt_us);
@@ -436,6 +491,8 @@ static void playout(pl_call *c, pl_call_video *v, pl_time_us now) {
   if (pl_frame_buffer_keyframe_needed(v->fb) ||
       (pl_vpx_decoder_needs_keyframe(v->dec) && ds.frames_in > 0))
     atomic_store(&v->want_key, true);
+  if (v->up)
+    pl_upscale_stage_get_stats(v->up, &v->m.up);
   if (!v->fps_t0)
     v->fps_t0 = now;
   if (now - v->fps_t0 >= PL_SEC(1)) {
@@ -532,6 +589,47 @@ void pl_call_video_fill_stats(pl_call *c, pl_call_stats *s) {
   s->frames_per_second_sent = m.fps_sent;
   s->frame_width_capture = v->remote_capture_w;
   s->frame_height_capture = v->remote_capture_h;
+  s->frames_upscaled = m.up.frames;
+  s->frames_upscaled_model = m.up.model_frames;
+  s->upscale_fallbacks = m.up.fallback_frames;
+  s->frames_upscaled_bicubic = m.up.bicubic_frames;
+  s->frame_width_upscaled = m.up.out_width;
+  s->frame_height_upscaled = m.up.out_height;
   s->video_delay_s = m.delay_n ? m.delay_sum_us / (double)m.delay_n / 1e6 : -1;
   s->video_jitter_buffer_delay_s = (double)m.render_delay / 1e6;
+}
+
+/* ---- the upscale stage's switches and report ---- */
+
+int pl_call_video_set_upscale(pl_call *c, int mode) {
+  pl_call_video *v = c->video;
+  if (!v)
+    return PL_ENOENT;
+  atomic_store(&v->upscale_mode, mode);
+  if (v->up)
+    pl_upscale_stage_set_mode(v->up, (pl_upscale_mode)mode);
+  return 0;
+}
+
+int pl_call_set_video_display(pl_call *c, int width, int height) {
+  if (!c || width < 0 || height < 0 || width > PL_VIDEO_CALL_MAX_WIDTH ||
+      height > PL_VIDEO_CALL_MAX_HEIGHT || (!width) != (!height))
+    return PL_EINVAL;
+  if (!c->video)
+    return PL_ENOTSUP;
+  atomic_store(&c->video->display_size, (uint32_t)width << 16 | (uint32_t)height);
+  return 0;
+}
+
+/* Media thread (publish): the stage's cost in the receive stages' list. */
+void pl_call_video_stage_info(pl_call *c, pl_stage_info *info) {
+  pl_call_video *v = c->video;
+  const pl_upscale_stats *u = &v->m.up;
+  memset(info, 0, sizeof *info);
+  snprintf(info->name, sizeof info->name, "upscale");
+  info->enabled = atomic_load(&v->upscale_mode) != PL_UPSCALE_OFF;
+  info->frames = u->frames;
+  info->avg_us = u->frames ? (double)u->total_ns / (double)u->frames / 1e3 : 0;
+  info->max_us = (double)u->max_ns / 1e3;
+  info->errors = u->errors;
 }

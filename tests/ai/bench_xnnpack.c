@@ -169,5 +169,10 @@ int main(int argc, char **argv) {
   bench("conv2d stride 2", (pl_nn_conv2d_cfg){.in = 16, .out = 32, .kh = 3, .kw = 3, .sh = 2, .sw = 2, .ph = 1, .pw = 1}, 64, 64);
   bench("depthwise", (pl_nn_conv2d_cfg){.in = 32, .out = 32, .kh = 3, .kw = 3, .ph = 1, .pw = 1, .groups = 32}, 64, 64);
   bench("transposed", (pl_nn_conv2d_cfg){.in = 16, .out = 8, .kh = 4, .kw = 4, .sh = 2, .sw = 2, .ph = 1, .pw = 1, .transposed = true}, 32, 32);
+  /* The upscaler's layers on one 160x48 tile (ai/upscale: valid convs). */
+  bench("upscale conv_in", (pl_nn_conv2d_cfg){.in = 1, .out = 16, .kh = 5, .kw = 5}, 56, 168);
+  bench("upscale body", (pl_nn_conv2d_cfg){.in = 16, .out = 16, .kh = 3, .kw = 3}, 52, 164);
+  bench("upscale x2 out", (pl_nn_conv2d_cfg){.in = 16, .out = 4, .kh = 3, .kw = 3}, 50, 162);
+  bench("upscale x1.5 out", (pl_nn_conv2d_cfg){.in = 16, .out = 9, .kh = 3, .kw = 3, .sh = 2, .sw = 2}, 50, 162);
   return 0;
 }

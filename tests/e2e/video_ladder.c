@@ -108,8 +108,16 @@ static void drop(int codec, int keys_after_drop) {
   cr_assert_float_eq(sb.frames_per_second, 15.0, 1.5);
   cr_assert_eq(sb.frame_width_capture, 1280, "the receiver still knows the capture size");
   cr_assert_eq(sb.frame_height_capture, 720);
-  cr_assert_eq(kb.size_changes, 1);
-  cr_assert_eq(kb.w, 640);
+  /* The upscale stage (default auto) shows the 360p pictures at the
+   * capture size the APP announced: the sink never sees the switch. */
+  cr_assert_eq(kb.size_changes, 0);
+  cr_assert_eq(kb.w, 1280);
+  cr_assert_eq(kb.h, 720);
+  cr_assert_gt(sb.frames_upscaled, 30, "%llu", (unsigned long long)sb.frames_upscaled);
+  cr_assert_eq(sb.frames_upscaled, sb.frames_upscaled_model, "inline on the simulated clock");
+  cr_assert_eq(sb.upscale_fallbacks, 0);
+  cr_assert_eq(sb.frame_width_upscaled, 1280);
+  cr_assert_eq(sb.frame_height_upscaled, 720);
   /* Shown on through the switch: 3 s at 30 fps then 3 s at 15, less what
    * libvpx's rate control drops to hold 120 kbit/s at 640x360 (frame
    * dropping is on, as in libwebrtc: measured 38 of 45). */
