@@ -79,6 +79,10 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix="parley-data-")
     a, b = (os.path.join(tmp, x) for x in "ab")
+    # Both builds share one fingerprint cache: the eval recordings are
+    # decoded once, not once per build (and the cache is not in the trees
+    # the determinism check compares).
+    os.environ["PARLEY_DEDUP_CACHE"] = os.path.join(tmp, "dedup-cache")
     results = []
 
     def check(name):
@@ -287,6 +291,53 @@ def main():
             pass
         else:
             raise AssertionError("leaked training file not detected")
+        # ...and a copy that is no longer byte- or sample-identical: the same
+        # training recording re-encoded (Vorbis), resampled (22.05 kHz) and
+        # 7 dB quieter must still be caught, by the near-duplicate envelope.
+        copy = os.path.join(tmp, "click-copy.ogg")
+        run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", os.path.join(S.TUXPAINT, "click.wav"),
+             "-af", "volume=-7dB", "-ar", "22050", "-c:a", "libvorbis", "-q:a", "3", copy])
+        leak = dict(ev_n[0], package="some-other-package", source_file=copy)
+        try:
+            BE.assert_disjoint(a, ev_s, ev_n + [leak])
+        except AssertionError as e:
+            assert "training audio" in str(e), e
+        else:
+            raise AssertionError("re-encoded copy of a training file not detected")
+
+    @check("dedup_envelope_catches_copies_not_similar_sounds")
+    def _():
+        import dedup as D
+        src = os.path.join(S.TUXPAINT, "paint1.wav")
+        x = C.decode(src, D.RATE)
+        ea = D.envelope(x)
+        variants = {"vorbis22k-9dB": ["-af", "volume=-9dB", "-ar", "22050", "-c:a", "libvorbis",
+                                      "-q:a", "2"],
+                    "8k+gain": ["-af", "volume=-4dB", "-ar", "8000"],
+                    "padded": ["-af", "adelay=200:all=1,apad=pad_dur=0.3"]}
+        for name, args in variants.items():
+            p = os.path.join(tmp, "variant-%s.%s" % (name, "ogg" if "vorbis" in name else "wav"))
+            run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", src] + args + [p])
+            d = D.distance(ea, D.envelope(C.decode(p, D.RATE)))
+            assert d < D.NEAR_DB, (name, d)
+        # Gain alone leaves the envelope as it is (it is level-normalised).
+        assert D.distance(ea, D.envelope(0.1 * x)) < 0.5
+        # Similar but distinct sounds are not copies: another stroke of the
+        # same tool, and the two closest distinct train/eval pairs of the
+        # whole registry (6.3 and 6.4 dB when NEAR_DB was chosen).
+        pairs = [(src, os.path.join(S.TUXPAINT, "paint2.wav")),
+                 ("/usr/share/games/frozen-bubble/snd/launch.ogg", os.path.join(S.PINGUS, "chink.wav")),
+                 ("/usr/share/sounds/Oxygen-Window-All-Desktops-Not.ogg",
+                  os.path.join(S.LBREAKOUT, "speeddown.wav"))]
+        for p, q in pairs:
+            if os.path.exists(p) and os.path.exists(q):
+                d = D.distance(D.envelope(C.decode(p, D.RATE)), D.envelope(C.decode(q, D.RATE)))
+                assert D.NEAR_DB < d < 20, (p, q, d)
+        # The policy: a recording on both sides leaves training, stays in eval.
+        ox = "/usr/share/sounds/Oxygen-Im-Message-In.ogg"
+        if os.path.exists(ox):
+            drops = D.train_drops(a, [D.rec_for(ox, "train")])
+            assert ox in drops and "message-new-instant" in drops[ox], drops
         meta = json.load(open(os.path.join(a, "images/manifest.json")))
         BI.check_split(meta)
         splits = {sh["split"] for sh in meta["shards"]}
