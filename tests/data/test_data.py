@@ -100,13 +100,15 @@ def main():
     @check("small_corpus_builds_with_build_all")
     def _():
         run([os.path.join(DATA, "build_all.sh"), "--small", "--out", a, "--seed", "5"])
-        for m in ("speech/manifest.jsonl", "noise/manifest.jsonl", "images/manifest.json",
+        for m in ("speech/manifest.jsonl", "noise/manifest.jsonl", "music/manifest.jsonl",
+                  "images/manifest.json",
                   "eval/speech.jsonl", "eval/noise.jsonl", "eval/pairs.jsonl"):
             assert os.path.exists(os.path.join(a, m)), m
 
     @check("same_seed_gives_identical_bytes_with_1_or_2_workers")
     def _():
-        for s in ("build_speech.py", "build_noise.py", "build_images.py", "build_eval.py"):
+        for s in ("build_speech.py", "build_noise.py", "build_music.py", "build_images.py",
+                  "build_eval.py"):
             run([PY, os.path.join(DATA, s), "--small", "--out", b, "--seed", "5", "--jobs", "1"])
         ha, hb = tree_hashes(a), tree_hashes(b)
         assert len(ha) > 60, "only %d files" % len(ha)
@@ -304,6 +306,26 @@ def main():
             assert "training audio" in str(e), e
         else:
             raise AssertionError("re-encoded copy of a training file not detected")
+
+    @check("music_rendered_per_split_with_its_soundfont")
+    def _():
+        import midi
+        rows = C.read_manifest(os.path.join(a, "music/manifest.jsonl"))
+        assert {r["split"] for r in rows} == {"train", "dev", "eval"}, rows
+        sf = {r["split"]: r["soundfont"] for r in rows}
+        assert sf["train"] == sf["dev"] == "FluidR3_GM.sf2" and sf["eval"] == "TimGM6mb.sf2", sf
+        for r in rows:
+            x, rate = C.read_wav(os.path.join(a, r["path"]))
+            assert rate == 48000 and abs(len(x) / rate - r["duration_s"]) < 1e-3
+            assert abs(C.rms_db(x) + 25.0) < 0.2 or np.max(np.abs(x)) > 0.98, C.rms_db(x)
+            assert C.sha256_file(os.path.join(a, r["path"])) == r["sha256"]
+        # The MIDI writer: same seed, same bytes; a valid SMF header and one
+        # track chunk per part plus the tempo map.
+        m1, d1 = midi.song(np.random.default_rng(3), 8)
+        m2, _ = midi.song(np.random.default_rng(3), 8)
+        m3, _ = midi.song(np.random.default_rng(4), 8)
+        assert m1 == m2 and m1 != m3
+        assert m1[:4] == b"MThd" and m1.count(b"MTrk") == 1 + len(d1["parts"])
 
     @check("dedup_envelope_catches_copies_not_similar_sounds")
     def _():
