@@ -9,7 +9,7 @@
 set -euo pipefail
 
 tools=(python3 python3-numpy ffmpeg sox fluidsynth)
-train=(fluid-soundfont-gm codec2-examples flite festival festvox-kallpc16k festvox-kdlpc16k
+train=(fluid-soundfont-gm musescore-general-soundfont-small opl3-soundfont codec2-examples flite festival festvox-kallpc16k festvox-kdlpc16k
   festvox-us-slt-hts espeak-ng openttd-opensfx tuxpaint-data oxygen-sounds
   deepin-sound-theme chromium-bsu-data mirrormagic-data frozen-bubble-data sound-icons
   extremetuxracer-data minetest-data mate-backgrounds

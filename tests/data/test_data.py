@@ -309,11 +309,16 @@ def main():
 
     @check("music_rendered_per_split_with_its_soundfont")
     def _():
+        import build_music as BM
         import midi
         rows = C.read_manifest(os.path.join(a, "music/manifest.jsonl"))
         assert {r["split"] for r in rows} == {"train", "dev", "eval"}, rows
-        sf = {r["split"]: r["soundfont"] for r in rows}
-        assert sf["train"] == sf["dev"] == "FluidR3_GM.sf2" and sf["eval"] == "TimGM6mb.sf2", sf
+        sf = {r["split"]: r["soundfont"] for r in rows if "soundfont" in r}
+        mods = [r for r in rows if r["package"] == "pingus-data"]
+        assert mods and {r["split"] for r in mods} == {"eval"}, "tracker modules are held out"
+        tr = {os.path.basename(f) for _, f, _ in BM.TRAIN_FONTS}
+        assert sf["train"] in tr and sf["dev"] in tr and sf["eval"] == "TimGM6mb.sf2", sf
+        assert "TimGM6mb.sf2" not in tr
         for r in rows:
             x, rate = C.read_wav(os.path.join(a, r["path"]))
             assert rate == 48000 and abs(len(x) / rate - r["duration_s"]) < 1e-3
