@@ -107,8 +107,8 @@ def main():
 
     @check("same_seed_gives_identical_bytes_with_1_or_2_workers")
     def _():
-        for s in ("build_speech.py", "build_noise.py", "build_music.py", "build_images.py",
-                  "build_eval.py"):
+        for s in ("build_speech.py", "build_noise.py", "build_music.py", "build_babble.py",
+                  "build_images.py", "build_eval.py"):
             run([PY, os.path.join(DATA, s), "--small", "--out", b, "--seed", "5", "--jobs", "1"])
         ha, hb = tree_hashes(a), tree_hashes(b)
         assert len(ha) > 60, "only %d files" % len(ha)
@@ -331,6 +331,16 @@ def main():
         m3, _ = midi.song(np.random.default_rng(4), 8)
         assert m1 == m2 and m1 != m3
         assert m1[:4] == b"MThd" and m1.count(b"MTrk") == 1 + len(d1["parts"])
+
+    @check("babble_clips_mix_training_talkers_only")
+    def _():
+        rows = C.read_manifest(os.path.join(a, "babble/manifest.jsonl"))
+        speech = {r["id"]: r for r in C.read_manifest(os.path.join(a, "speech/manifest.jsonl"))}
+        assert {r["split"] for r in rows} == {"train", "dev"}
+        for r in rows:
+            assert r["talkers"] and all(speech[t["talker"]]["source"] == "tts" for t in r["talkers"])
+            x, rate = C.read_wav(os.path.join(a, r["path"]))
+            assert rate == 48000 and abs(C.rms_db(x) + 25.0) < 0.2 or np.max(np.abs(x)) > 0.98
 
     @check("dedup_envelope_catches_copies_not_similar_sounds")
     def _():
