@@ -93,7 +93,7 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args(argv)
     segs, rng = segments(a.data, a.seed)
-    xs, labs, src, since = [], [], [], []
+    xs, labs, src, since, seg_id = [], [], [], [], []
     for name, x, lab in segs:
         g = 10 ** (rng.uniform(-10, 10) / 20)
         x = x * g
@@ -104,9 +104,11 @@ def main(argv=None):
         labs.append(lab)
         src += [name] * len(lab)
         since.append(np.arange(len(lab)))
+        seg_id.append(np.full(len(lab), len(seg_id)))
     x = np.concatenate(xs)
     y = np.concatenate(labs)
     since = np.concatenate(since)
+    seg_id = np.concatenate(seg_id)
     src = np.array(src)
     with tempfile.TemporaryDirectory() as tmp:
         w = os.path.join(tmp, "eval.wav")
@@ -127,6 +129,17 @@ def main(argv=None):
     k2 = k & (since >= 50)
     print(f"from 0.5 s into each segment: {100 * np.mean(pred[k2] == y[k2]):.2f} % "
           f"over {int(k2.sum())} frames")
+    # Per segment: the class with the highest mean probability over its
+    # scored frames (what a decision smoothed over the segment would say).
+    right, total = np.zeros(3), np.zeros(3)
+    for i in range(len(segs)):
+        m = k & (seg_id == i)
+        if m.any():
+            t = int(np.bincount(y[m].astype(int), minlength=3).argmax())
+            total[t] += 1
+            right[t] += int(p[:len(y)][m].mean(axis=0).argmax() == t)
+    print("segments right (mean probability): " + ", ".join(
+        f"{c} {int(right[j])}/{int(total[j])}" for j, c in enumerate(("speech", "music", "other"))))
     print("per source (frames, accuracy):")
     for s in sorted(set(src)):
         m = k & (src == s)
