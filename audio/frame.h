@@ -26,6 +26,7 @@ typedef struct pl_audio_frame {
   pl_time_us capture_us; /* sender's capture time, for mouth-to-ear delay */
   uint32_t flags;        /* PL_AF_* */
   float voice_prob;      /* voice activity in [0,1], or -1 when unknown */
+  float music_prob;      /* music (the classify stage) in [0,1], or -1 when unknown */
 } pl_audio_frame;
 
 static inline void pl_audio_frame_init(pl_audio_frame *f, int channels) {
@@ -34,6 +35,7 @@ static inline void pl_audio_frame_init(pl_audio_frame *f, int channels) {
   f->capture_us = 0;
   f->flags = 0;
   f->voice_prob = -1.0f;
+  f->music_prob = -1.0f;
   for (int i = 0; i < PL_AUDIO_FRAME_SAMPLES * PL_AUDIO_MAX_CHANNELS; i++)
     f->pcm[i] = 0.0f;
 }

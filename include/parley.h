@@ -775,6 +775,12 @@ typedef struct pl_call_stats {
    * 6000, 8000), 0 while it is not extending (full band, or off) */
   int extend_cutoff_hz;
   uint64_t dtx_packets_sent, voice_gated_packets;
+  /* send-side music probability (the classify stage, 1 s average, -1 while
+   * it is off); Opus in music mode (OPUS_SIGNAL_MUSIC, music bitrate
+   * floor) now, and how often the classifier switched it */
+  double music_probability;
+  bool opus_music;
+  uint64_t opus_signal_switches;
   /* media graph */
   int n_send_stages, n_recv_stages;
   pl_stage_info send_stages[PL_MAX_STAGES], recv_stages[PL_MAX_STAGES];

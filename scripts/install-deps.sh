@@ -20,7 +20,8 @@ test_pkgs=(clang libclang-rt-14-dev python3 python3-numpy python3-torch sox
 data_pkgs=(codec2-examples flite festival festvox-kallpc16k festvox-kdlpc16k
   festvox-us-slt-hts espeak-ng openttd-opensfx tuxpaint-data mate-backgrounds lomiri-wallpapers
   ukui-wallpapers alsa-utils asterisk-core-sounds-en-g722 pocketsphinx-testdata pingus-data
-  lbreakout2-data sound-theme-freedesktop)
+  lbreakout2-data sound-theme-freedesktop fluidsynth fluid-soundfont-gm timgm6mb-soundfont
+  musescore-general-soundfont-small opl3-soundfont)
 
 want=()
 opus=0

@@ -32,6 +32,8 @@ step() {
 : > "$out/timings.txt"
 step build_speech.py
 step build_noise.py
+step build_music.py
+step build_babble.py
 step build_images.py
 step build_eval.py
 total1=$(date +%s.%N)
@@ -40,5 +42,5 @@ awk -v a="$total0" -v b="$total1" 'BEGIN { printf "%-16s %7.1f s\n", "total", b 
 echo "== time"
 cat "$out/timings.txt"
 echo "== size"
-for d in speech noise images eval; do du -sh "$out/$d"; done
+for d in speech noise music babble images eval; do du -sh "$out/$d"; done
 du -sh "$out"

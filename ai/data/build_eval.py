@@ -17,7 +17,6 @@ import multiprocessing as mp
 import os
 import shutil
 import sys
-import tempfile
 
 import numpy as np
 
@@ -26,6 +25,7 @@ import augment as A  # noqa: E402
 import build_noise as BN  # noqa: E402
 import build_speech as BS  # noqa: E402
 import common as C  # noqa: E402
+import dedup  # noqa: E402
 import sources as S  # noqa: E402
 
 SNRS = (0, 5, 10, 15)
@@ -153,25 +153,10 @@ def do_pair(job):
 
 # --------------------------------------------------------- disjointness
 
-def _pcm_hash(path, fmt=None, in_rate=None, data=None):
-    """Hash of the audio itself (16 kHz, 16-bit), so the same recording in
-    another container or file name is still recognised."""
-    if data is not None:
-        fd, p = tempfile.mkstemp(suffix=".wav")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        try:
-            x = C.decode(p, 16000)
-        finally:
-            os.unlink(p)
-    else:
-        x = C.decode(path, 16000, fmt=fmt, in_rate=in_rate)
-    return hashlib.sha256(C.to_pcm16(x).tobytes()).hexdigest()
-
-
 def train_fingerprints(root):
-    """(byte hashes, pcm hashes, packages, files) of every recording the
-    training corpora in `root` used (all registry files if none built)."""
+    """(byte hashes, recordings, packages, files) of every recording the
+    training corpora in `root` used (if none is built: every registry
+    recording less those dedup drops, as a build would)."""
     files, pkgs = set(), set()
     for m in ("speech/manifest.jsonl", "noise/manifest.jsonl"):
         p = os.path.join(root, m)
@@ -180,41 +165,37 @@ def train_fingerprints(root):
                 pkgs.add(r["package"])
                 if "source_file" in r:
                     files.add(r["source_file"])
-    if not files:
-        files = set(S.train_audio_files())
-    byte_h, pcm_h = set(), set()
-    cat = {i: w for i, _, w in BN.opensfx_entries(S.OPENSFX_CAT)}
-    fmts = {os.path.join(S.CODEC2, p): (f, r) for p, f, r, _ in S.CODEC2_SPEECH}
-    for f in sorted(files):
-        if "#" in f:
-            i = int(f.split("#")[1])
-            byte_h.add(hashlib.sha256(cat[i]).hexdigest())
-            pcm_h.add(_pcm_hash(None, data=cat[i]))
-        elif f == S.OPENSFX_CAT:
-            for w in cat.values():
-                byte_h.add(hashlib.sha256(w).hexdigest())
-        else:
-            byte_h.add(C.sha256_file(f))
-            fmt, r = fmts.get(f, (None, None))
-            pcm_h.add(_pcm_hash(f, fmt, r if fmt else None))
-    return byte_h, pcm_h, pkgs, files
+    if files:
+        recs = [dedup.rec_for(f, "train") for f in sorted(files)]
+    else:
+        recs = dedup.train_recordings(True)
+        drops = dedup.train_drops(root, recs)
+        recs = [r for r in recs if r["source_file"] not in drops]
+        files = {r["source_file"] for r in recs}
+    byte_h = set()
+    for r in recs:
+        byte_h.add(hashlib.sha256(r["bytes"]).hexdigest() if r.get("bytes") is not None
+                   else C.sha256_file(r["path"]))
+    return byte_h, recs, pkgs, files
 
 
 def assert_disjoint(root, speech_rows, noise_rows):
-    """Raises AssertionError if any eval recording is also a training one."""
+    """Raises AssertionError if any eval recording is also a training one:
+    by package, by file, by bytes, and by decoded audio (exact PCM hash or a
+    near-duplicate envelope, dedup.py), so a re-encoded, resampled or
+    re-levelled copy under another name is caught too."""
     S.check_disjoint()
-    t_bytes, t_pcm, t_pkgs, t_files = train_fingerprints(root)
+    t_bytes, t_recs, t_pkgs, t_files = train_fingerprints(root)
     e_pkgs = {r["package"] for r in speech_rows + noise_rows if r["source"] != "synthetic"}
     assert not (t_pkgs & e_pkgs), "packages on both sides: %s" % (t_pkgs & e_pkgs)
     e_files = {r["source_file"] for r in speech_rows + noise_rows if "source_file" in r}
     assert not (t_files & e_files), "files on both sides: %s" % (t_files & e_files)
-    fmt = {}
-    for sid, pkg, path, f, r in speech_sources(0, 10 ** 6, False)[0]:
-        fmt[path] = (f, r)
     for f in sorted(e_files):
         assert C.sha256_file(f) not in t_bytes, "eval file %s is byte-identical to a train file" % f
-        ff, rr = fmt.get(f, (None, None))
-        assert _pcm_hash(f, ff, rr) not in t_pcm, "eval file %s has training audio" % f
+    e_recs = [dedup.rec_for(f, "eval") for f in sorted(e_files)]
+    dups = dedup.find_duplicates(dedup.Cache(root), t_recs, e_recs)
+    assert not dups, "eval file %s has training audio (%s, %s)" % (
+        dups[0][1]["source_file"], dups[0][0]["source_file"], dups[0][2])
     e_types = {r["type"] for r in noise_rows if r["source"] == "synthetic"}
     assert not (e_types & set(S.TRAIN_NOISE_TYPES)), "synthetic type used in training"
     return {"train_packages": sorted(t_pkgs), "eval_packages": sorted(e_pkgs),

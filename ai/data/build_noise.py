@@ -23,6 +23,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import augment as A  # noqa: E402
 import common as C  # noqa: E402
+import dedup  # noqa: E402
 import sources as S  # noqa: E402
 
 NOISE_RMS_DB = -25.0
@@ -307,13 +308,21 @@ def build(root, seed, minutes, small, jobs, fmt, extra_fx=False):
     synth = [(kind, k, seed, dur, root, fmt, "train",
               "train_tts" if kind == "babble" else None, "syn")
              for kind in S.TRAIN_NOISE_TYPES for k in range(per_type)]
-    rec = [(j, root, fmt, "train", tmp) for j in recorded_jobs(small, extra_fx)]
+    rjobs = recorded_jobs(small, extra_fx)
+    # A recording that is also on the eval side (by content: oxygen-sounds'
+    # Oxygen-Im-Message-In.ogg is freedesktop's message-new-instant.oga)
+    # stays there and leaves training; noise/dropped.jsonl says which and why.
+    recs = [dict(j, side="train", path=j["source_file"]) for j in rjobs]
+    drops = dedup.train_drops(root, recs)
+    rjobs = [j for j in rjobs if j["source_file"] not in drops]
+    rec = [(j, root, fmt, "train", tmp) for j in rjobs]
     rows = []
     with mp.get_context("fork").Pool(jobs) as pool:
         rows += [r for r in pool.imap(do_synth, synth)]
         rows += [r for r in pool.imap(do_recorded, rec) if r is not None]
     shutil.rmtree(tmp)
     C.write_manifest(os.path.join(root, "noise/manifest.jsonl"), rows)
+    C.write_manifest(os.path.join(root, "noise/dropped.jsonl"), dedup.drop_rows(drops, recs))
     return rows
 
 

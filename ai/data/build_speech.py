@@ -17,6 +17,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common as C  # noqa: E402
+import dedup  # noqa: E402
 import sentences  # noqa: E402
 import sources as S  # noqa: E402
 
@@ -173,6 +174,11 @@ def build(root, seed, minutes, small, jobs, fmt):
     os.makedirs(tmp)
     real_src = ([s for s in S.CODEC2_SPEECH if s[0] in SMALL_REAL] if small
                 else S.CODEC2_SPEECH)
+    # A recording that is also on the eval side (by content) stays there.
+    recs = [dedup.rec_for(os.path.join(S.CODEC2, s[0]), "train") for s in real_src]
+    drops = dedup.train_drops(root, recs)
+    real_src = [s for s in real_src if os.path.join(S.CODEC2, s[0]) not in drops]
+    C.write_manifest(os.path.join(root, "speech/dropped.jsonl"), dedup.drop_rows(drops, recs))
     target = (0.5 if small else minutes) * 60.0
     lic = sentences.licence_sentences()
     rows = []

@@ -167,6 +167,10 @@ LBREAKOUT_NOISE = ["attach", "bonus_magnet", "chaos", "click", "darkness", "disa
                    "speedup", "standard", "timeadd", "wall", "weak_ball"]
 LBREAKOUT_EXCLUDED = {"dammit": "spoken", "damn": "spoken", "excellent": "spoken",
                       "verygood": "spoken", "wontgiveup": "spoken"}
+# pingus-data's game music: tracker modules (Impulse Tracker / Scream
+# Tracker, sampled instruments), composed music no training step has heard;
+# build_music.py takes a 20 s excerpt of each as held-out music.
+PINGUS_MUSIC_DIR = "/usr/share/games/pingus/data/music"
 FREEDESKTOP = "/usr/share/sounds/freedesktop/stereo"  # sound-theme-freedesktop
 FREEDESKTOP_NOISE = ["alarm-clock-elapsed", "audio-volume-change", "bell",
                      "camera-shutter", "complete", "device-added", "device-removed",
@@ -288,7 +292,8 @@ def markdown():
     out.append("| asterisk-core-sounds-en-g722 | top-level `*.g722` prompts >= %.1f s "
                "(a seeded choice for the clean set, the rest for human babble) |" % ASTERISK_MIN_S)
     out.append("| pocketsphinx-testdata | %s |" % ", ".join("`%s`" % p for p, _ in SPHINX_SPEECH))
-    out.append("| pingus-data | %s |" % ", ".join(PINGUS_NOISE))
+    out.append("| pingus-data | %s; music: every module in `%s` (20 s excerpts) |" % (
+        ", ".join(PINGUS_NOISE), PINGUS_MUSIC_DIR))
     out.append("| lbreakout2-data | %s |" % ", ".join(LBREAKOUT_NOISE))
     out.append("| sound-theme-freedesktop | %s |" % ", ".join(FREEDESKTOP_NOISE))
     out.append("| synthetic | %s |" % ", ".join(EVAL_NOISE_TYPES))

@@ -138,6 +138,10 @@ void pl_cli_print_summary(FILE *f, const pl_call_stats *st) {
     fprintf(f, "  voice       %8.2f probability (denoise, last second)\n", st->voice_activity);
   if (st->extend_cutoff_hz)
     fprintf(f, "  extend      %8d Hz band received, restored to 20 kHz\n", st->extend_cutoff_hz);
+  if (st->music_probability >= 0)
+    fprintf(f, "  music       %8.2f probability (classify, last second); Opus %s, %llu switches\n",
+            st->music_probability, st->opus_music ? "music" : "voice",
+            (unsigned long long)st->opus_signal_switches);
   if (st->dtx_packets_sent)
     fprintf(f, "  dtx         %8llu packets (%llu gated by the voice detector)\n",
             (unsigned long long)st->dtx_packets_sent,
@@ -201,6 +205,9 @@ void pl_cli_stats_json(FILE *f, const pl_call_stats *st) {
           (unsigned long long)st->removed_samples_for_acceleration, st->mouth_to_ear_s,
           st->voice_activity, (unsigned long long)st->dtx_packets_sent,
           (unsigned long long)st->voice_gated_packets);
+  fprintf(f, "\"musicProbability\":%.4f,\"opusSignalMusic\":%s,\"opusSignalSwitches\":%llu,",
+          st->music_probability, st->opus_music ? "true" : "false",
+          (unsigned long long)st->opus_signal_switches);
   fprintf(f,
           "\"fecPacketsReceived\":%llu,\"fecPacketsDiscarded\":%llu,\"redRecovered\":%llu,"
           "\"redDistance\":%d,\"redProtection\":%d,\"redPacketsSent\":%llu,\"sendStages\":",

@@ -14,6 +14,7 @@ typedef struct pl_command {
 /* PL_COMMANDS(X): X(name, summary) for every subcommand built in. */
 #define PL_COMMANDS(X)                                                         \
   X(call, "a two-party audio call: --listen ADDR or --connect ADDR")          \
+  X(classify, "speech / music / other per second of a WAV")                  \
   X(conceal, "Opus over a lossy channel into the jitter buffer: PLC quality")  \
   X(denoise, "remove background noise from a speech WAV (or --speex)")       \
   X(extend, "restore the high band of band-limited speech (any rate in, 48 kHz out)") \

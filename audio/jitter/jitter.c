@@ -326,6 +326,7 @@ int pl_jitter_pull(pl_jitter *jb, pl_time_us now, pl_audio_frame *out) {
   out->samples = PL_JB_FRAME;
   out->capture_us = 0;
   out->voice_prob = -1.0f;
+  out->music_prob = -1.0f;
   jb->last_now = now;
   if (jb->state == PL_JB_BUFFERING &&
       pl_jb_cur_delay_us(jb, now) >= pl_jb_target_us(jb, now))

@@ -21,6 +21,14 @@ struct pl_opus_enc {
   float acc_voice;
   int quiet_ms;
   uint64_t gated_packets;
+  /* Signal type from a classifier upstream (frame->music_prob): its 10 ms
+   * probabilities smoothed (-1: none seen), the mode chosen with
+   * hysteresis, the bitrate the caller asked for (the one in force is
+   * raised to the music floor while in music mode), mode switches. */
+  float music_avg;
+  bool music_mode;
+  int want_bitrate;
+  uint64_t signal_switches;
   float acc[PL_OPUS_MAX_SAMPLES * PL_AUDIO_MAX_CHANNELS];
 };
 
@@ -113,6 +121,8 @@ pl_opus_enc *pl_opus_enc_new(const pl_opus_enc_config *c) {
   }
   e->cfg = *c;
   e->frame_samples = c->frame_ms * PL_OPUS_RTP_CLOCK / 1000;
+  e->music_avg = -1.0f;
+  e->want_bitrate = c->bitrate;
   int r = 0;
   r |= opus_encoder_ctl(e->enc, OPUS_SET_BITRATE(c->bitrate));
   r |= opus_encoder_ctl(e->enc, OPUS_SET_COMPLEXITY(c->complexity));
@@ -150,6 +160,45 @@ int pl_opus_enc_encode(pl_opus_enc *e, const float *pcm, uint8_t *out, size_t ca
   return n;
 }
 
+/* The music floor: CELT needs about this much to carry music without
+ * audible artefacts, while the congestion controller's audio share can go
+ * down to 16 kbit/s, which suits speech. Never above what the app first
+ * configured, so a floor never exceeds the call's own budget. */
+static int music_floor(const pl_opus_enc *e) {
+  int f = e->cfg.channels == 2 ? PL_OPUS_MUSIC_MIN_BITRATE_STEREO : PL_OPUS_MUSIC_MIN_BITRATE;
+  return f < e->cfg.bitrate ? f : e->cfg.bitrate;
+}
+
+static int apply_bitrate(pl_opus_enc *e) {
+  int b = e->want_bitrate;
+  if (e->music_mode && b < music_floor(e))
+    b = music_floor(e);
+  return opus_encoder_ctl(e->enc, OPUS_SET_BITRATE(b)) == OPUS_OK ? 0 : PL_ECODEC;
+}
+
+/* One 10 ms music probability into the smoothed one, and the mode with
+ * hysteresis: on above PL_OPUS_MUSIC_ON, off below PL_OPUS_MUSIC_OFF, so a
+ * chord under speech or a pause in a song does not flip the codec back and
+ * forth (each flip changes SILK/CELT and costs a transition). */
+static void follow_music(pl_opus_enc *e, float p) {
+  if (p < 0.0f)
+    return;
+  if (e->music_avg < 0.0f) {
+    /* A classifier has started: from voice, so one cold-state frame cannot
+     * switch the codec on its own. */
+    e->music_avg = 0.0f;
+    opus_encoder_ctl(e->enc, OPUS_SET_SIGNAL(OPUS_SIGNAL_VOICE));
+  }
+  e->music_avg += PL_OPUS_MUSIC_SMOOTH * (p - e->music_avg);
+  bool want = e->music_mode ? e->music_avg > PL_OPUS_MUSIC_OFF : e->music_avg > PL_OPUS_MUSIC_ON;
+  if (want == e->music_mode)
+    return;
+  e->music_mode = want;
+  e->signal_switches++;
+  opus_encoder_ctl(e->enc, OPUS_SET_SIGNAL(want ? OPUS_SIGNAL_MUSIC : OPUS_SIGNAL_VOICE));
+  apply_bitrate(e);
+}
+
 int pl_opus_enc_push(pl_opus_enc *e, const pl_audio_frame *f, uint8_t *out, size_t cap) {
   if (!e || !f || f->channels != e->cfg.channels || f->samples <= 0 ||
       f->samples > e->frame_samples - e->acc_fill)
@@ -160,6 +209,7 @@ int pl_opus_enc_push(pl_opus_enc *e, const pl_audio_frame *f, uint8_t *out, size
   }
   if (f->voice_prob > e->acc_voice)
     e->acc_voice = f->voice_prob;
+  follow_music(e, f->music_prob);
   memcpy(e->acc + e->acc_fill * e->cfg.channels, f->pcm,
          sizeof(float) * (size_t)(f->samples * f->channels));
   e->acc_fill += f->samples;
@@ -167,7 +217,7 @@ int pl_opus_enc_push(pl_opus_enc *e, const pl_audio_frame *f, uint8_t *out, size
     return 0;
   e->acc_fill = 0;
   e->last_capture = e->acc_capture;
-  if (e->cfg.dtx && e->acc_voice >= 0.0f) {
+  if (e->cfg.dtx && e->acc_voice >= 0.0f && !e->music_mode) {
     /* A suppressor upstream leaves a little residual noise, which libopus's
      * own detector may call speech and keep coding at full rate. Once the
      * external detector has heard no voice for a hangover (so word endings
@@ -192,11 +242,19 @@ pl_time_us pl_opus_enc_packet_capture_us(const pl_opus_enc *e) {
 int pl_opus_enc_set_bitrate(pl_opus_enc *e, int bitrate) {
   if (!e || bitrate < 6000 || bitrate > 510000)
     return PL_EINVAL;
-  int r = opus_encoder_ctl(e->enc, OPUS_SET_BITRATE(bitrate));
-  if (r != OPUS_OK)
-    return map_err(r);
-  e->cfg.bitrate = bitrate;
-  return 0;
+  e->want_bitrate = bitrate;
+  return apply_bitrate(e);
+}
+
+bool pl_opus_enc_music_mode(const pl_opus_enc *e) { return e->music_mode; }
+float pl_opus_enc_music_prob(const pl_opus_enc *e) { return e->music_avg; }
+uint64_t pl_opus_enc_signal_switches(const pl_opus_enc *e) { return e->signal_switches; }
+
+int pl_opus_enc_bitrate(const pl_opus_enc *e) {
+  opus_int32 b = 0;
+  if (opus_encoder_ctl(e->enc, OPUS_GET_BITRATE(&b)) != OPUS_OK)
+    return PL_ECODEC;
+  return (int)b;
 }
 
 int pl_opus_enc_set_fec(pl_opus_enc *e, bool on, int packet_loss_pct) {

@@ -63,6 +63,23 @@ int pl_opus_enc_encode(pl_opus_enc *e, const float *pcm, uint8_t *out, size_t ca
 int pl_opus_enc_push(pl_opus_enc *e, const pl_audio_frame *f, uint8_t *out, size_t cap);
 /* Capture time of the first frame of the last packet push() produced. */
 pl_time_us pl_opus_enc_packet_capture_us(const pl_opus_enc *e);
+/* Signal type from a classifier upstream (the classify stage sets each
+ * frame's music_prob): push() smooths it (PL_OPUS_MUSIC_SMOOTH per 10 ms,
+ * a 200 ms time constant) and switches libopus to OPUS_SIGNAL_MUSIC above
+ * PL_OPUS_MUSIC_ON and back to OPUS_SIGNAL_VOICE below PL_OPUS_MUSIC_OFF.
+ * In music mode the bitrate in force is at least the music floor (capped
+ * at the bitrate the encoder was created with) and the DTX voice gate is
+ * off. music_prob < 0 (no classifier) leaves libopus's own choice alone. */
+#define PL_OPUS_MUSIC_ON 0.6f
+#define PL_OPUS_MUSIC_OFF 0.3f
+#define PL_OPUS_MUSIC_SMOOTH 0.05f
+#define PL_OPUS_MUSIC_MIN_BITRATE 24000
+#define PL_OPUS_MUSIC_MIN_BITRATE_STEREO 40000
+bool pl_opus_enc_music_mode(const pl_opus_enc *e);
+float pl_opus_enc_music_prob(const pl_opus_enc *e); /* smoothed, -1 none */
+uint64_t pl_opus_enc_signal_switches(const pl_opus_enc *e);
+int pl_opus_enc_bitrate(const pl_opus_enc *e); /* in force (libopus's), or PL_E* */
+/* The bitrate the caller wants (the music floor may raise what is used). */
 int pl_opus_enc_set_bitrate(pl_opus_enc *e, int bitrate);
 int pl_opus_enc_set_fec(pl_opus_enc *e, bool on, int packet_loss_pct);
 int pl_opus_enc_set_dtx(pl_opus_enc *e, bool on);

@@ -250,5 +250,6 @@ void pl_siggen_frame(pl_siggen *g, pl_audio_frame *f) {
   f->capture_us = g->n * 1000000 / g->c.rate;
   f->flags = 0;
   f->voice_prob = -1.0f;
+  f->music_prob = -1.0f;
   pl_siggen_fill(g, f->pcm, PL_AUDIO_FRAME_SAMPLES);
 }

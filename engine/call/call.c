@@ -273,6 +273,9 @@ int pl_call_get_stats(pl_call *c, pl_call_stats *s) {
   pl_call_video_fill_stats(c, s);
   s->voice_activity = m.voice_activity;
   s->extend_cutoff_hz = m.extend_cutoff_hz;
+  s->music_probability = m.music_probability;
+  s->opus_music = m.opus_music;
+  s->opus_signal_switches = m.opus_signal_switches;
   s->dtx_packets_sent = m.dtx_packets;
   s->fec_packets_received = m.jb.fec_packets_received;
   s->fec_packets_discarded = m.jb.fec_packets_discarded;

@@ -77,6 +77,9 @@ typedef struct pl_media_snapshot {
   int n_send, n_recv;
   double voice_activity; /* send side, 1 s average; -1 without a detector */
   int extend_cutoff_hz;  /* band the receive side extends from (0: none) */
+  double music_probability; /* send side, 1 s average; -1 without the classifier */
+  bool opus_music;          /* the encoder is in music mode (classify stage) */
+  uint64_t opus_signal_switches;
   uint64_t dtx_packets, voice_gated_packets;
   int red_distance, red_protection;
   uint64_t red_packets_sent, red_rx_bad;
@@ -176,6 +179,7 @@ struct pl_call {
   pl_jitter *jb;
   uint32_t media_ts;
   float voice_avg;        /* send-side voice probability, 1 s average */
+  float music_avg;        /* send-side music probability, 1 s average */
   uint64_t dtx_packets;   /* sent as 1-2 byte DTX frames */
   pl_red_sender red;      /* RFC 2198 history; red.distance is what we send */
   int red_protection;     /* the adaptive choice (call_red.c) */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ai/classify/stage.h"
 #include "ai/denoise/stage.h"
 #include "ai/extend/stage.h"
 #include "ai/plc/plc.h"
@@ -16,7 +17,15 @@
 int pl_call_ai_init(pl_call *c) {
   const pl_stage_ops *ops;
   void *self;
-  int rc = pl_denoise_stage_new(&ops, &self, NULL);
+  /* The classifier first: it hears the capture before any suppression. */
+  int rc = pl_classify_stage_new(&ops, &self, NULL);
+  if (rc == 0)
+    rc = pl_graph_add(&c->send_graph, ops, self, false);
+  if (rc == PL_ENOMEM)
+    return rc;
+  if (rc)
+    PL_WARN("call", "speech/music classifier unavailable: %s", pl_strerror(rc));
+  rc = pl_denoise_stage_new(&ops, &self, NULL);
   if (rc == 0)
     rc = pl_graph_add(&c->send_graph, ops, self, false);
   if (rc == PL_ENOMEM)

@@ -16,6 +16,8 @@ int pl_call_media_init(pl_call *c) {
   pl_graph_init(&c->recv_graph, PL_MEDIA_AUDIO);
   c->voice_avg = -1.0f;
   c->snap.voice_activity = -1.0;
+  c->music_avg = -1.0f;
+  c->snap.music_probability = -1.0;
   int rc = pl_ring_init(&c->rx_ring, sizeof(pl_rx_item), 256);
   if (!rc)
     rc = pl_ring_init(&c->tx_ring, sizeof(pl_tx_item), 64);
@@ -63,6 +65,8 @@ int pl_call_media_start(pl_call *c, const pl_opus_fmtp *remote_fmtp) {
   c->media_ts = (uint32_t)pl_rng_u64(&c->rng);
   c->voice_avg = -1.0f;
   c->snap.voice_activity = -1.0;
+  c->music_avg = -1.0f;
+  c->snap.music_probability = -1.0;
   pl_call_ai_start(c);
   return pl_call_video_start(c);
 }
@@ -129,6 +133,14 @@ static void capture(pl_call *c, pl_time_us now) {
     c->voice_avg = f.voice_prob;
   else
     c->voice_avg += 0.01f * (f.voice_prob - c->voice_avg);
+  /* The classify stage's music probability (when it is on), likewise; the
+   * encoder follows the per-frame value itself (signal type, push()). */
+  if (f.music_prob < 0.0f)
+    c->music_avg = -1.0f;
+  else if (c->music_avg < 0.0f)
+    c->music_avg = f.music_prob;
+  else
+    c->music_avg += 0.01f * (f.music_prob - c->music_avg);
   /* The congestion controller's share for Opus (16 kbit/s up to what the
    * app configured), applied at the next frame. */
   uint32_t want = atomic_load(&c->cc_audio_bps);
@@ -199,6 +211,9 @@ static void publish(pl_call *c) {
   stage_infos(&c->recv_graph, c->snap.recv_stages, &c->snap.n_recv);
   c->snap.voice_activity = c->voice_avg;
   pl_call_ai_publish(c);
+  c->snap.music_probability = c->music_avg;
+  c->snap.opus_music = pl_opus_enc_music_mode(c->enc);
+  c->snap.opus_signal_switches = pl_opus_enc_signal_switches(c->enc);
   c->snap.dtx_packets = c->dtx_packets;
   c->snap.red_distance = c->red_pt >= 0 ? c->red.distance : 0;
   c->snap.red_protection = c->red_protection;

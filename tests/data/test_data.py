@@ -79,6 +79,10 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix="parley-data-")
     a, b = (os.path.join(tmp, x) for x in "ab")
+    # Both builds share one fingerprint cache: the eval recordings are
+    # decoded once, not once per build (and the cache is not in the trees
+    # the determinism check compares).
+    os.environ["PARLEY_DEDUP_CACHE"] = os.path.join(tmp, "dedup-cache")
     results = []
 
     def check(name):
@@ -96,13 +100,15 @@ def main():
     @check("small_corpus_builds_with_build_all")
     def _():
         run([os.path.join(DATA, "build_all.sh"), "--small", "--out", a, "--seed", "5"])
-        for m in ("speech/manifest.jsonl", "noise/manifest.jsonl", "images/manifest.json",
+        for m in ("speech/manifest.jsonl", "noise/manifest.jsonl", "music/manifest.jsonl",
+                  "images/manifest.json",
                   "eval/speech.jsonl", "eval/noise.jsonl", "eval/pairs.jsonl"):
             assert os.path.exists(os.path.join(a, m)), m
 
     @check("same_seed_gives_identical_bytes_with_1_or_2_workers")
     def _():
-        for s in ("build_speech.py", "build_noise.py", "build_images.py", "build_eval.py"):
+        for s in ("build_speech.py", "build_noise.py", "build_music.py", "build_babble.py",
+                  "build_images.py", "build_eval.py"):
             run([PY, os.path.join(DATA, s), "--small", "--out", b, "--seed", "5", "--jobs", "1"])
         ha, hb = tree_hashes(a), tree_hashes(b)
         assert len(ha) > 60, "only %d files" % len(ha)
@@ -287,6 +293,88 @@ def main():
             pass
         else:
             raise AssertionError("leaked training file not detected")
+        # ...and a copy that is no longer byte- or sample-identical: the same
+        # training recording re-encoded (Vorbis), resampled (22.05 kHz) and
+        # 7 dB quieter must still be caught, by the near-duplicate envelope.
+        copy = os.path.join(tmp, "click-copy.ogg")
+        run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", os.path.join(S.TUXPAINT, "click.wav"),
+             "-af", "volume=-7dB", "-ar", "22050", "-c:a", "libvorbis", "-q:a", "3", copy])
+        leak = dict(ev_n[0], package="some-other-package", source_file=copy)
+        try:
+            BE.assert_disjoint(a, ev_s, ev_n + [leak])
+        except AssertionError as e:
+            assert "training audio" in str(e), e
+        else:
+            raise AssertionError("re-encoded copy of a training file not detected")
+
+    @check("music_rendered_per_split_with_its_soundfont")
+    def _():
+        import build_music as BM
+        import midi
+        rows = C.read_manifest(os.path.join(a, "music/manifest.jsonl"))
+        assert {r["split"] for r in rows} == {"train", "dev", "eval"}, rows
+        sf = {r["split"]: r["soundfont"] for r in rows if "soundfont" in r}
+        mods = [r for r in rows if r["package"] == "pingus-data"]
+        assert mods and {r["split"] for r in mods} == {"eval"}, "tracker modules are held out"
+        tr = {os.path.basename(f) for _, f, _ in BM.TRAIN_FONTS}
+        assert sf["train"] in tr and sf["dev"] in tr and sf["eval"] == "TimGM6mb.sf2", sf
+        assert "TimGM6mb.sf2" not in tr
+        for r in rows:
+            x, rate = C.read_wav(os.path.join(a, r["path"]))
+            assert rate == 48000 and abs(len(x) / rate - r["duration_s"]) < 1e-3
+            assert abs(C.rms_db(x) + 25.0) < 0.2 or np.max(np.abs(x)) > 0.98, C.rms_db(x)
+            assert C.sha256_file(os.path.join(a, r["path"])) == r["sha256"]
+        # The MIDI writer: same seed, same bytes; a valid SMF header and one
+        # track chunk per part plus the tempo map.
+        m1, d1 = midi.song(np.random.default_rng(3), 8)
+        m2, _ = midi.song(np.random.default_rng(3), 8)
+        m3, _ = midi.song(np.random.default_rng(4), 8)
+        assert m1 == m2 and m1 != m3
+        assert m1[:4] == b"MThd" and m1.count(b"MTrk") == 1 + len(d1["parts"])
+
+    @check("babble_clips_mix_training_talkers_only")
+    def _():
+        rows = C.read_manifest(os.path.join(a, "babble/manifest.jsonl"))
+        speech = {r["id"]: r for r in C.read_manifest(os.path.join(a, "speech/manifest.jsonl"))}
+        assert {r["split"] for r in rows} == {"train", "dev"}
+        for r in rows:
+            assert r["talkers"] and all(speech[t["talker"]]["source"] == "tts" for t in r["talkers"])
+            x, rate = C.read_wav(os.path.join(a, r["path"]))
+            assert rate == 48000 and abs(C.rms_db(x) + 25.0) < 0.2 or np.max(np.abs(x)) > 0.98
+
+    @check("dedup_envelope_catches_copies_not_similar_sounds")
+    def _():
+        import dedup as D
+        src = os.path.join(S.TUXPAINT, "paint1.wav")
+        x = C.decode(src, D.RATE)
+        ea = D.envelope(x)
+        variants = {"vorbis22k-9dB": ["-af", "volume=-9dB", "-ar", "22050", "-c:a", "libvorbis",
+                                      "-q:a", "2"],
+                    "8k+gain": ["-af", "volume=-4dB", "-ar", "8000"],
+                    "padded": ["-af", "adelay=200:all=1,apad=pad_dur=0.3"]}
+        for name, args in variants.items():
+            p = os.path.join(tmp, "variant-%s.%s" % (name, "ogg" if "vorbis" in name else "wav"))
+            run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", src] + args + [p])
+            d = D.distance(ea, D.envelope(C.decode(p, D.RATE)))
+            assert d < D.NEAR_DB, (name, d)
+        # Gain alone leaves the envelope as it is (it is level-normalised).
+        assert D.distance(ea, D.envelope(0.1 * x)) < 0.5
+        # Similar but distinct sounds are not copies: another stroke of the
+        # same tool, and the two closest distinct train/eval pairs of the
+        # whole registry (6.3 and 6.4 dB when NEAR_DB was chosen).
+        pairs = [(src, os.path.join(S.TUXPAINT, "paint2.wav")),
+                 ("/usr/share/games/frozen-bubble/snd/launch.ogg", os.path.join(S.PINGUS, "chink.wav")),
+                 ("/usr/share/sounds/Oxygen-Window-All-Desktops-Not.ogg",
+                  os.path.join(S.LBREAKOUT, "speeddown.wav"))]
+        for p, q in pairs:
+            if os.path.exists(p) and os.path.exists(q):
+                d = D.distance(D.envelope(C.decode(p, D.RATE)), D.envelope(C.decode(q, D.RATE)))
+                assert D.NEAR_DB < d < 20, (p, q, d)
+        # The policy: a recording on both sides leaves training, stays in eval.
+        ox = "/usr/share/sounds/Oxygen-Im-Message-In.ogg"
+        if os.path.exists(ox):
+            drops = D.train_drops(a, [D.rec_for(ox, "train")])
+            assert ox in drops and "message-new-instant" in drops[ox], drops
         meta = json.load(open(os.path.join(a, "images/manifest.json")))
         BI.check_split(meta)
         splits = {sh["split"] for sh in meta["shards"]}
