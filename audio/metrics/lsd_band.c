@@ -1,7 +1,10 @@
 /* Log-spectral distance over a frequency band with a chosen frame length:
  * the bandwidth-extension tables score the added band (e.g. 8-24 kHz) on
  * its own, with the 32 ms frames usual in that literature (docs/bwe.md).
- * Same floor and activity rules as pl_lsd_db. */
+ * pl_lsd_db is its case of 20 ms frames over every bin. The floor sits
+ * LSD_FLOOR below the loudest reference bin of any active frame: bins far
+ * below what is audible do not dominate, and the measure does not change
+ * when both signals change level together. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

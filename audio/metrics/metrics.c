@@ -86,82 +86,10 @@ double pl_si_sdr_db(const float *ref, const float *deg, size_t n) {
   return 10.0 * log10(tt / ee);
 }
 
-#define LSD_RANGE 1e-8 /* 80 dB below the loudest reference bin */
-
-static void spectrum(const pl_fft *fft, const float *x, const double *w,
-                     size_t len, size_t nfft, double *buf, double *out) {
-  memset(buf, 0, nfft * sizeof *buf);
-  for (size_t k = 0; k < len; k++)
-    buf[k] = x[k] * w[k];
-  pl_fft_real_forward(fft, buf, out);
-}
-
 double pl_lsd_db(const float *ref, const float *deg, size_t n, int rate) {
-  size_t len = (size_t)rate / 50, hop = (size_t)rate / 100;
-  if (len < 2 || n < len)
-    return NAN;
-  size_t nfft = pl_fft_next_pow2(len), bins = nfft / 2 + 1;
-  size_t frames = (n - len) / hop + 1;
-  pl_fft *fft = pl_fft_new(nfft);
-  double *w = malloc(len * sizeof *w), *buf = malloc(nfft * sizeof *buf);
-  double *sr = malloc((nfft + 2) * sizeof *sr), *sd = malloc((nfft + 2) * sizeof *sd);
-  double *fe = malloc(frames * sizeof *fe);
-  double result = NAN;
-  if (!fft || !w || !buf || !sr || !sd || !fe)
-    goto done;
-  for (size_t k = 0; k < len; k++)
-    w[k] = 0.5 - 0.5 * cos(2.0 * M_PI * (double)k / (double)len);
-  double max_e = 0.0;
-  for (size_t f = 0; f < frames; f++) {
-    double e = 0.0;
-    for (size_t k = 0; k < len; k++) {
-      double v = ref[f * hop + k] * w[k];
-      e += v * v;
-    }
-    fe[f] = e;
-    if (e > max_e)
-      max_e = e;
-  }
-  if (max_e == 0.0)
-    goto done;
-  /* The floor sits LSD_RANGE below the loudest reference bin of any active
-   * frame: bins far below what is audible do not dominate, and the
-   * measure does not change when both signals change level together. */
-  double peak = 0.0;
-  for (size_t f = 0; f < frames; f++) {
-    if (fe[f] < max_e * ACTIVE_RANGE)
-      continue;
-    spectrum(fft, ref + f * hop, w, len, nfft, buf, sr);
-    for (size_t k = 0; k < bins; k++)
-      peak = fmax(peak, sr[2 * k] * sr[2 * k] + sr[2 * k + 1] * sr[2 * k + 1]);
-  }
-  double floor_p = peak * LSD_RANGE;
-  double sum = 0.0;
-  size_t used = 0;
-  for (size_t f = 0; f < frames; f++) {
-    if (fe[f] < max_e * ACTIVE_RANGE)
-      continue;
-    spectrum(fft, ref + f * hop, w, len, nfft, buf, sr);
-    spectrum(fft, deg + f * hop, w, len, nfft, buf, sd);
-    double acc = 0.0;
-    for (size_t k = 0; k < bins; k++) {
-      double pr = sr[2 * k] * sr[2 * k] + sr[2 * k + 1] * sr[2 * k + 1];
-      double pd = sd[2 * k] * sd[2 * k] + sd[2 * k + 1] * sd[2 * k + 1];
-      double l = 10.0 * log10(fmax(pr, floor_p) / fmax(pd, floor_p));
-      acc += l * l;
-    }
-    sum += sqrt(acc / (double)bins);
-    used++;
-  }
-  result = used ? sum / (double)used : NAN;
-done:
-  pl_fft_free(fft);
-  free(w);
-  free(buf);
-  free(sr);
-  free(sd);
-  free(fe);
-  return result;
+  /* 20 ms frames every 10 ms over every bin (to Nyquist): the band
+   * version's general case (lsd_band.c). */
+  return pl_lsd_band_db(ref, deg, n, rate, 20, 0.0, (double)rate);
 }
 
 int pl_audio_resample_offline(const float *in, size_t n, int rate_in,
