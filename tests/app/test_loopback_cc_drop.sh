@@ -9,8 +9,12 @@ parley=${PARLEY:?}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 printf '0 2500\n8000 400\n' >"$dir/trace.txt"
+# The receiver's upscale stage (auto) would enlarge every 360p picture after
+# the ladder steps down, inline on the simulated clock: the sender is what is
+# tested here, and under ASan that work alone took the run past its limit.
 "$parley" loopback --net "delay=25,queue_ms=300,trace=$dir/trace.txt" --duration 20 \
-  --video pattern --video-size 1280x720 --video-bitrate 1500000 --cc gcc --out "$dir" --quiet
+  --video pattern --video-size 1280x720 --video-bitrate 1500000 --cc gcc --out "$dir" --quiet \
+  --stage upscale=off
 /usr/bin/python3 - "$dir/stats.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))["directions"][0]
