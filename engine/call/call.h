@@ -176,6 +176,7 @@ struct pl_call {
   int enc_bitrate; /* what the encoder runs at now */
   int enc_loss_q8; /* the reported loss the encoder's DRED was sized for (-1: none) */
   bool enc_fec;    /* FEC as negotiated */
+  bool dec_bwe;    /* the decoder extends wideband SILK itself (libopus 1.6) */
   pl_jitter *jb;
   uint32_t media_ts;
   float voice_avg;        /* send-side voice probability, 1 s average */

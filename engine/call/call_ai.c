@@ -135,10 +135,9 @@ void pl_call_ai_packet(pl_call *c, const pl_rx_item *it) {
   }
   int hz = pl_extend_opus_band_hz(p, n);
   /* libopus 1.6's decoder extends wideband SILK to full band itself when
-   * its BWE is on (the jitter buffer's decoder_bwe): those packets play
-   * full-band, and a second extension on top would add only delay. */
-  if (hz == 8000 && (p[0] >> 3) < 12 && c->cfg.opus_neural && c->cfg.opus_bwe &&
-      pl_opus_bwe_available())
+   * its BWE is on (c->dec_bwe, set with the jitter buffer): those packets
+   * play full-band, and a second extension on top would add only delay. */
+  if (hz == 8000 && (p[0] >> 3) < 12 && c->dec_bwe)
     hz = 20000;
   if (hz)
     pl_extend_stage_hint(c->extend, hz);

@@ -58,7 +58,8 @@ int pl_call_media_start(pl_call *c, const pl_opus_fmtp *remote_fmtp) {
    * before any concealer is asked (docs/plc.md, "Opus 1.5"). */
   jc.decoder_complexity = c->cfg.opus_neural ? PL_OPUS_DEC_COMPLEXITY_NOLACE : 0;
   jc.use_dred = c->cfg.opus_neural;
-  jc.decoder_bwe = c->cfg.opus_neural && c->cfg.opus_bwe;
+  c->dec_bwe = c->cfg.opus_neural && c->cfg.opus_bwe && pl_opus_bwe_available();
+  jc.decoder_bwe = c->dec_bwe;
   c->jb = pl_jitter_new(&jc);
   if (!c->enc || !c->jb)
     return PL_ENOMEM;
